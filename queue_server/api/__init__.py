@@ -1,0 +1,194 @@
+"""/api/v1: thin views (parse → one use case → JSON), errors in the SPEC's shape."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Blueprint, Flask, current_app, g, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from queue_server.app_context import yihao
+from queue_server.config import SiteConfig, UserConfig
+from queue_server.errors import BadRequest, Forbidden, NotFound, Unauthenticated, YihaoError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint as the OpenAPI document describes it."""
+
+    method: str
+    path: str
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    auth: str | None  # None (public), "staff", "manager"
+    tag: str
+    errors: tuple[int, ...]
+    response_list: bool = False
+    content_type: str = "application/json"
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    method: str,
+    path: str,
+    summary: str,
+    *,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    response_list: bool = False,
+    status: int = 200,
+    auth: str | None = None,
+    tag: str = "tickets",
+    errors: tuple[int, ...] = (),
+    content_type: str = "application/json",
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a view on the blueprint and describe it for /api/v1/openapi.json."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        flask_rule = path.replace("{", "<").replace("}", ">")
+        for name, converter in (("n", "int:n"),):
+            flask_rule = flask_rule.replace(f"<{name}>", f"<{converter}>")
+        api.add_url_rule(flask_rule, view.__name__, view, methods=[method])
+        OPERATIONS.append(
+            Operation(
+                method.lower(),
+                path,
+                summary,
+                body,
+                query,
+                response,
+                status,
+                auth,
+                tag,
+                errors,
+                response_list,
+                content_type,
+            )
+        )
+        return view
+
+    return decorate
+
+
+def parse_body(model: type[ModelT]) -> ModelT:
+    """Any body that is not a JSON object is `invalid_json` (never 415); an empty body is {}."""
+    raw = request.get_data(cache=True)
+    data: Any = {}
+    if raw.strip():
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("请求体不是合法的 JSON", code="invalid_json") from None
+        if not isinstance(data, dict):
+            raise BadRequest("请求体应为 JSON 对象", code="invalid_json")
+    return validate(model, data)
+
+
+def parse_query(model: type[ModelT]) -> ModelT:
+    return validate(model, request.args.to_dict())
+
+
+def validate(model: type[ModelT], data: dict[str, Any]) -> ModelT:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(part) for part in problem["loc"]) or "body"
+        raise BadRequest(f"{where}: {problem['msg']}", code="invalid_field") from None
+
+
+def base_url() -> str:
+    configured = current_app.extensions["yihao"].settings.get("PUBLIC_URL")
+    return str(configured or request.host_url).rstrip("/")
+
+
+def public_site(code: str | None) -> SiteConfig:
+    site = yihao().hall.config.site(code)
+    if site is None:
+        raise BadRequest(f"没有这个站点：{code}", code="invalid_field")
+    return site
+
+
+def current_user(*roles: str) -> UserConfig:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("请先登录")
+    user = yihao().staff.user_for_token(token.strip())
+    if roles and user.role not in roles:
+        raise Forbidden("没有权限")
+    g.user = user
+    return user
+
+
+def staff_site(user: UserConfig) -> SiteConfig:
+    """A clerk works in its own site; managers may name another with ?site=."""
+    requested = request.args.get("site")
+    if user.site and requested and requested != user.site and user.role == "clerk":
+        raise Forbidden("没有权限")
+    site = yihao().hall.config.site(requested or user.site)
+    if site is None:
+        raise NotFound(f"没有这个站点：{requested}")
+    return site
+
+
+def error_response(status: int, code: str, message: str) -> tuple[dict[str, Any], int]:
+    return {"error": {"code": code, "message": message}}, status
+
+
+HTTP_CODES = {
+    400: "invalid_field",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "too_many_requests",
+}
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(YihaoError)
+    def _yihao_error(error: YihaoError) -> tuple[dict[str, Any], int]:
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if not request.path.startswith("/api/") and status not in (413, 429):
+            return error
+        code = HTTP_CODES.get(status, "error")
+        message = {
+            404: "没有这个地址",
+            405: "不支持此请求方法",
+            413: "请求体太大",
+            429: "尝试次数过多，请稍后再试",
+        }.get(status, error.description or "")
+        return error_response(status, code, message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
+        current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
+
+
+def register_api(app: Flask) -> None:
+    # Import the view modules for their @operation registrations.
+    from queue_server.api import counters, openapi, staff, tickets  # noqa: F401
+
+    app.register_blueprint(api)
+    register_error_handlers(app)

@@ -1,0 +1,168 @@
+"""Clerks' counter actions: sign in and out, pause, call, recall, start, finish, no-show,
+transfer, hold. A clerk acts only at the counter it is signed into; managers at any."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from queue_server.api import base_url, current_user, operation, parse_body, staff_site
+from queue_server.api.schemas import (
+    CallNumberIn,
+    CounterEnvelope,
+    EmptyIn,
+    FinishIn,
+    HoldIn,
+    MaybeTicketEnvelope,
+    TicketEnvelope,
+    TransferIn,
+)
+from queue_server.app_context import yihao
+from queue_server.services import counters
+
+ERRORS = (400, 401, 403, 404, 409)
+
+
+def _act(n: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    user = current_user()
+    site = staff_site(user)
+    return yihao().run(site, user.username, use_case, n, user, *args, base_url=base_url(), **kwargs)
+
+
+def _counter_action(use_case: Callable[..., Any]) -> Callable[[int], Any]:
+    def view(n: int) -> Any:
+        parse_body(EmptyIn)
+        return {"counter": _act(n, use_case)}
+
+    return view
+
+
+for _path, _name, _use_case, _summary in (
+    ("sign-in", "sign_in", counters.sign_in, "Sign into a counter (it opens)"),
+    ("sign-out", "sign_out", counters.sign_out, "Sign out (the counter closes)"),
+    ("pause", "pause", counters.pause, "Pause service (暂停服务)"),
+    ("resume", "resume", counters.resume, "Resume service"),
+):
+    _view = _counter_action(_use_case)
+    _view.__name__ = f"counter_{_name}"
+    operation(
+        "POST",
+        f"/counters/{{n}}/{_path}",
+        _summary,
+        body=EmptyIn,
+        response=CounterEnvelope,
+        auth="staff",
+        tag="counters",
+        errors=ERRORS,
+    )(_view)
+
+
+@operation(
+    "POST",
+    "/counters/{n}/call-next",
+    "Call the next ticket by the counter's strategy",
+    body=EmptyIn,
+    response=MaybeTicketEnvelope,
+    auth="staff",
+    tag="counters",
+    errors=ERRORS,
+)
+def call_next(n: int) -> Any:
+    parse_body(EmptyIn)
+    return {"ticket": _act(n, counters.call_next)}
+
+
+@operation(
+    "POST",
+    "/counters/{n}/call",
+    "Call a given number (指呼)",
+    body=CallNumberIn,
+    response=TicketEnvelope,
+    auth="staff",
+    tag="counters",
+    errors=ERRORS,
+)
+def call_number(n: int) -> Any:
+    body = parse_body(CallNumberIn)
+    return {"ticket": _act(n, counters.call_number, body.number)}
+
+
+def _ticket_action(use_case: Callable[..., Any]) -> Callable[[int], Any]:
+    def view(n: int) -> Any:
+        parse_body(EmptyIn)
+        return {"ticket": _act(n, use_case)}
+
+    return view
+
+
+for _path, _name, _use_case, _summary in (
+    ("recall", "recall", counters.recall, "Call the ticket in hand again (重呼)"),
+    ("start", "start", counters.start, "Start serving the called ticket"),
+    ("no-show", "no_show", counters.no_show, "The called visitor did not come (过号)"),
+):
+    _view = _ticket_action(_use_case)
+    _view.__name__ = f"counter_{_name}"
+    operation(
+        "POST",
+        f"/counters/{{n}}/{_path}",
+        _summary,
+        body=EmptyIn,
+        response=TicketEnvelope,
+        auth="staff",
+        tag="counters",
+        errors=ERRORS,
+    )(_view)
+
+
+@operation(
+    "POST",
+    "/counters/{n}/finish",
+    "Finish the step (办结); a further step keeps the number",
+    body=FinishIn,
+    response=TicketEnvelope,
+    auth="staff",
+    tag="counters",
+    errors=ERRORS,
+)
+def finish(n: int) -> Any:
+    body = parse_body(FinishIn)
+    return {"ticket": _act(n, counters.finish, outcome=body.outcome, services=body.services)}
+
+
+@operation(
+    "POST",
+    "/counters/{n}/transfer",
+    "Transfer to a line, a counter or a business",
+    body=TransferIn,
+    response=TicketEnvelope,
+    auth="staff",
+    tag="counters",
+    errors=ERRORS,
+)
+def transfer(n: int) -> Any:
+    body = parse_body(TransferIn)
+    return {
+        "ticket": _act(
+            n,
+            counters.transfer,
+            queue=body.queue,
+            counter_number=body.counter,
+            service=body.service,
+            position=body.position,
+        )
+    }
+
+
+@operation(
+    "POST",
+    "/counters/{n}/hold",
+    "Hold for pre-review or missing materials (挂起)",
+    body=HoldIn,
+    response=TicketEnvelope,
+    auth="staff",
+    tag="counters",
+    errors=ERRORS,
+)
+def hold(n: int) -> Any:
+    body = parse_body(HoldIn)
+    return {"ticket": _act(n, counters.hold, body.reason, body.keep_counter)}

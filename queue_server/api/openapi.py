@@ -1,0 +1,117 @@
+"""GET /api/v1/openapi.json, generated from the registered operations and their pydantic
+models (never written by hand), and /healthz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from sqlalchemy import text
+
+from queue_server.api import OPERATIONS, Operation, api, error_response
+from queue_server.api.schemas import ErrorOut, HealthOut
+from queue_server.app_context import yihao
+
+health = Blueprint("health", __name__)
+
+REF = "#/components/schemas/{model}"
+
+
+@health.get("/healthz")
+def healthz() -> Any:
+    try:
+        with yihao().engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any database failure means "not healthy"
+        body, _ = error_response(503, "database_unavailable", str(error))
+        return {"status": "error", "database": "error", **body}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+def openapi_document() -> dict[str, Any]:
+    models: set[type[BaseModel]] = {ErrorOut, HealthOut}
+    for op in OPERATIONS:
+        models.update(model for model in (op.body, op.response) if model is not None)
+    _, top = models_json_schema(
+        [(model, "validation") for model in sorted(models, key=lambda m: m.__name__)],
+        ref_template=REF,
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault("/api/v1" + op.path, {})[op.method] = _describe(op)
+    paths["/healthz"] = {
+        "get": {
+            "summary": "Server and database health",
+            "tags": ["health"],
+            "responses": {"200": _json(HealthOut)},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Yihao (一号) queue server API", "version": "1"},
+        "paths": paths,
+        "components": {
+            "schemas": top.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _json(
+    model: type[BaseModel], as_list: bool = False, content_type: str = "application/json"
+) -> dict[str, Any]:
+    schema: dict[str, Any] = {"$ref": REF.format(model=model.__name__)}
+    if as_list:
+        schema = {"type": "array", "items": schema}
+    return {"description": "OK", "content": {content_type: {"schema": schema}}}
+
+
+def _describe(op: Operation) -> dict[str, Any]:
+    described: dict[str, Any] = {"summary": op.summary, "tags": [op.tag], "responses": {}}
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if name == "n" else "string"},
+        }
+        for name in _path_names(op.path)
+    ]
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        required = set(schema.get("required", []))
+        for name, field_schema in schema.get("properties", {}).items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": field_schema}
+            )
+    if parameters:
+        described["parameters"] = parameters
+    if op.body is not None:
+        described["requestBody"] = {
+            "required": bool(op.body.model_json_schema().get("required")),
+            "content": {
+                "application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}
+            },
+        }
+    if op.response is not None:
+        described["responses"][str(op.status)] = _json(
+            op.response, op.response_list, op.content_type
+        )
+    else:
+        described["responses"][str(op.status)] = {"description": "OK"}
+    for status in op.errors:
+        described["responses"][str(status)] = dict(_json(ErrorOut), description="Error")
+    if op.auth:
+        described["security"] = [{"bearer": []}]
+    return described
+
+
+def _path_names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]
+
+
+@api.get("/openapi.json")
+def openapi_json() -> Any:
+    return openapi_document()

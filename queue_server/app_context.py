@@ -1,0 +1,79 @@
+"""What one app instance owns: engine, sessions, hall, staff directory, Socket.IO, publisher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import current_app
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from queue_server.config import SiteConfig
+from queue_server.db import READONLY
+from queue_server.services.auth import StaffDirectory
+from queue_server.services.unit_of_work import HallContext, UnitOfWork, run_in_transaction
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
+
+    from queue_server.realtime.publisher import Publisher
+
+ResultT = TypeVar("ResultT")
+
+
+@dataclass
+class Yihao:
+    settings: dict[str, Any]
+    engine: Engine
+    sessions: sessionmaker[Session]
+    readonly_sessions: sessionmaker[Session]
+    hall: HallContext
+    staff: StaffDirectory
+    socketio: SocketIO | None = None
+    publisher: Publisher | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def run(
+        self,
+        site: SiteConfig,
+        actor: str,
+        use_case: Callable[..., ResultT],
+        *args: Any,
+        base_url: str = "",
+        **kwargs: Any,
+    ) -> ResultT:
+        """One write transaction; its live messages go out only after the commit."""
+        result, uow = run_in_transaction(
+            self.sessions, self.hall, site, actor, use_case, *args, base_url=base_url, **kwargs
+        )
+        if self.publisher is not None:
+            self.publisher.after_commit(uow)
+        return result
+
+    def read(
+        self,
+        site: SiteConfig,
+        use_case: Callable[..., ResultT],
+        *args: Any,
+        base_url: str = "",
+        **kwargs: Any,
+    ) -> ResultT:
+        """A read-only look (no write lock on SQLite)."""
+        session = self.readonly_sessions()
+        try:
+            uow = UnitOfWork(session, self.hall, site, self.hall.clock(), "reader", base_url)
+            return use_case(uow, *args, **kwargs)
+        finally:
+            session.rollback()
+            session.close()
+
+
+def make_readonly_sessions(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(bind=engine.execution_options(**{READONLY: True}), expire_on_commit=False)
+
+
+def yihao() -> Yihao:
+    extension: Yihao = current_app.extensions["yihao"]
+    return extension

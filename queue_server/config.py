@@ -1,0 +1,281 @@
+"""Configuration: defaults < YAML hall file < YIHAO_* environment < a test dict.
+
+The hall file describes sites (halls): their lines, businesses, routing,
+counters, kiosks and policy; and the staff. It is checked at start and a bad
+file is refused with the path of each mistake.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from queue_server.domain.routing import RoutingRule, default_rules
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_HALL_FILE = PACKAGE_DIR.parent / "config" / "demo-hall.yaml"
+
+ENVIRONMENT_KEYS = {
+    "YIHAO_CONFIG": "CONFIG",
+    "YIHAO_DATABASE_URL": "DATABASE_URL",
+    "YIHAO_MESSAGE_QUEUE": "MESSAGE_QUEUE",
+    "YIHAO_PUBLIC_URL": "PUBLIC_URL",
+    "YIHAO_PRINTER": "PRINTER",
+    "YIHAO_SECRET_KEY": "SECRET_KEY",
+}
+
+
+class ConfigError(Exception):
+    """A hall file or setting that cannot be used; the message says where and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy(_Strict):
+    enterprise_backoffice_headcount: int = Field(10, ge=1)
+    transfer_position: Literal["front", "back"] = "front"
+    return_window_min: float = Field(60, ge=0)
+    no_show_grace_min: float = Field(30, ge=0)
+    reinstate_after: int = Field(3, ge=1)
+    max_wait_factor: float = Field(2, gt=0)
+    default_service_s: float = Field(300, gt=0)
+    evaluation_window_s: float = Field(120, gt=0)
+    max_headcount: int = Field(10000, ge=1)
+
+
+class Hours(_Strict):
+    issue_from: str = "00:00"
+    issue_until: str = "24:00"
+
+    @field_validator("issue_from", "issue_until")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        parse_clock(value)
+        return value
+
+
+def parse_clock(value: str) -> time | None:
+    """'HH:MM' → time; '24:00' → None (the end of the day)."""
+    if value == "24:00":
+        return None
+    try:
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError(f"'{value}' is not a time of day like 08:30 or 24:00") from None
+
+
+class QueueConfig(_Strict):
+    code: str = Field(min_length=1, max_length=8)
+    name: str
+    prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
+
+
+class ServiceConfig(_Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    category: Literal["comprehensive", "special", "pickup"]
+    parties: tuple[Literal["individual", "enterprise"], ...] = ("individual", "enterprise")
+    target_wait_min: float = Field(20, gt=0)
+    daily_quota: int | None = Field(None, ge=1)
+
+
+class RuleConfig(_Strict):
+    queue: str
+    category: Literal["comprehensive", "special", "pickup"] | None = None
+    party: Literal["individual", "enterprise"] | None = None
+    min_headcount: int | None = Field(None, ge=1)
+
+
+class CounterConfig(_Strict):
+    number: int = Field(ge=1)
+    name: str
+    location: str | None = None
+    queues: tuple[str, ...] = Field(min_length=1)
+    strategy: Literal["fifo", "ordered"] = "fifo"
+
+
+class KioskConfig(_Strict):
+    code: str
+    name: str = ""
+    printer: str | None = None
+    agent_token: str | None = None
+
+    @model_validator(mode="after")
+    def _printer_or_agent(self) -> KioskConfig:
+        if self.printer and self.agent_token:
+            raise ValueError("a kiosk has a printer URL or a print agent, never both")
+        return self
+
+
+class SiteConfig(_Strict):
+    code: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str
+    timezone: str = "Asia/Shanghai"
+    notice: str = ""
+    hours: Hours = Hours()
+    policy: Policy = Policy()
+    queues: tuple[QueueConfig, ...] = Field(min_length=1)
+    services: tuple[ServiceConfig, ...] = Field(min_length=1)
+    routing: tuple[RuleConfig, ...] | None = None
+    counters: tuple[CounterConfig, ...] = ()
+    kiosks: tuple[KioskConfig, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteConfig:
+        queue_codes = {queue.code for queue in self.queues}
+        _unique("queues", [queue.code for queue in self.queues])
+        _unique("queue prefixes", [queue.prefix for queue in self.queues])
+        _unique("services", [service.code for service in self.services])
+        _unique("counters", [counter.number for counter in self.counters])
+        _unique("kiosks", [kiosk.code for kiosk in self.kiosks])
+        for counter in self.counters:
+            for code in counter.queues:
+                if code not in queue_codes:
+                    raise ValueError(f"counter {counter.number} serves unknown queue '{code}'")
+        for rule in self.rules():
+            if rule.queue not in queue_codes:
+                raise ValueError(f"a routing rule sends to unknown queue '{rule.queue}'")
+        return self
+
+    def rules(self) -> tuple[RoutingRule, ...]:
+        if self.routing is None:
+            return default_rules(self.policy.enterprise_backoffice_headcount)
+        return tuple(RoutingRule(**rule.model_dump()) for rule in self.routing)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def queue(self, code: str) -> QueueConfig | None:
+        return next((queue for queue in self.queues if queue.code == code), None)
+
+    def service(self, code: str) -> ServiceConfig | None:
+        return next((service for service in self.services if service.code == code), None)
+
+    def kiosk(self, code: str) -> KioskConfig | None:
+        return next((kiosk for kiosk in self.kiosks if kiosk.code == code), None)
+
+
+class UserConfig(_Strict):
+    username: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    name: str
+    role: Literal["clerk", "manager", "admin"]
+    site: str | None = None
+    clerk_no: str | None = None
+    counter: int | None = None  # the clerk's usual counter
+    password: str | None = None  # plain, for demos only: hashed at load
+    password_hash: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> UserConfig:
+        if bool(self.password) == bool(self.password_hash):
+            raise ValueError(f"user {self.username}: give exactly one of password, password_hash")
+        return self
+
+
+class HallConfig(_Strict):
+    sites: tuple[SiteConfig, ...] = Field(min_length=1)
+    users: tuple[UserConfig, ...] = ()
+
+    @model_validator(mode="after")
+    def _users_sites(self) -> HallConfig:
+        _unique("sites", [site.code for site in self.sites])
+        _unique("users", [user.username for user in self.users])
+        codes = {site.code for site in self.sites}
+        for user in self.users:
+            if user.site is not None and user.site not in codes:
+                raise ValueError(f"user {user.username} belongs to unknown site '{user.site}'")
+        return self
+
+    @property
+    def default_site(self) -> SiteConfig:
+        return self.sites[0]
+
+    def site(self, code: str | None) -> SiteConfig | None:
+        if not code:
+            return self.default_site
+        return next((site for site in self.sites if site.code == code), None)
+
+    def user(self, username: str) -> UserConfig | None:
+        return next((user for user in self.users if user.username == username), None)
+
+
+def _unique(what: str, values: list[Any]) -> None:
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{what}: '{value}' appears twice")
+        seen.add(value)
+
+
+def load_hall_file(path: str | Path) -> HallConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigError(f"cannot read hall file {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"hall file {path} is not valid YAML: {error}") from None
+    return parse_hall(raw, source=str(path))
+
+
+def parse_hall(raw: Any, source: str = "hall configuration") -> HallConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a mapping with 'sites' and 'users'")
+    try:
+        return HallConfig.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise ConfigError(f"{source}: {problems}") from None
+
+
+DEFAULTS: dict[str, Any] = {
+    "CONFIG": str(DEFAULT_HALL_FILE),
+    "DATABASE_URL": None,  # SQLite under instance/ when unset
+    "MESSAGE_QUEUE": None,
+    "PUBLIC_URL": None,
+    "PRINTER": "dummy://",
+    "SECRET_KEY": None,
+    "TOKEN_MAX_AGE_S": 12 * 3600,
+    "ASYNC_MODE": "threading",
+    "LOGIN_RATE_LIMIT": "10 per minute",
+    "PUBLISH_INTERVAL_S": 0.25,
+    "POSITION_INTERVAL_S": 1.0,
+    "START_BACKGROUND": False,
+    "TESTING": False,
+}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    settings = dict(DEFAULTS)
+    for env_key, key in ENVIRONMENT_KEYS.items():
+        if os.environ.get(env_key):
+            settings[key] = os.environ[env_key]
+    settings.update(overrides or {})
+    hall = settings.get("HALL")
+    if hall is None:
+        settings["HALL"] = load_hall_file(settings["CONFIG"])
+    elif not isinstance(hall, HallConfig):
+        settings["HALL"] = parse_hall(hall)
+    return settings

@@ -1,0 +1,211 @@
+"""Tables. Rules that the schema can hold live in the schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from queue_server.db import Base, UTCDateTime
+
+TICKET_STATES = ("waiting", "called", "serving", "held", "missed", "done", "cancelled", "expired")
+STEP_STATUSES = ("planned", "waiting", "called", "serving", "ended")
+STEP_OUTCOMES = ("done", "transferred", "held", "no_show", "cancelled", "expired")
+COUNTER_STATES = ("closed", "open", "paused")
+
+_UNFINISHED_SQL = "state IN ('waiting', 'called', 'serving', 'held', 'missed')"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class Site(Base):
+    __tablename__ = "sites"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class SiteSequence(Base):
+    """Per-site counters updated inside the transaction: `event` gives each event its seq."""
+
+    __tablename__ = "site_sequences"
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DayCounter(Base):
+    """Per-(site, key, business day) counters: ticket numbers per line, issues per business."""
+
+    __tablename__ = "day_counters"
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Counter(Base):
+    __tablename__ = "counters"
+    __table_args__ = (
+        UniqueConstraint("site_code", "number"),
+        UniqueConstraint("site_code", "clerk_username"),
+        CheckConstraint(_in("state", COUNTER_STATES), name="state"),
+        CheckConstraint("strategy IN ('fifo', 'ordered')", name="strategy"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(100))
+    queues: Mapped[list[str]] = mapped_column(JSON)
+    strategy: Mapped[str] = mapped_column(String(16), default="fifo")
+    state: Mapped[str] = mapped_column(String(16), default="closed")
+    state_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    clerk_username: Mapped[str | None] = mapped_column(String(64))
+    current_ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
+    idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    evaluation_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
+    evaluation_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Ticket(Base):
+    """One visit: one number from the first step to the last (一号到底)."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        UniqueConstraint("site_code", "business_day", "number"),
+        CheckConstraint(_in("state", TICKET_STATES), name="state"),
+        CheckConstraint("party IN ('individual', 'enterprise')", name="party"),
+        CheckConstraint("priority IN ('normal', 'green')", name="priority"),
+        CheckConstraint("headcount >= 1", name="headcount"),
+        # One unfinished ticket per person per site per business day.
+        Index(
+            "uq_tickets_open_identity",
+            "site_code",
+            "business_day",
+            "identity_hash",
+            unique=True,
+            sqlite_where=text(f"identity_hash IS NOT NULL AND {_UNFINISHED_SQL}"),
+            postgresql_where=text(f"identity_hash IS NOT NULL AND {_UNFINISHED_SQL}"),
+        ),
+        Index(
+            "uq_tickets_open_phone",
+            "site_code",
+            "business_day",
+            "phone_hash",
+            unique=True,
+            sqlite_where=text(f"phone_hash IS NOT NULL AND {_UNFINISHED_SQL}"),
+            postgresql_where=text(f"phone_hash IS NOT NULL AND {_UNFINISHED_SQL}"),
+        ),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    business_day: Mapped[date] = mapped_column(Date)
+    issue_queue: Mapped[str] = mapped_column(String(8))
+    number: Mapped[str] = mapped_column(String(16))
+    service_code: Mapped[str] = mapped_column(String(64))
+    party: Mapped[str] = mapped_column(String(16))
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    state: Mapped[str] = mapped_column(String(16))
+    current_step: Mapped[int] = mapped_column(Integer, default=1)
+    identity_hash: Mapped[str | None] = mapped_column(String(64))
+    identity_masked: Mapped[str | None] = mapped_column(String(32))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    kiosk: Mapped[str | None] = mapped_column(String(32))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Step(Base):
+    """One service episode of a visit in one line, at one counter."""
+
+    __tablename__ = "steps"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "position"),
+        CheckConstraint(_in("status", STEP_STATUSES), name="status"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', STEP_OUTCOMES)}", name="outcome"),
+        CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
+        Index(
+            "ix_steps_waiting",
+            "site_code",
+            "business_day",
+            "queue_code",
+            sqlite_where=text("status = 'waiting'"),
+            postgresql_where=text("status = 'waiting'"),
+        ),
+        Index("ix_steps_site_enqueued", "site_code", "enqueued_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    business_day: Mapped[date] = mapped_column(Date)
+    position: Mapped[int] = mapped_column(Integer)
+    queue_code: Mapped[str] = mapped_column(String(8))
+    services: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16))
+    priority_class: Mapped[int] = mapped_column(Integer, default=2)
+    reason: Mapped[str | None] = mapped_column(String(16))
+    reserved_counter: Mapped[int | None] = mapped_column(Integer)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sort_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    call_reason: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counter_number: Mapped[int | None] = mapped_column(Integer)
+    clerk_username: Mapped[str | None] = mapped_column(String(64))
+    recalls: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    keep_counter: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """Append-only log of every state change; `seq` order is commit order per site."""
+
+    __tablename__ = "events"
+    __table_args__ = (UniqueConstraint("site_code", "seq"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
+    counter_number: Mapped[int | None] = mapped_column(Integer)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class JobRun(Base):
+    """A scheduled job's claim on its slot: the first process to insert it runs the job, so a
+    job runs once across processes (APScheduler 3 cannot share a job store)."""
+
+    __tablename__ = "job_runs"
+    job_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(128))

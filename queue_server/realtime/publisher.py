@@ -1,0 +1,139 @@
+"""Emits after commit, and coalesced updates that must not flood the screens.
+
+`call`, `counter`, `ticket` and `evaluate` messages go out at once, each of them. Line
+counts (`queues`) and the managers' `stats` are recomputed at most a few times a second per
+site; visitors' positions at most once a second, only for phones connected to this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from queue_server.services.counters import lines_detail
+from queue_server.services.reports import live_stats
+from queue_server.services.steps import get_ticket
+from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.services.views import HallState, public_ticket, site_seq, ticket_view
+
+if TYPE_CHECKING:
+    from flask_socketio import SocketIO
+
+    from queue_server.app_context import Yihao
+
+log = logging.getLogger(__name__)
+
+
+def queues_payload(uow: UnitOfWork) -> dict[str, Any]:
+    return {"seq": site_seq(uow), "queues": HallState(uow).queue_summaries()}
+
+
+def lines_payload(uow: UnitOfWork) -> dict[str, Any]:
+    """For clerks: each line's count and its next tickets (numbers only)."""
+    return {
+        "seq": site_seq(uow),
+        "queues": HallState(uow).queue_summaries(),
+        "lines": lines_detail(uow),
+    }
+
+
+class Publisher:
+    def __init__(self, socketio: SocketIO, yihao: Yihao) -> None:
+        self.socketio = socketio
+        self.yihao = yihao
+        self.publish_interval_s = float(yihao.settings["PUBLISH_INTERVAL_S"])
+        self.position_interval_s = float(yihao.settings["POSITION_INTERVAL_S"])
+        self._lock = threading.Lock()
+        self._dirty_sites: set[str] = set()
+        self._watchers: dict[str, tuple[str, str]] = {}  # sid -> (site, ticket id), this process
+        self._last_position: dict[str, tuple[Any, ...]] = {}
+        self._position_seq: dict[str, int] = {}
+        self._running = False
+
+    # -- immediate -------------------------------------------------------------------
+    def after_commit(self, uow: UnitOfWork) -> None:
+        for message in uow.messages:
+            self.socketio.emit(
+                message.name, message.payload, namespace="/" + message.channel, to=message.room
+            )
+        if uow.dirty_sites:
+            with self._lock:
+                self._dirty_sites |= uow.dirty_sites
+
+    # -- coalesced -------------------------------------------------------------------
+    def flush(self) -> None:
+        with self._lock:
+            sites, self._dirty_sites = self._dirty_sites, set()
+        for code in sorted(sites):
+            site = self.yihao.hall.config.site(code)
+            if site is None:
+                continue
+            queues = self.yihao.read(site, queues_payload)
+            self.socketio.emit("queues", queues, namespace="/display", to=code)
+            self.socketio.emit(
+                "queues", self.yihao.read(site, lines_payload), namespace="/counter", to=code
+            )
+            self.socketio.emit(
+                "stats", self.yihao.read(site, live_stats), namespace="/manager", to=code
+            )
+
+    def watch_ticket(self, sid: str, site: str, ticket_id: str) -> None:
+        with self._lock:
+            self._watchers[sid] = (site, ticket_id)
+
+    def forget(self, sid: str) -> None:
+        with self._lock:
+            self._watchers.pop(sid, None)
+            self._last_position.pop(sid, None)
+
+    def push_positions(self) -> None:
+        """Send a visitor's page its new place in line when it changed (at most once a run)."""
+        with self._lock:
+            watchers = dict(self._watchers)
+        by_site: dict[str, list[tuple[str, str]]] = {}
+        for sid, (site, ticket_id) in watchers.items():
+            by_site.setdefault(site, []).append((sid, ticket_id))
+        for code, items in by_site.items():
+            watched_site = self.yihao.hall.config.site(code)
+            if watched_site is not None:
+                self.yihao.read(watched_site, self._push_site_positions, items)
+
+    def _push_site_positions(self, uow: UnitOfWork, items: list[tuple[str, str]]) -> None:
+        seq = site_seq(uow)
+        state = HallState(uow)
+        for sid, ticket_id in items:
+            if self._position_seq.get(sid) == seq:
+                continue
+            self._position_seq[sid] = seq
+            ticket = get_ticket(uow, ticket_id, lock=False)
+            payload = public_ticket(ticket_view(uow, ticket, state=state))
+            fingerprint = (payload["state"], payload["waiting_ahead"], payload["est_wait_s"])
+            if self._last_position.get(sid) == fingerprint:
+                continue
+            self._last_position[sid] = fingerprint
+            payload["seq"] = seq
+            self.socketio.emit("ticket", payload, namespace="/ticket", to=sid)
+
+    # -- background loop -------------------------------------------------------------
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        self.socketio.start_background_task(self._loop)
+
+    def stop(self) -> None:
+        self._running = False
+
+    def _loop(self) -> None:
+        since_positions = 0.0
+        while self._running:
+            self.socketio.sleep(self.publish_interval_s)
+            since_positions += self.publish_interval_s
+            try:
+                self.flush()
+                if since_positions >= self.position_interval_s:
+                    since_positions = 0.0
+                    self.push_positions()
+            except Exception:
+                log.exception("live update failed; will try again")

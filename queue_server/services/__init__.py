@@ -1,0 +1,1 @@
+"""Use cases, one function each; they flush, the unit of work commits."""

@@ -1,0 +1,664 @@
+"""The clerk's use cases at a counter: sign in, call, recall, start, finish, no-show,
+transfer, hold, pause; and the visitor's rating of the step just finished there."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from queue_server.config import UserConfig
+from queue_server.domain.dispatch import (
+    CounterPlan,
+    base_placement,
+    call_reason,
+    choose_next,
+    returning_placement,
+)
+from queue_server.domain.lifecycle import allows
+from queue_server.domain.routing import route
+from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from queue_server.models import Counter, Step, Ticket
+from queue_server.services.steps import (
+    current_step_of,
+    effective_state,
+    end_step,
+    enqueue,
+    get_ticket,
+    insert_step_after_current,
+    lock_ticket,
+    publish_ticket,
+    require_state,
+    service_or_error,
+    today,
+)
+from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.services.views import (
+    HallState,
+    call_payload,
+    counter_payload,
+    local_iso,
+    site_seq,
+    ticket_view,
+    to_waiting,
+    waiting_steps,
+)
+
+STAFF_ROLES = ("manager", "admin")
+
+
+def load_counter(uow: UnitOfWork, number: int) -> Counter:
+    counter = uow.session.scalars(
+        select(Counter)
+        .where(Counter.site_code == uow.site.code, Counter.number == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if counter is None:
+        raise NotFound(f"没有{number}号窗口")
+    return counter
+
+
+def acting_counter(uow: UnitOfWork, number: int, user: UserConfig) -> Counter:
+    """A clerk acts only at the counter it is signed into; managers at any."""
+    counter = load_counter(uow, number)
+    if user.role not in STAFF_ROLES and counter.clerk_username != user.username:
+        raise Forbidden(f"您没有登录{number}号窗口")
+    return counter
+
+
+def _publish_counter(
+    uow: UnitOfWork, counter: Counter, current_number: str | None = None
+) -> dict[str, Any]:
+    payload = counter_payload(uow, counter, current_number)
+    uow.publish("display", "counter", dict(payload), room=uow.site.code)
+    uow.publish("counter", "counter", dict(payload), room=f"{uow.site.code}:{counter.number}")
+    return payload
+
+
+def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
+    uow.record(
+        "counter_" + state,
+        counter_number=counter.number,
+        from_state=counter.state,
+        to_state=state,
+        clerk=counter.clerk_username,
+    )
+    counter.state = state
+    counter.state_since = uow.now
+
+
+def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = load_counter(uow, number)
+    if counter.clerk_username == user.username:
+        return counter_payload(uow, counter, _current_number(uow, counter))
+    if counter.clerk_username is not None:
+        raise Conflict(f"{number}号窗口已有柜员登录", code="counter_occupied")
+    elsewhere = uow.session.scalars(
+        select(Counter).where(
+            Counter.site_code == uow.site.code, Counter.clerk_username == user.username
+        )
+    ).one_or_none()
+    if elsewhere is not None:
+        raise Conflict(f"您已登录{elsewhere.number}号窗口，请先签退", code="counter_occupied")
+    counter.clerk_username = user.username
+    counter.idle_since = uow.now
+    _set_state(uow, counter, "open")
+    return _publish_counter(uow, counter)
+
+
+def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    _require_empty_hands(counter, "签退")
+    if counter.state == "closed" and counter.clerk_username is None:
+        return counter_payload(uow, counter, None)
+    _set_state(uow, counter, "closed")
+    counter.clerk_username = None
+    counter.idle_since = None
+    return _publish_counter(uow, counter)
+
+
+def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    if counter.state == "paused":
+        return counter_payload(uow, counter, None)
+    _require_open(counter)
+    _require_empty_hands(counter, "暂停")
+    _set_state(uow, counter, "paused")
+    return _publish_counter(uow, counter)
+
+
+def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    if counter.state == "open":
+        return counter_payload(uow, counter, _current_number(uow, counter))
+    if counter.state != "paused":
+        raise Conflict(f"{number}号窗口未开放", code="counter_not_open")
+    _set_state(uow, counter, "open")
+    counter.idle_since = uow.now
+    return _publish_counter(uow, counter)
+
+
+def _require_open(counter: Counter) -> None:
+    if counter.state != "open":
+        words = "已暂停服务" if counter.state == "paused" else "未开放"
+        raise Conflict(f"{counter.number}号窗口{words}", code="counter_not_open")
+
+
+def _require_empty_hands(counter: Counter, action: str) -> None:
+    if counter.current_ticket_id is not None:
+        raise Conflict(f"请先处理完当前号再{action}", code="invalid_state")
+
+
+def _current_number(uow: UnitOfWork, counter: Counter) -> str | None:
+    if counter.current_ticket_id is None:
+        return None
+    ticket = uow.session.get(Ticket, counter.current_ticket_id)
+    return ticket.number if ticket else None
+
+
+def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, Step]:
+    if counter.current_ticket_id is None:
+        raise Conflict(f"{counter.number}号窗口当前没有号，不能{action}", code="invalid_state")
+    ticket = get_ticket(uow, counter.current_ticket_id)
+    return ticket, current_step_of(uow, ticket)
+
+
+def _require(uow: UnitOfWork, action: str, ticket: Ticket, words: str) -> str:
+    state = effective_state(uow, ticket)
+    if not allows(action, state):
+        require_state(uow, ticket, set(), words)
+    return state
+
+
+def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
+    if counter.evaluation_step_id is not None:
+        counter.evaluation_step_id = None
+        counter.evaluation_until = None
+        uow.publish(
+            "display", "evaluate", {"counter": counter.number, "open": False}, room=uow.site.code
+        )
+
+
+def _announce(
+    uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
+) -> dict[str, Any]:
+    payload = call_payload(uow.site, counter, ticket, step, recall=recall, at=uow.now)
+    uow.publish("display", "call", dict(payload), room=uow.site.code)
+    return payload
+
+
+def _call(
+    uow: UnitOfWork,
+    counter: Counter,
+    ticket: Ticket,
+    step: Step,
+    reason: str | None,
+    user: UserConfig,
+) -> dict[str, Any]:
+    from_state = ticket.state
+    step.status = "called"
+    step.called_at = uow.now
+    step.call_reason = reason
+    step.counter_number = counter.number
+    step.clerk_username = counter.clerk_username or user.username
+    ticket.state = "called"
+    counter.current_ticket_id = ticket.id
+    counter.idle_since = None
+    _close_evaluation(uow, counter)
+    uow.session.flush()
+    display = _announce(uow, counter, ticket, step, recall=False)
+    uow.record(
+        "call",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        from_state=from_state,
+        to_state="called",
+        reason=reason,
+        display=display,
+    )
+    _publish_counter(uow, counter, ticket.number)
+    return _publish_in_hand(uow, counter, ticket)
+
+
+def _publish_in_hand(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    view = publish_ticket(uow, ticket)
+    current = view if counter.current_ticket_id == ticket.id else None
+    uow.publish(
+        "counter",
+        "ticket",
+        {"counter": counter.number, "ticket": current},
+        room=f"{uow.site.code}:{counter.number}",
+    )
+    return view
+
+
+def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] | None:
+    counter = acting_counter(uow, number, user)
+    _require_open(counter)
+    _require_empty_hands(counter, "叫号")
+    plan = CounterPlan(counter.number, tuple(counter.queues), counter.strategy)
+    candidates = {step.id: step for step in waiting_steps(uow, list(counter.queues))}
+    waiting = [to_waiting(step) for step in candidates.values()]
+    while True:
+        chosen = choose_next(waiting, plan, uow.now)
+        if chosen is None:
+            return None
+        step = candidates[chosen.step_id]
+        # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
+        ticket = lock_ticket(uow, step.ticket_id, skip_locked=True)
+        if ticket is not None and ticket.state == "waiting" and ticket.business_day == today(uow):
+            step = current_step_of(uow, ticket)
+            if step.id == chosen.step_id and step.status == "waiting":
+                return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
+        waiting = [item for item in waiting if item.step_id != chosen.step_id]
+
+
+def call_number(
+    uow: UnitOfWork, number: int, ticket_number: str, user: UserConfig
+) -> dict[str, Any]:
+    """指呼: a waiting ticket of this counter's lines, a held one kept at this counter, or a
+    missed one within the grace."""
+    counter = acting_counter(uow, number, user)
+    _require_open(counter)
+    _require_empty_hands(counter, "叫号")
+    found = uow.session.scalars(
+        select(Ticket).where(
+            Ticket.site_code == uow.site.code,
+            Ticket.business_day == today(uow),
+            Ticket.number == ticket_number.strip().upper(),
+        )
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"今天没有{ticket_number}号")
+    ticket = get_ticket(uow, found.id)
+    step = current_step_of(uow, ticket)
+    if ticket.state == "waiting":
+        if step.queue_code not in counter.queues or step.reserved_counter not in (
+            None,
+            counter.number,
+        ):
+            raise Conflict(f"{ticket.number}号不在本窗口的队列中", code="invalid_state")
+        return _call(uow, counter, ticket, step, "manual", user)
+    if ticket.state == "held" and step.keep_counter and step.counter_number == counter.number:
+        new_step = insert_step_after_current(uow, ticket, step.queue_code, step.services)
+        enqueue(
+            uow, new_step, returning_placement("return", uow.now), reserved_counter=counter.number
+        )
+        return _call(uow, counter, ticket, new_step, "manual", user)
+    if ticket.state == "missed" and step.queue_code in counter.queues:
+        grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
+        assert step.ended_at is not None
+        if uow.now <= step.ended_at + grace:
+            new_step = insert_step_after_current(uow, ticket, step.queue_code, step.services)
+            enqueue(uow, new_step, returning_placement("reinstated", uow.now))
+            return _call(uow, counter, ticket, new_step, "manual", user)
+    require_state(uow, ticket, set(), "在本窗口叫号")
+    raise AssertionError("unreachable")
+
+
+def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    ticket, step = _in_hand(uow, counter, "重呼")
+    _require(uow, "recall", ticket, "重呼")
+    step.recalls += 1
+    display = _announce(uow, counter, ticket, step, recall=True)
+    uow.record(
+        "recall",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        from_state="called",
+        to_state="called",
+        recalls=step.recalls,
+        display=display,
+    )
+    return _publish_in_hand(uow, counter, ticket)
+
+
+def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    ticket, step = _in_hand(uow, counter, "开始办理")
+    _require(uow, "start", ticket, "开始办理")
+    step.status = "serving"
+    step.started_at = uow.now
+    ticket.state = "serving"
+    uow.record(
+        "start",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        from_state="called",
+        to_state="serving",
+    )
+    _publish_counter(uow, counter, ticket.number)
+    return _publish_in_hand(uow, counter, ticket)
+
+
+def _release(uow: UnitOfWork, counter: Counter) -> None:
+    counter.current_ticket_id = None
+    counter.idle_since = uow.now
+    _publish_counter(uow, counter, None)
+    uow.publish(
+        "counter",
+        "ticket",
+        {"counter": counter.number, "ticket": None},
+        room=f"{uow.site.code}:{counter.number}",
+    )
+
+
+def finish(
+    uow: UnitOfWork,
+    number: int,
+    user: UserConfig,
+    outcome: str = "done",
+    services: list[str] | None = None,
+) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    ticket, step = _in_hand(uow, counter, "办结")
+    from_state = _require(uow, "finish", ticket, "办结")
+    if services is not None:
+        for code in services:
+            service_or_error(uow, code)
+        step.services = list(dict.fromkeys(services))
+    end_step(uow, step, outcome)
+    following = uow.session.scalars(
+        select(Step)
+        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == "planned")
+        .order_by(Step.position)
+    ).first()
+    if outcome == "done" and following is not None:
+        # The next step of the visit keeps the number and goes ahead of ordinary tickets.
+        ticket.current_step = following.position
+        enqueue(uow, following, returning_placement("next_step", uow.now))
+        ticket.state = "waiting"
+    else:
+        for planned in uow.session.scalars(
+            select(Step).where(Step.ticket_id == ticket.id, Step.status == "planned")
+        ):
+            end_step(uow, planned, "cancelled")
+        ticket.state = "done" if outcome == "done" else "cancelled"
+        ticket.ended_at = uow.now
+    uow.record(
+        "finish",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        from_state=from_state,
+        to_state=ticket.state,
+        outcome=outcome,
+        services=step.services,
+    )
+    counter.evaluation_step_id = step.id
+    counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
+    _release(uow, counter)
+    uow.publish(
+        "display",
+        "evaluate",
+        {
+            "counter": counter.number,
+            "open": True,
+            "until": local_iso(uow.site, counter.evaluation_until),
+        },
+        room=uow.site.code,
+    )
+    return publish_ticket(uow, ticket)
+
+
+def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    ticket, step = _in_hand(uow, counter, "过号")
+    _require(uow, "no_show", ticket, "过号")
+    end_step(uow, step, "no_show")
+    ticket.state = "missed"
+    uow.record(
+        "no_show",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        from_state="called",
+        to_state="missed",
+    )
+    _release(uow, counter)
+    return publish_ticket(uow, ticket)
+
+
+def transfer(
+    uow: UnitOfWork,
+    number: int,
+    user: UserConfig,
+    *,
+    queue: str | None = None,
+    counter_number: int | None = None,
+    service: str | None = None,
+    position: str | None = None,
+) -> dict[str, Any]:
+    if sum(target is not None for target in (queue, counter_number, service)) != 1:
+        raise BadRequest("请指定一个转移目标：queue、counter 或 service 之一", code="invalid_field")
+    counter = acting_counter(uow, number, user)
+    ticket, step = _in_hand(uow, counter, "转移")
+    from_state = _require(uow, "transfer", ticket, "转移")
+    services = list(step.services)
+    reserved: int | None = None
+    if queue is not None:
+        if uow.site.queue(queue) is None:
+            raise BadRequest(f"没有这个队列：{queue}", code="invalid_field")
+        target_queue = queue
+    elif counter_number is not None:
+        target = uow.session.scalars(
+            select(Counter).where(
+                Counter.site_code == uow.site.code, Counter.number == counter_number
+            )
+        ).one_or_none()
+        if target is None:
+            raise BadRequest(f"没有{counter_number}号窗口", code="invalid_field")
+        target_queue, reserved = target.queues[0], target.number
+    else:
+        assert service is not None
+        business = service_or_error(uow, service)
+        if ticket.party not in business.parties:
+            raise BadRequest(f"{business.name}不能以此身份办理", code="party_not_allowed")
+        routed = route(uow.site.rules(), business.category, ticket.party, ticket.headcount)
+        if routed is None:
+            raise BadRequest(f"没有窗口受理{business.name}", code="unknown_service")
+        target_queue, services = routed, [business.code]
+    position = position or uow.site.policy.transfer_position
+    placement = (
+        returning_placement("transfer", uow.now)
+        if position == "front"
+        else base_placement(ticket.priority == "green", uow.now)
+    )
+    end_step(uow, step, "transferred")
+    new_step = insert_step_after_current(uow, ticket, target_queue, services)
+    enqueue(uow, new_step, placement, reserved_counter=reserved)
+    ticket.state = "waiting"
+    uow.record(
+        "transfer",
+        ticket=ticket,
+        step=new_step,
+        counter_number=counter.number,
+        from_state=from_state,
+        to_state="waiting",
+        queue=target_queue,
+        to_counter=reserved,
+        position=position,
+    )
+    _release(uow, counter)
+    return publish_ticket(uow, ticket)
+
+
+def hold(
+    uow: UnitOfWork, number: int, user: UserConfig, reason: str, keep_counter: bool = False
+) -> dict[str, Any]:
+    counter = acting_counter(uow, number, user)
+    ticket, step = _in_hand(uow, counter, "挂起")
+    from_state = _require(uow, "hold", ticket, "挂起")
+    end_step(uow, step, "held")
+    step.hold_reason = reason
+    step.keep_counter = keep_counter
+    ticket.state = "held"
+    uow.record(
+        "hold",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        from_state=from_state,
+        to_state="held",
+        reason=reason,
+        keep_counter=keep_counter,
+    )
+    _release(uow, counter)
+    return publish_ticket(uow, ticket)
+
+
+def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[str, Any]:
+    """好差评 from the counter-top screen: once, while the evaluation is open."""
+    counter = load_counter(uow, number)
+    closed = Conflict("评价已结束", code="evaluation_closed")
+    if counter.evaluation_step_id is None or counter.evaluation_until is None:
+        raise closed
+    if uow.now > counter.evaluation_until:
+        raise closed
+    step = uow.session.get(Step, counter.evaluation_step_id)
+    if step is None or step.rating is not None:
+        raise closed
+    step.rating = rating
+    step.rating_reasons = reasons if rating <= 2 else []
+    step.rated_at = uow.now
+    ticket = uow.session.get(Ticket, step.ticket_id)
+    uow.record(
+        "rate",
+        ticket=ticket,
+        step=step,
+        counter_number=counter.number,
+        rating=rating,
+        reasons=step.rating_reasons,
+        clerk=step.clerk_username,
+    )
+    _close_evaluation(uow, counter)
+    return {"counter": counter.number, "rating": rating, "at": local_iso(uow.site, uow.now)}
+
+
+def counter_detail(uow: UnitOfWork, number: int) -> dict[str, Any]:
+    """A counter with its lines and current ticket, for its terminal."""
+    counter = uow.session.scalars(
+        select(Counter).where(Counter.site_code == uow.site.code, Counter.number == number)
+    ).one_or_none()
+    if counter is None:
+        raise NotFound(f"没有{number}号窗口")
+    payload = counter_payload(uow, counter, _current_number(uow, counter))
+    payload.update(
+        queues=list(counter.queues), strategy=counter.strategy, clerk=counter.clerk_username
+    )
+    return payload
+
+
+def list_counters(uow: UnitOfWork) -> list[dict[str, Any]]:
+    state = HallState(uow)
+    numbers = {c.current_ticket_id: _current_number(uow, c) for c in state.counters}
+    return [
+        dict(
+            counter_payload(uow, counter, numbers.get(counter.current_ticket_id)),
+            queues=list(counter.queues),
+            strategy=counter.strategy,
+            clerk=counter.clerk_username,
+        )
+        for counter in state.counters
+    ]
+
+
+NEXT_SHOWN = 10
+
+
+def lines_detail(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
+    """Each line's next tickets in call order, for clerks' terminals (指呼)."""
+    state = HallState(uow)
+    steps = {step.id: step for step in waiting_steps(uow)}
+    tickets = (
+        {
+            ticket.id: ticket
+            for ticket in uow.session.scalars(
+                select(Ticket).where(Ticket.id.in_({step.ticket_id for step in steps.values()}))
+            )
+        }
+        if steps
+        else {}
+    )
+    lines: dict[str, list[dict[str, Any]]] = {}
+    for queue in uow.site.queues:
+        entries = []
+        for item in state.waiting_by_queue.get(queue.code, [])[:NEXT_SHOWN]:
+            step = steps[item.step_id]
+            ticket = tickets[step.ticket_id]
+            entries.append(
+                {
+                    "number": ticket.number,
+                    "waited_s": int((uow.now - item.enqueued_at).total_seconds()),
+                    "reason": call_reason(item, uow.now),
+                    "reserved_counter": item.reserved_counter,
+                    "services": step.services,
+                    "party": ticket.party,
+                    "headcount": ticket.headcount,
+                }
+            )
+        lines[queue.code] = entries
+    return lines
+
+
+def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Today's held and missed tickets of these lines, with until when they may come back."""
+    held, missed = [], []
+    grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
+    window = timedelta(minutes=uow.site.policy.return_window_min)
+    rows = uow.session.execute(
+        select(Ticket, Step)
+        .join(Step, (Step.ticket_id == Ticket.id) & (Step.position == Ticket.current_step))
+        .where(
+            Ticket.site_code == uow.site.code,
+            Ticket.business_day == today(uow),
+            Ticket.state.in_(("held", "missed")),
+            Step.queue_code.in_(queues),
+        )
+        .order_by(Step.ended_at)
+    ).all()
+    for ticket, step in rows:
+        assert step.ended_at is not None
+        entry = {
+            "id": ticket.id,
+            "number": ticket.number,
+            "queue": step.queue_code,
+            "counter": step.counter_number,
+            "since": local_iso(uow.site, step.ended_at),
+        }
+        if ticket.state == "held":
+            entry.update(
+                reason=step.hold_reason,
+                keep_counter=step.keep_counter,
+                return_until=local_iso(uow.site, step.ended_at + window),
+            )
+            held.append(entry)
+        elif uow.now <= step.ended_at + grace:
+            entry.update(reinstate_until=local_iso(uow.site, step.ended_at + grace))
+            missed.append(entry)
+    return {"held": held, "missed": missed}
+
+
+def counter_snapshot(uow: UnitOfWork, number: int) -> dict[str, Any]:
+    """What a clerk's terminal shows on connect: the counter, its ticket, its lines."""
+    detail = counter_detail(uow, number)
+    counter = uow.session.scalars(
+        select(Counter).where(Counter.site_code == uow.site.code, Counter.number == number)
+    ).one()
+    ticket = (
+        uow.session.get(Ticket, counter.current_ticket_id) if counter.current_ticket_id else None
+    )
+    return {
+        "seq": site_seq(uow),
+        "counter": detail,
+        "ticket": ticket_view(uow, ticket, staff=True) if ticket else None,
+        "queues": HallState(uow).queue_summaries(),
+        "lines": lines_detail(uow),
+        **set_aside(uow, list(counter.queues)),
+    }

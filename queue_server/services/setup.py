@@ -1,0 +1,42 @@
+"""Schema creation and syncing the hall file's sites and counters into the database."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from queue_server.config import HallConfig
+from queue_server.db import Base
+from queue_server.models import Counter, Site, SiteSequence
+
+
+def create_schema(engine: Engine) -> None:
+    Base.metadata.create_all(engine)
+
+
+def sync_hall(session: Session, hall: HallConfig) -> None:
+    """The hall file is the declared set-up: names, lines and strategies follow it at every
+    start; a counter's live state (open, clerk, ticket in hand) is kept."""
+    for site in hall.sites:
+        row = session.get(Site, site.code)
+        if row is None:
+            session.add(Site(code=site.code, name=site.name))
+            session.flush()
+        else:
+            row.name = site.name
+        if session.get(SiteSequence, (site.code, "event")) is None:
+            session.add(SiteSequence(site_code=site.code, name="event", value=0))
+        existing = {
+            counter.number: counter
+            for counter in session.scalars(select(Counter).where(Counter.site_code == site.code))
+        }
+        for config in site.counters:
+            counter = existing.get(config.number)
+            if counter is None:
+                counter = Counter(site_code=site.code, number=config.number, state="closed")
+                session.add(counter)
+            counter.name = config.name
+            counter.location = config.location
+            counter.queues = list(config.queues)
+            counter.strategy = config.strategy
+    session.commit()

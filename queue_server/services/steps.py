@@ -1,0 +1,157 @@
+"""Shared moves on a visit's steps and tickets, used by the ticket and counter use cases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from queue_server.config import ServiceConfig
+from queue_server.domain.dispatch import Placement
+from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE
+from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.models import DayCounter, Step, Ticket
+from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.services.views import business_day, public_ticket, steps_of, ticket_view
+
+
+def today(uow: UnitOfWork) -> date:
+    return business_day(uow.site, uow.now)
+
+
+def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
+    """A ticket left waiting, held or missed from an earlier day is expired, whether or not
+    the day-close job has run yet."""
+    if ticket.business_day < today(uow) and ticket.state in EXPIRES_AT_DAY_CLOSE:
+        return "expired"
+    return ticket.state
+
+
+def next_day_value(uow: UnitOfWork, key: str) -> int:
+    """Increment a per-(site, day, key) counter row in this transaction and return it."""
+    dialect = uow.session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    values = insert(DayCounter).values(
+        site_code=uow.site.code, business_day=today(uow), key=key, value=1
+    )
+    statement = values.on_conflict_do_update(
+        index_elements=["site_code", "business_day", "key"],
+        set_={"value": DayCounter.__table__.c.value + 1},
+    ).returning(DayCounter.__table__.c.value)
+    return int(uow.session.execute(statement).scalar_one())
+
+
+def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -> Ticket | None:
+    """The ticket row is the lock of a visit: every change to it or its steps takes it first.
+    (SQLite ignores FOR UPDATE; BEGIN IMMEDIATE already serialises writers there.)"""
+    query = (
+        select(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.site_code == uow.site.code)
+        .with_for_update(skip_locked=skip_locked)
+        .execution_options(populate_existing=True)
+    )
+    return uow.session.scalars(query).one_or_none()
+
+
+def get_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket:
+    ticket = lock_ticket(uow, ticket_id) if lock else uow.session.get(Ticket, ticket_id)
+    if ticket is None or ticket.site_code != uow.site.code:
+        raise NotFound("没有这张号票")
+    return ticket
+
+
+def current_step_of(uow: UnitOfWork, ticket: Ticket) -> Step:
+    return uow.session.scalars(
+        select(Step)
+        .where(Step.ticket_id == ticket.id, Step.position == ticket.current_step)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def overdue_at(uow: UnitOfWork, services: list[str]) -> timedelta:
+    """How long a step may wait before it outranks every class: factor × its first
+    business's target."""
+    service = uow.site.service(services[0]) if services else None
+    target_min = service.target_wait_min if service else 20
+    return timedelta(minutes=target_min * uow.site.policy.max_wait_factor)
+
+
+def enqueue(
+    uow: UnitOfWork, step: Step, placement: Placement, reserved_counter: int | None = None
+) -> None:
+    step.status = "waiting"
+    step.enqueued_at = uow.now
+    step.sort_at = placement.sort_at
+    step.priority_class = placement.priority_class
+    step.reason = placement.reason
+    step.reserved_counter = reserved_counter
+    step.overdue_at = uow.now + overdue_at(uow, step.services)
+
+
+def insert_step_after_current(
+    uow: UnitOfWork, ticket: Ticket, queue: str, services: list[str]
+) -> Step:
+    """Transfer, return and reinstate add a step right after the current one; the planned
+    steps of the visit move one place down."""
+    later = [step for step in steps_of(uow, ticket) if step.position > ticket.current_step]
+    for step in sorted(later, key=lambda item: item.position, reverse=True):
+        step.position += 1
+        uow.session.flush()
+    step = Step(
+        ticket_id=ticket.id,
+        site_code=ticket.site_code,
+        business_day=ticket.business_day,
+        position=ticket.current_step + 1,
+        queue_code=queue,
+        services=list(services),
+        status="planned",
+        recalls=0,
+        keep_counter=False,
+    )
+    uow.session.add(step)
+    ticket.current_step = step.position
+    uow.session.flush()
+    return step
+
+
+def end_step(uow: UnitOfWork, step: Step, outcome: str) -> None:
+    step.status = "ended"
+    step.outcome = outcome
+    step.ended_at = uow.now
+
+
+def require_state(
+    uow: UnitOfWork, ticket: Ticket, allowed: frozenset[str] | set[str], action: str
+) -> str:
+    state = effective_state(uow, ticket)
+    if state not in allowed:
+        raise Conflict(f"号票{ticket.number}当前为{STATE_WORDS.get(state, state)}，不能{action}")
+    return state
+
+
+def publish_ticket(uow: UnitOfWork, ticket: Ticket) -> dict[str, object]:
+    """The visitor's page and staff get the new state after commit; returns the staff view."""
+    view = ticket_view(uow, ticket, staff=True)
+    uow.publish("ticket", "ticket", public_ticket(view), room=ticket.id)
+    return view
+
+
+def service_or_error(uow: UnitOfWork, code: str) -> ServiceConfig:
+    service = uow.site.service(code)
+    if service is None:
+        raise BadRequest(f"没有这项业务：{code}", code="unknown_service")
+    return service
+
+
+STATE_WORDS = {
+    "waiting": "等候中",
+    "called": "已叫号",
+    "serving": "办理中",
+    "held": "挂起",
+    "missed": "过号",
+    "done": "已办结",
+    "cancelled": "已取消",
+    "expired": "已过期",
+}

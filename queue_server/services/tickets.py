@@ -1,0 +1,326 @@
+"""The visitor's use cases: take a number (once: 一号到底), return, reinstate, cancel."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from queue_server.config import ServiceConfig, parse_clock
+from queue_server.domain.dispatch import (
+    base_placement,
+    reinstate_placement,
+    return_placement,
+)
+from queue_server.domain.identity import Identity, IdentityError, parse_phone, parse_visitor_id
+from queue_server.domain.lifecycle import UNFINISHED
+from queue_server.domain.numbering import format_number
+from queue_server.domain.routing import route
+from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.models import Step, Ticket
+from queue_server.services.steps import (
+    current_step_of,
+    end_step,
+    enqueue,
+    get_ticket,
+    insert_step_after_current,
+    next_day_value,
+    publish_ticket,
+    require_state,
+    service_or_error,
+    today,
+)
+from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.services.views import HallState, steps_of, ticket_view, visit_services
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    service: str
+    party: str = "individual"
+    headcount: int = 1
+    visitor_id: str | None = None
+    phone: str | None = None
+    priority: str = "normal"
+    kiosk: str | None = None
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    ticket: dict[str, Any]
+    reused: bool
+    ticket_id: str
+    kiosk: str | None
+
+
+def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
+    site = uow.site
+    service = service_or_error(uow, request.service)
+    if request.party not in service.parties:
+        raise BadRequest(f"{service.name}不能以此身份办理", code="party_not_allowed")
+    if request.headcount > site.policy.max_headcount:
+        raise BadRequest(f"人数不能超过{site.policy.max_headcount}", code="invalid_field")
+    if request.kiosk is not None and site.kiosk(request.kiosk) is None:
+        raise BadRequest(f"没有这台取号机：{request.kiosk}", code="invalid_field")
+    identity, phone = _identities(uow, request)
+    _check_hours(uow)
+    queue = route(site.rules(), service.category, request.party, request.headcount)
+    if queue is None:
+        raise BadRequest(f"没有窗口受理{service.name}", code="unknown_service")
+
+    existing = _open_ticket_of(uow, identity, phone)
+    if existing is not None:
+        _add_service_to_visit(uow, existing, service, queue)
+        return IssueResult(
+            ticket_view(uow, existing), reused=True, ticket_id=existing.id, kiosk=request.kiosk
+        )
+
+    if (
+        service.daily_quota is not None
+        and next_day_value(uow, f"quota:{service.code}") > service.daily_quota
+    ):
+        raise Conflict(f"今日{service.name}号源已满，请明日再来", code="quota_reached")
+    queue_config = site.queue(queue)
+    assert queue_config is not None
+    number = format_number(queue_config.prefix, next_day_value(uow, f"number:{queue}"))
+    ticket = Ticket(
+        id=secrets.token_urlsafe(16),
+        site_code=site.code,
+        business_day=today(uow),
+        issue_queue=queue,
+        number=number,
+        service_code=service.code,
+        party=request.party,
+        headcount=request.headcount,
+        priority=request.priority,
+        state="waiting",
+        current_step=1,
+        identity_hash=identity.keyed_hash(uow.hall.secret) if identity else None,
+        identity_masked=identity.masked() if identity else None,
+        phone_hash=phone.keyed_hash(uow.hall.secret) if phone else None,
+        phone_masked=phone.masked() if phone else None,
+        kiosk=request.kiosk,
+        issued_at=uow.now,
+    )
+    uow.session.add(ticket)
+    uow.session.flush()  # the ticket row first: its steps refer to it
+    step = Step(
+        ticket_id=ticket.id,
+        site_code=site.code,
+        business_day=ticket.business_day,
+        position=1,
+        queue_code=queue,
+        services=[service.code],
+        status="planned",
+        recalls=0,
+        keep_counter=False,
+    )
+    enqueue(uow, step, base_placement(request.priority == "green", uow.now))
+    uow.session.add(step)
+    uow.session.flush()
+    uow.record(
+        "issue",
+        ticket=ticket,
+        step=step,
+        to_state="waiting",
+        number=number,
+        queue=queue,
+        service=service.code,
+        priority=request.priority,
+        kiosk=request.kiosk,
+    )
+    view = publish_ticket(uow, ticket)
+    return IssueResult(view, reused=False, ticket_id=ticket.id, kiosk=request.kiosk)
+
+
+def _identities(uow: UnitOfWork, request: IssueRequest) -> tuple[Identity | None, Identity | None]:
+    try:
+        identity = (
+            parse_visitor_id(request.visitor_id, request.party, today(uow))
+            if request.visitor_id
+            else None
+        )
+        phone = parse_phone(request.phone) if request.phone else None
+    except IdentityError as error:
+        raise BadRequest(error.message, code=error.code) from None
+    return identity, phone
+
+
+def _check_hours(uow: UnitOfWork) -> None:
+    hours = uow.site.hours
+    local = uow.now.astimezone(uow.site.zone).time()
+    opens, closes = parse_clock(hours.issue_from), parse_clock(hours.issue_until)
+    if (opens is not None and local < opens) or (closes is not None and local >= closes):
+        raise Conflict(
+            f"今日取号时间为{hours.issue_from}至{hours.issue_until}，请在取号时间内前来",
+            code="hall_closed",
+        )
+
+
+def _open_ticket_of(
+    uow: UnitOfWork, identity: Identity | None, phone: Identity | None
+) -> Ticket | None:
+    matches = []
+    if identity:
+        matches.append(Ticket.identity_hash == identity.keyed_hash(uow.hall.secret))
+    if phone:
+        matches.append(Ticket.phone_hash == phone.keyed_hash(uow.hall.secret))
+    if not matches:
+        return None
+    ticket = uow.session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.site_code == uow.site.code,
+            Ticket.business_day == today(uow),
+            Ticket.state.in_([state.value for state in UNFINISHED]),
+            or_(*matches),
+        )
+        .order_by(Ticket.issued_at)
+        .limit(1)
+    ).one_or_none()
+    return get_ticket(uow, ticket.id) if ticket else None
+
+
+def _add_service_to_visit(
+    uow: UnitOfWork, ticket: Ticket, service: ServiceConfig, queue: str
+) -> None:
+    """一窗通办: a business of the current step's line joins that sitting; one of another
+    line becomes a further step of the same visit."""
+    steps = steps_of(uow, ticket)
+    if service.code in visit_services(steps):
+        return
+    current = next(step for step in steps if step.position == ticket.current_step)
+    planned = next(
+        (step for step in steps if step.status == "planned" and step.queue_code == queue), None
+    )
+    if current.queue_code == queue:  # also a held or missed step: its return copies them
+        current.services = [*current.services, service.code]
+        target = current
+    elif planned is not None:
+        planned.services = [*planned.services, service.code]
+        target = planned
+    else:
+        target = Step(
+            ticket_id=ticket.id,
+            site_code=ticket.site_code,
+            business_day=ticket.business_day,
+            position=max(step.position for step in steps) + 1,
+            queue_code=queue,
+            services=[service.code],
+            status="planned",
+            recalls=0,
+            keep_counter=False,
+        )
+        uow.session.add(target)
+    uow.session.flush()
+    uow.record(
+        "add_service",
+        ticket=ticket,
+        step=target,
+        from_state=ticket.state,
+        to_state=ticket.state,
+        service=service.code,
+        step_position=target.position,
+    )
+    publish_ticket(uow, ticket)
+
+
+def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
+    ticket = get_ticket(uow, ticket_id, lock=False)
+    return ticket_view(uow, ticket)
+
+
+def find_by_number(uow: UnitOfWork, number: str) -> dict[str, Any]:
+    ticket = uow.session.scalars(
+        select(Ticket).where(
+            Ticket.site_code == uow.site.code,
+            Ticket.business_day == today(uow),
+            Ticket.number == number.strip().upper(),
+        )
+    ).one_or_none()
+    if ticket is None:
+        raise NotFound(f"今天没有{number}号")
+    return ticket_view(uow, ticket, staff=True)
+
+
+def cancel_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
+    ticket = get_ticket(uow, ticket_id)
+    state = require_state(uow, ticket, {"waiting", "held", "missed"}, "取消")
+    for step in steps_of(uow, ticket):
+        if step.status in ("waiting", "planned"):
+            end_step(uow, step, "cancelled")
+    ticket.state = "cancelled"
+    ticket.ended_at = uow.now
+    uow.record("cancel", ticket=ticket, from_state=state, to_state="cancelled")
+    return publish_ticket(uow, ticket)
+
+
+def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
+    """Back from a hold (补齐材料回来): ahead of ordinary tickets within the window."""
+    ticket = get_ticket(uow, ticket_id)
+    require_state(uow, ticket, {"held"}, "返回排队")
+    held = current_step_of(uow, ticket)
+    assert held.ended_at is not None
+    window = timedelta(minutes=uow.site.policy.return_window_min)
+    placement = return_placement(held.ended_at, window, ticket.priority == "green", uow.now)
+    step = insert_step_after_current(uow, ticket, held.queue_code, held.services)
+    enqueue(
+        uow, step, placement, reserved_counter=held.counter_number if held.keep_counter else None
+    )
+    ticket.state = "waiting"
+    uow.record(
+        "return",
+        ticket=ticket,
+        step=step,
+        from_state="held",
+        to_state="waiting",
+        reason=placement.reason,
+        reserved_counter=step.reserved_counter,
+    )
+    return publish_ticket(uow, ticket)
+
+
+def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
+    """A missed visitor who comes back within the grace goes behind the next few (过号重排)."""
+    ticket = get_ticket(uow, ticket_id)
+    require_state(uow, ticket, {"missed"}, "过号重排")
+    missed = current_step_of(uow, ticket)
+    assert missed.ended_at is not None
+    grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
+    if uow.now > missed.ended_at + grace:
+        raise Conflict(
+            f"过号已超过{uow.site.policy.no_show_grace_min:g}分钟，不能重排，请到咨询台",
+            code="invalid_state",
+        )
+    line = HallState(uow).waiting_by_queue.get(missed.queue_code, [])
+    placement = reinstate_placement(line, uow.site.policy.reinstate_after, uow.now)
+    step = insert_step_after_current(uow, ticket, missed.queue_code, missed.services)
+    enqueue(uow, step, placement)
+    ticket.state = "waiting"
+    uow.record("reinstate", ticket=ticket, step=step, from_state="missed", to_state="waiting")
+    return publish_ticket(uow, ticket)
+
+
+def waiting_line(uow: UnitOfWork, queue: str) -> list[Step]:
+    """A line's waiting steps in call order (for staff)."""
+    steps = {
+        step.id: step
+        for step in uow.session.scalars(
+            select(Step).where(
+                Step.site_code == uow.site.code,
+                Step.business_day == today(uow),
+                Step.status == "waiting",
+                Step.queue_code == queue,
+            )
+        )
+    }
+    order = HallState(uow).waiting_by_queue.get(queue, [])
+    return [steps[item.step_id] for item in order if item.step_id in steps]
+
+
+def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:
+    ticket = uow.session.get(Ticket, ticket_id)
+    return ticket is not None and ticket.site_code == uow.site.code

@@ -1,0 +1,147 @@
+"""One transaction per entry-point call, its events, and what to publish after commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from queue_server.config import HallConfig, SiteConfig
+from queue_server.db import is_retryable
+from queue_server.models import Event, SiteSequence, Step, Ticket
+
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True)
+class HallContext:
+    """What every use case may need besides the database: the hall, the secret, the clock."""
+
+    config: HallConfig
+    secret: bytes
+    clock: Callable[[], datetime]
+
+
+@dataclass
+class Message:
+    """A live message for one kind of client; `seq` is filled in at commit."""
+
+    channel: str  # "display", "counter", "ticket", "manager", "kiosk"
+    name: str
+    payload: dict[str, Any]
+    room: str | None = None
+
+
+@dataclass
+class UnitOfWork:
+    session: Session
+    hall: HallContext
+    site: SiteConfig
+    now: datetime
+    actor: str
+    base_url: str = ""
+    events: list[Event] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    dirty_sites: set[str] = field(default_factory=set)
+    seq: int | None = None
+
+    def record(
+        self,
+        kind: str,
+        *,
+        ticket: Ticket | None = None,
+        step: Step | None = None,
+        counter_number: int | None = None,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        **detail: Any,
+    ) -> None:
+        self.events.append(
+            Event(
+                site_code=self.site.code,
+                at=self.now,
+                actor=self.actor,
+                kind=kind,
+                ticket_id=ticket.id if ticket else None,
+                step_id=step.id if step else None,
+                counter_number=counter_number,
+                from_state=from_state,
+                to_state=to_state,
+                detail=detail,
+            )
+        )
+        self.dirty_sites.add(self.site.code)
+
+    def publish(
+        self, channel: str, name: str, payload: dict[str, Any], room: str | None = None
+    ) -> None:
+        self.messages.append(Message(channel, name, payload, room))
+
+    def commit(self) -> None:
+        """Number the events from the site's sequence row last, so its lock is held briefly
+        and seq order is commit order."""
+        if self.events:
+            self.session.flush()
+            last = self.session.execute(
+                update(SiteSequence)
+                .where(SiteSequence.site_code == self.site.code, SiteSequence.name == "event")
+                .values(value=SiteSequence.value + len(self.events))
+                .returning(SiteSequence.value)
+            ).scalar_one()
+            first = last - len(self.events) + 1
+            for offset, event in enumerate(self.events):
+                event.seq = first + offset
+            self.session.add_all(self.events)
+            self.seq = last
+        self.session.commit()
+        for message in self.messages:
+            message.payload["seq"] = (
+                self.seq if self.seq is not None else message.payload.get("seq")
+            )
+
+
+def run_in_transaction(
+    sessions: sessionmaker[Session],
+    hall: HallContext,
+    site: SiteConfig,
+    actor: str,
+    use_case: Callable[..., ResultT],
+    *args: Any,
+    base_url: str = "",
+    attempts: int = 4,
+    **kwargs: Any,
+) -> tuple[ResultT, UnitOfWork]:
+    """Run a use case in its own transaction, again on lock contention; nothing is
+    published unless the commit succeeded."""
+    for attempt in range(1, attempts + 1):
+        session = sessions()
+        uow = UnitOfWork(session, hall, site, hall.clock(), actor, base_url)
+        try:
+            result = use_case(uow, *args, **kwargs)
+            uow.commit()
+            return result, uow
+        except (OperationalError, IntegrityError) as error:
+            session.rollback()
+            if attempt == attempts or not _worth_retrying(error):
+                raise
+            time.sleep(0.005 * attempt)
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    raise AssertionError("unreachable")
+
+
+def _worth_retrying(error: BaseException) -> bool:
+    if isinstance(error, IntegrityError):
+        # Two first tickets of one person at once: the retry finds and reuses the winner's.
+        text = str(error.orig)
+        return "identity_hash" in text or "phone_hash" in text or "uq_tickets_open" in text
+    return is_retryable(error)

@@ -1,0 +1,370 @@
+"""Read models: the ticket (T of SPEC §4), lines, counters and the display snapshot."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy import func, select
+
+from queue_server.config import SiteConfig, UserConfig
+from queue_server.domain.dispatch import (
+    WaitingStep,
+    estimate_wait_s,
+    line_order,
+)
+from queue_server.domain.numbering import call_speech, call_text
+from queue_server.models import Counter, Event, SiteSequence, Step, Ticket
+from queue_server.services.unit_of_work import UnitOfWork
+
+MEAN_SERVICE_SAMPLE = 20
+
+
+def business_day(site: SiteConfig, now: datetime) -> date:
+    return now.astimezone(site.zone).date()
+
+
+def local_iso(site: SiteConfig, moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(site.zone).isoformat(timespec="seconds")
+
+
+def to_waiting(step: Step) -> WaitingStep:
+    assert step.sort_at is not None
+    assert step.enqueued_at is not None
+    assert step.overdue_at is not None
+    return WaitingStep(
+        step_id=step.id,
+        queue=step.queue_code,
+        priority_class=step.priority_class,
+        sort_at=step.sort_at,
+        enqueued_at=step.enqueued_at,
+        overdue_at=step.overdue_at,
+        reason=step.reason,
+        reserved_counter=step.reserved_counter,
+    )
+
+
+def waiting_steps(uow: UnitOfWork, queues: list[str] | None = None) -> list[Step]:
+    """Today's waiting steps of the site (earlier days' are expired, whether or not the
+    day-close job has run)."""
+    query = select(Step).where(
+        Step.site_code == uow.site.code,
+        Step.business_day == business_day(uow.site, uow.now),
+        Step.status == "waiting",
+    )
+    if queues is not None:
+        query = query.where(Step.queue_code.in_(queues))
+    return list(uow.session.scalars(query))
+
+
+def site_seq(uow: UnitOfWork) -> int:
+    value = uow.session.scalar(
+        select(SiteSequence.value).where(
+            SiteSequence.site_code == uow.site.code, SiteSequence.name == "event"
+        )
+    )
+    return value or 0
+
+
+def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
+    return uow.hall.config.user(username) if username else None
+
+
+class HallState:
+    """A consistent look at the site inside one transaction, computed once."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+        self.site = uow.site
+        self.now = uow.now
+
+    @cached_property
+    def waiting_by_queue(self) -> dict[str, list[WaitingStep]]:
+        lines: dict[str, list[WaitingStep]] = defaultdict(list)
+        for step in waiting_steps(self.uow):
+            lines[step.queue_code].append(to_waiting(step))
+        return {code: line_order(steps, self.now) for code, steps in lines.items()}
+
+    @cached_property
+    def counters(self) -> list[Counter]:
+        return list(
+            self.uow.session.scalars(
+                select(Counter).where(Counter.site_code == self.site.code).order_by(Counter.number)
+            )
+        )
+
+    @cached_property
+    def mean_service_s(self) -> dict[str, float]:
+        """Mean service time of each line's last finished steps (default when none)."""
+        means: dict[str, float] = {}
+        for queue in self.site.queues:
+            rows = self.uow.session.execute(
+                select(Step.called_at, Step.started_at, Step.ended_at)
+                .where(
+                    Step.site_code == self.site.code,
+                    Step.queue_code == queue.code,
+                    Step.outcome == "done",
+                    Step.ended_at.is_not(None),
+                )
+                .order_by(Step.ended_at.desc())
+                .limit(MEAN_SERVICE_SAMPLE)
+            ).all()
+            durations = [
+                (ended - began).total_seconds()
+                for called, started, ended in rows
+                if ended is not None and (began := started or called) is not None
+            ]
+            means[queue.code] = (
+                sum(durations) / len(durations) if durations else self.site.policy.default_service_s
+            )
+        return means
+
+    def open_counters(self, queue: str) -> int:
+        return sum(
+            1 for counter in self.counters if counter.state == "open" and queue in counter.queues
+        )
+
+    def estimate(self, queue: str, ahead: int) -> int:
+        return estimate_wait_s(ahead, self.mean_service_s[queue], self.open_counters(queue))
+
+    def position(self, step_id: int, queue: str) -> int:
+        line = self.waiting_by_queue.get(queue, [])
+        for index, step in enumerate(line):
+            if step.step_id == step_id:
+                return index
+        return len(line)
+
+    def queue_summaries(self) -> list[dict[str, Any]]:
+        summaries = []
+        for queue in self.site.queues:
+            line = self.waiting_by_queue.get(queue.code, [])
+            oldest = min((step.enqueued_at for step in line), default=None)
+            summaries.append(
+                {
+                    "code": queue.code,
+                    "name": queue.name,
+                    "waiting": len(line),
+                    "est_wait_s": self.estimate(queue.code, len(line)),
+                    "longest_wait_s": int((self.now - oldest).total_seconds()) if oldest else 0,
+                }
+            )
+        return summaries
+
+
+def steps_of(uow: UnitOfWork, ticket: Ticket) -> list[Step]:
+    return list(
+        uow.session.scalars(select(Step).where(Step.ticket_id == ticket.id).order_by(Step.position))
+    )
+
+
+def current_step(uow: UnitOfWork, ticket: Ticket) -> Step:
+    return uow.session.scalars(
+        select(Step).where(Step.ticket_id == ticket.id, Step.position == ticket.current_step)
+    ).one()
+
+
+def visit_services(steps: list[Step]) -> list[str]:
+    seen: list[str] = []
+    for step in steps:
+        for code in step.services:
+            if code not in seen:
+                seen.append(code)
+    return seen
+
+
+def ticket_view(
+    uow: UnitOfWork, ticket: Ticket, *, staff: bool = False, state: HallState | None = None
+) -> dict[str, Any]:
+    site = uow.site
+    state = state or HallState(uow)
+    steps = steps_of(uow, ticket)
+    step = next(step for step in steps if step.position == ticket.current_step)
+    service = site.service(ticket.service_code)
+    waiting_ahead: int | None = None
+    est_wait_s: int | None = None
+    if ticket.state == "waiting":
+        waiting_ahead = state.position(step.id, step.queue_code)
+        est_wait_s = state.estimate(step.queue_code, waiting_ahead)
+    elif ticket.state in ("called", "serving"):
+        waiting_ahead, est_wait_s = 0, 0
+    at_counter = ticket.state in ("called", "serving")
+    view: dict[str, Any] = {
+        "id": ticket.id,
+        "number": ticket.number,
+        "queue": step.queue_code,
+        "queue_name": _queue_name(site, step.queue_code),
+        "service": ticket.service_code,
+        "service_name": service.name if service else ticket.service_code,
+        "services": visit_services(steps),
+        "category": service.category if service else None,
+        "state": ticket.state,
+        "step": ticket.current_step,
+        "steps_total": len(steps),
+        "waiting_ahead": waiting_ahead,
+        "est_wait_s": est_wait_s,
+        "issued_at": local_iso(site, ticket.issued_at),
+        "status_url": f"{uow.base_url.rstrip('/')}/t/{ticket.id}",
+        "counter": step.counter_number if at_counter else None,
+        "reason": step.call_reason if at_counter else None,
+        "return_until": None,
+        "reinstate_until": None,
+    }
+    if ticket.state == "held" and step.ended_at:
+        view["return_until"] = local_iso(
+            site, step.ended_at + timedelta(minutes=site.policy.return_window_min)
+        )
+        view["held_at_counter"] = step.counter_number if step.keep_counter else None
+    if ticket.state == "missed" and step.ended_at:
+        view["reinstate_until"] = local_iso(
+            site, step.ended_at + timedelta(minutes=site.policy.no_show_grace_min)
+        )
+    if staff:
+        view.update(
+            party=ticket.party,
+            headcount=ticket.headcount,
+            priority=ticket.priority,
+            visitor_id_masked=ticket.identity_masked,
+            phone_masked=ticket.phone_masked,
+            steps=[step_view(uow, item) for item in steps],
+        )
+    return view
+
+
+def step_view(uow: UnitOfWork, step: Step) -> dict[str, Any]:
+    clerk = user_of(uow, step.clerk_username)
+    return {
+        "position": step.position,
+        "queue": step.queue_code,
+        "services": step.services,
+        "status": step.status,
+        "outcome": step.outcome,
+        "reason": step.reason,
+        "call_reason": step.call_reason,
+        "enqueued_at": local_iso(uow.site, step.enqueued_at),
+        "called_at": local_iso(uow.site, step.called_at),
+        "started_at": local_iso(uow.site, step.started_at),
+        "ended_at": local_iso(uow.site, step.ended_at),
+        "counter": step.counter_number,
+        "clerk_name": clerk.name if clerk else None,
+        "recalls": step.recalls,
+        "hold_reason": step.hold_reason,
+        "keep_counter": step.keep_counter,
+        "rating": step.rating,
+    }
+
+
+def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
+    """The `/ticket` live payload: what the visitor's own page needs, nothing of staff's."""
+    keys = (
+        "number",
+        "state",
+        "queue",
+        "queue_name",
+        "step",
+        "steps_total",
+        "waiting_ahead",
+        "est_wait_s",
+        "counter",
+        "reason",
+        "return_until",
+        "reinstate_until",
+        "services",
+    )
+    return {key: view.get(key) for key in keys}
+
+
+def _queue_name(site: SiteConfig, code: str) -> str:
+    queue = site.queue(code)
+    return queue.name if queue else code
+
+
+def call_payload(
+    site: SiteConfig, counter: Counter, ticket: Ticket, step: Step, *, recall: bool, at: datetime
+) -> dict[str, Any]:
+    """A call on the screens: no ticket id, no personal data."""
+    return {
+        "number": ticket.number,
+        "counter": counter.number,
+        "counter_name": counter.name,
+        "location": counter.location,
+        "queue": step.queue_code,
+        "recall": recall,
+        "reason": step.call_reason,
+        "text": call_text(ticket.number, counter.number, counter.location),
+        "speech": call_speech(ticket.number, counter.number, counter.location),
+        "at": local_iso(site, at),
+    }
+
+
+def counter_payload(
+    uow: UnitOfWork, counter: Counter, current_number: str | None
+) -> dict[str, Any]:
+    clerk = user_of(uow, counter.clerk_username)
+    return {
+        "counter": counter.number,
+        "counter_name": counter.name,
+        "location": counter.location,
+        "state": counter.state,
+        "clerk_name": clerk.name if clerk else None,
+        "clerk_no": clerk.clerk_no if clerk else None,
+        "current": current_number,
+    }
+
+
+def current_numbers(uow: UnitOfWork) -> dict[str, str]:
+    ids = [c.current_ticket_id for c in HallState(uow).counters if c.current_ticket_id]
+    if not ids:
+        return {}
+    rows = uow.session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()
+    return {ticket_id: number for ticket_id, number in rows}
+
+
+def counter_views(uow: UnitOfWork, state: HallState) -> list[dict[str, Any]]:
+    numbers = current_numbers(uow)
+    return [
+        counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))
+        for counter in state.counters
+    ]
+
+
+def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:
+    """SPEC §4/§5: {seq, calls, recent, queues} (+ counters for the counter-top screens)."""
+    state = HallState(uow)
+    seq = site_seq(uow)
+    calls = []
+    for counter in state.counters:
+        if not counter.current_ticket_id:
+            continue
+        ticket = uow.session.get(Ticket, counter.current_ticket_id)
+        if ticket is None or ticket.state not in ("called", "serving"):
+            continue
+        step = current_step(uow, ticket)
+        assert step.called_at is not None
+        payload = call_payload(uow.site, counter, ticket, step, recall=False, at=step.called_at)
+        payload["state"] = ticket.state
+        calls.append(payload)
+    recent_events = uow.session.scalars(
+        select(Event)
+        .where(Event.site_code == uow.site.code, Event.kind.in_(("call", "recall")))
+        .order_by(Event.seq.desc())
+        .limit(10)
+    )
+    recent = [dict(event.detail.get("display", {}), seq=event.seq) for event in recent_events]
+    return {
+        "seq": seq,
+        "site": uow.site.code,
+        "site_name": uow.site.name,
+        "notice": uow.site.notice,
+        "calls": calls,
+        "recent": recent,
+        "queues": state.queue_summaries(),
+        "counters": counter_views(uow, state),
+    }
+
+
+def count_today(uow: UnitOfWork, *conditions: Any) -> int:
+    return uow.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
