@@ -1,0 +1,77 @@
+"""A real `python run.py` in a subprocess, on a free loopback port, with its own database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveServer:
+    def __init__(self, workdir: Path, *extra_args: str, port: int | None = None,
+                 database: str | None = None, env: dict[str, str] | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = database or f"sqlite:///{workdir / 'live.sqlite3'}"
+        self.extra_args = list(extra_args)
+        self.log_path = workdir / f"server-{self.port}.log"
+        self.env = {**os.environ, "YIHAO_SECRET_KEY": "live-test-secret", **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20.0) -> LiveServer:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), "--port", str(self.port),
+             "--database", self.database, *self.extra_args],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text(errors='replace')}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log_path.read_text(errors='replace')}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    # -- a small API client ------------------------------------------------------------
+    def login(self, username: str, password: str = "demo") -> str:
+        response = requests.post(self.url + "/api/v1/auth/login",
+                                 json={"username": username, "password": password}, timeout=10)
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    def post(self, path: str, json: Any = None, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(self.url + path, json=json, headers=headers, timeout=10)
+
+    def get(self, path: str, token: str | None = None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.get(self.url + path, headers=headers, timeout=10)
