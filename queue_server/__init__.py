@@ -98,7 +98,7 @@ def _limit_logins(app: Flask, settings: dict[str, Any]) -> None:
         username = body.get("username") if isinstance(body, dict) else None
         return f"{get_remote_address()}:{username}"
 
-    limiter.limit(
+    app.view_functions["api.login"] = limiter.limit(
         settings["LOGIN_RATE_LIMIT"],
         key_func=login_key,
         deduct_when=lambda response: response.status_code == 401,

@@ -257,7 +257,7 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
 
 
 def call_number(
-    uow: UnitOfWork, number: int, ticket_number: str, user: UserConfig
+    uow: UnitOfWork, number: int, user: UserConfig, ticket_number: str
 ) -> dict[str, Any]:
     """指呼: a waiting ticket of this counter's lines, a held one kept at this counter, or a
     missed one within the grace."""
