@@ -119,7 +119,7 @@ def _register_pages(app: Flask) -> None:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
-            if error.name != module_name:
+            if error.name is None or not module_name.startswith(error.name):
                 raise
             continue
         register = getattr(module, "register", None)

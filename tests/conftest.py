@@ -79,10 +79,23 @@ def app_config(database_url: str, clock: FakeClock, tmp_path: Path) -> dict[str,
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    application = create_app(app_config)
-    yield application
-    application.extensions["yihao"].engine.dispose()
+def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
+    """Apps on the test database with settings changed; their connections closed after."""
+    made: list[Flask] = []
+
+    def build(**changes: Any) -> Flask:
+        application = create_app({**app_config, **changes})
+        made.append(application)
+        return application
+
+    yield build
+    for application in made:
+        application.extensions["yihao"].engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
 
 
 @pytest.fixture
@@ -112,7 +125,9 @@ class Staff:
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[[str], Staff]:
     def log_in(username: str) -> Staff:
-        response = client.post("/api/v1/auth/login", json={"username": username, "password": "demo"})
+        response = client.post(
+            "/api/v1/auth/login", json={"username": username, "password": "demo"}
+        )
         assert response.status_code == 200, response.json
         return Staff(client, response.json["token"])
 

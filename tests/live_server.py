@@ -22,8 +22,14 @@ def free_port() -> int:
 
 
 class LiveServer:
-    def __init__(self, workdir: Path, *extra_args: str, port: int | None = None,
-                 database: str | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        *extra_args: str,
+        port: int | None = None,
+        database: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database = database or f"sqlite:///{workdir / 'live.sqlite3'}"
@@ -31,13 +37,24 @@ class LiveServer:
         self.log_path = workdir / f"server-{self.port}.log"
         self.env = {**os.environ, "YIHAO_SECRET_KEY": "live-test-secret", **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
 
     def start(self, timeout: float = 20.0) -> LiveServer:
-        log = self.log_path.open("ab")
+        self._log = log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "--port", str(self.port),
-             "--database", self.database, *self.extra_args],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                str(ROOT / "run.py"),
+                "--port",
+                str(self.port),
+                "--database",
+                self.database,
+                *self.extra_args,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -60,11 +77,17 @@ class LiveServer:
                 self.process.kill()
                 self.process.wait()
         self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     # -- a small API client ------------------------------------------------------------
     def login(self, username: str, password: str = "demo") -> str:
-        response = requests.post(self.url + "/api/v1/auth/login",
-                                 json={"username": username, "password": password}, timeout=10)
+        response = requests.post(
+            self.url + "/api/v1/auth/login",
+            json={"username": username, "password": password},
+            timeout=10,
+        )
         response.raise_for_status()
         return str(response.json()["token"])
 

@@ -16,9 +16,16 @@ from tests.live_server import ROOT, LiveServer
 
 CHROMIUM = os.environ.get("YIHAO_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync",
-                 "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +67,12 @@ def new_page(browser: Any, page_errors: PageErrors) -> Iterator[Any]:
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: page_errors.append(f"pageerror: {error}"))
-        page.on("console", lambda message: message.type == "error"
-                and page_errors.append(f"console: {message.text}"))
+        page.on(
+            "console",
+            lambda message: (
+                message.type == "error" and page_errors.append(f"console: {message.text}")
+            ),
+        )
         return page
 
     yield open_page

@@ -23,14 +23,20 @@ def numbers_called(clerk: Staff, counter: int, times: int) -> list[str | None]:
     return called
 
 
-def test_lifecycle_of_a_plain_visit(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                    make_ticket: Issue) -> None:
+def test_lifecycle_of_a_plain_visit(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     clerk = clerk_at(5)
     ticket = make_ticket()
     called = clerk.counter(5, "call-next")
     assert called.status_code == 200
     view = called.json["ticket"]
-    assert (view["number"], view["state"], view["counter"], view["reason"]) == ("A001", "called", 5, None)
+    assert (view["number"], view["state"], view["counter"], view["reason"]) == (
+        "A001",
+        "called",
+        5,
+        None,
+    )
     assert view["steps"][0]["clerk_name"] == "陈静"
     assert clerk.counter(5, "recall").json["ticket"]["steps"][0]["recalls"] == 1
     assert clerk.counter(5, "start").json["ticket"]["state"] == "serving"
@@ -64,13 +70,20 @@ def test_login_errors(client: FlaskClient) -> None:
     assert wrong.json["error"]["code"] == "unauthenticated"
     assert client.post("/api/v1/auth/login", json={"username": "clerk01"}).status_code == 400
     ok = client.post("/api/v1/auth/login", json={"username": "manager", "password": "demo"})
-    assert ok.json["user"] == {"username": "manager", "name": "孙经理", "role": "manager",
-                               "clerk_no": None, "counter": None}
+    assert ok.json["user"] == {
+        "username": "manager",
+        "name": "孙经理",
+        "role": "manager",
+        "clerk_no": None,
+        "counter": None,
+    }
 
 
 def test_failed_logins_are_rate_limited(client: FlaskClient) -> None:
     statuses = [
-        client.post("/api/v1/auth/login", json={"username": "clerk03", "password": "guess"}).status_code
+        client.post(
+            "/api/v1/auth/login", json={"username": "clerk03", "password": "guess"}
+        ).status_code
         for _ in range(12)
     ]
     assert statuses[:10] == [401] * 10
@@ -78,10 +91,17 @@ def test_failed_logins_are_rate_limited(client: FlaskClient) -> None:
     limited = client.post("/api/v1/auth/login", json={"username": "clerk03", "password": "demo"})
     assert limited.json["error"]["code"] == "too_many_requests"
     # Other users from the same address are not locked out.
-    assert client.post("/api/v1/auth/login", json={"username": "clerk04", "password": "demo"}).status_code == 200
+    assert (
+        client.post(
+            "/api/v1/auth/login", json={"username": "clerk04", "password": "demo"}
+        ).status_code
+        == 200
+    )
 
 
-def test_sign_in_rules(login: Callable[[str], Staff], clerk_at: Callable[[int], Staff], make_ticket: Issue) -> None:
+def test_sign_in_rules(
+    login: Callable[[str], Staff], clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     clerk = clerk_at(1)
     assert clerk.counter(1, "sign-in").status_code == 200  # again: a no-op
     occupied = login("clerk02").counter(1, "sign-in")
@@ -109,9 +129,17 @@ def test_sign_in_rules(login: Callable[[str], Staff], clerk_at: Callable[[int], 
 
 
 @pytest.mark.parametrize("action", ["recall", "start", "finish", "no-show", "transfer", "hold"])
-def test_actions_with_nothing_in_hand_are_409(clerk_at: Callable[[int], Staff], action: str) -> None:
+def test_actions_with_nothing_in_hand_are_409(
+    clerk_at: Callable[[int], Staff], action: str
+) -> None:
     clerk = clerk_at(1)
-    body = {"queue": "D"} if action == "transfer" else {"reason": "缺材料"} if action == "hold" else None
+    body = (
+        {"queue": "D"}
+        if action == "transfer"
+        else {"reason": "缺材料"}
+        if action == "hold"
+        else None
+    )
     response = clerk.counter(1, action, body)
     assert response.status_code == 409
     assert response.json["error"]["code"] == "invalid_state"
@@ -160,7 +188,9 @@ def test_bad_action_bodies_are_400_and_change_nothing(
     assert clerk.counter(1, "start").json["ticket"]["state"] == "serving"  # still in hand
 
 
-def test_transfer_service_not_allowed_for_party(clerk_at: Callable[[int], Staff], make_ticket: Issue) -> None:
+def test_transfer_service_not_allowed_for_party(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     clerk = clerk_at(1)
     make_ticket()
     clerk.counter(1, "call-next")
@@ -168,8 +198,9 @@ def test_transfer_service_not_allowed_for_party(clerk_at: Callable[[int], Staff]
     assert response.json["error"]["code"] == "party_not_allowed"
 
 
-def test_fifo_across_lines_and_ordered_counter(clerk_at: Callable[[int], Staff], make_ticket: Issue,
-                                               clock: Any) -> None:
+def test_fifo_across_lines_and_ordered_counter(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     make_ticket("employment")  # A001
     clock.advance(seconds=10)
     make_ticket("social_insurance", party="enterprise")  # B001
@@ -183,8 +214,9 @@ def test_fifo_across_lines_and_ordered_counter(clerk_at: Callable[[int], Staff],
     assert numbers_called(first, 1, 3) == ["A001", "A002", None]
 
 
-def test_green_channel_goes_ahead_with_its_reason(clerk_at: Callable[[int], Staff], make_ticket: Issue,
-                                                  clock: Any) -> None:
+def test_green_channel_goes_ahead_with_its_reason(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     make_ticket()
     clock.advance(seconds=5)
     green = make_ticket(priority="green")
@@ -194,8 +226,9 @@ def test_green_channel_goes_ahead_with_its_reason(clerk_at: Callable[[int], Staf
     assert (called["number"], called["reason"]) == ("A002", "green")
 
 
-def test_overdue_ticket_outranks_returning(clerk_at: Callable[[int], Staff], make_ticket: Issue,
-                                           clock: Any) -> None:
+def test_overdue_ticket_outranks_returning(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     make_ticket("card_services")  # target 15 min → overdue after 30 min
     clock.advance(minutes=31)
     clerk = clerk_at(1)
@@ -204,8 +237,9 @@ def test_overdue_ticket_outranks_returning(clerk_at: Callable[[int], Staff], mak
     assert (called["number"], called["reason"]) == ("A001", "overdue")
 
 
-def test_transfer_to_the_front_keeps_the_number(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                                make_ticket: Issue, clock: Any) -> None:
+def test_transfer_to_the_front_keeps_the_number(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     for _ in range(3):
         make_ticket("pickup")  # D001..D003 already waiting at pickup
     visitor = make_ticket("employment")  # A001
@@ -222,8 +256,9 @@ def test_transfer_to_the_front_keeps_the_number(client: FlaskClient, clerk_at: C
     assert client.get(f"/api/v1/tickets/{visitor['id']}").json["ticket"]["counter"] == 9
 
 
-def test_transfer_to_the_back_and_to_a_counter(clerk_at: Callable[[int], Staff], make_ticket: Issue,
-                                               clock: Any) -> None:
+def test_transfer_to_the_back_and_to_a_counter(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     make_ticket("pickup")
     make_ticket("employment")
     clerk = clerk_at(1)
@@ -239,7 +274,9 @@ def test_transfer_to_the_back_and_to_a_counter(clerk_at: Callable[[int], Staff],
     assert (called["number"], called["reason"]) == ("A002", "transfer")
 
 
-def test_transfer_by_service_routes_it(clerk_at: Callable[[int], Staff], make_ticket: Issue) -> None:
+def test_transfer_by_service_routes_it(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     make_ticket("employment")
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -248,22 +285,36 @@ def test_transfer_by_service_routes_it(clerk_at: Callable[[int], Staff], make_ti
     assert moved["services"] == ["employment", "maternity"]
 
 
-def test_finishing_a_step_moves_the_visit_on(client: FlaskClient, clerk_at: Callable[[int], Staff]) -> None:
-    first = client.post("/api/v1/tickets", json={"service": "employment", "phone": "13800138000"}).json
+def test_finishing_a_step_moves_the_visit_on(
+    client: FlaskClient, clerk_at: Callable[[int], Staff]
+) -> None:
+    first = client.post(
+        "/api/v1/tickets", json={"service": "employment", "phone": "13800138000"}
+    ).json
     client.post("/api/v1/tickets", json={"service": "pickup", "phone": "13800138000"})
     client.post("/api/v1/tickets", json={"service": "pickup"})  # D001 waits before
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
     after = clerk.counter(1, "finish").json["ticket"]
-    assert (after["state"], after["queue"], after["step"], after["steps_total"]) == ("waiting", "D", 2, 2)
+    assert (after["state"], after["queue"], after["step"], after["steps_total"]) == (
+        "waiting",
+        "D",
+        2,
+        2,
+    )
     assert after["waiting_ahead"] == 0
     called = clerk_at(9).counter(9, "call-next").json["ticket"]
-    assert (called["id"], called["number"], called["reason"]) == (first["ticket"]["id"], "A001", "next_step")
+    assert (called["id"], called["number"], called["reason"]) == (
+        first["ticket"]["id"],
+        "A001",
+        "next_step",
+    )
     assert clerk_at(9) is not None
 
 
-def test_hold_and_return_within_the_window(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                           make_ticket: Issue, clock: Any) -> None:
+def test_hold_and_return_within_the_window(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     visitor = make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -280,8 +331,9 @@ def test_hold_and_return_within_the_window(client: FlaskClient, clerk_at: Callab
     assert [step["outcome"] for step in called["steps"]] == ["held", None]
 
 
-def test_return_after_the_window_goes_to_the_back(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                                  make_ticket: Issue, clock: Any) -> None:
+def test_return_after_the_window_goes_to_the_back(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     visitor = make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -292,8 +344,9 @@ def test_return_after_the_window_goes_to_the_back(client: FlaskClient, clerk_at:
     assert back["waiting_ahead"] == 1
 
 
-def test_hold_kept_at_the_counter(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                  make_ticket: Issue) -> None:
+def test_hold_kept_at_the_counter(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     visitor = make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -309,8 +362,9 @@ def test_hold_kept_at_the_counter(client: FlaskClient, clerk_at: Callable[[int],
     assert clerk.counter(1, "call-next").json["ticket"]["number"] == "A001"
 
 
-def test_no_show_and_reinstate_behind_the_third(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                                make_ticket: Issue, clock: Any) -> None:
+def test_no_show_and_reinstate_behind_the_third(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     visitor = make_ticket()
     for _ in range(5):
         clock.advance(seconds=20)
@@ -327,8 +381,9 @@ def test_no_show_and_reinstate_behind_the_third(client: FlaskClient, clerk_at: C
     assert called == ["A002", "A003", "A004", "A001"]
 
 
-def test_reinstate_after_the_grace_is_409(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                          make_ticket: Issue, clock: Any) -> None:
+def test_reinstate_after_the_grace_is_409(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     visitor = make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -340,7 +395,9 @@ def test_reinstate_after_the_grace_is_409(client: FlaskClient, clerk_at: Callabl
     assert clerk.counter(1, "call", {"number": "A001"}).status_code == 409
 
 
-def test_call_a_missed_ticket_by_number_within_grace(clerk_at: Callable[[int], Staff], make_ticket: Issue) -> None:
+def test_call_a_missed_ticket_by_number_within_grace(
+    clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -358,8 +415,9 @@ def test_call_by_number_refusals(clerk_at: Callable[[int], Staff], make_ticket: 
 
 
 @pytest.mark.parametrize("action", ["cancel", "return", "reinstate"])
-def test_visitor_actions_in_the_wrong_state(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                            make_ticket: Issue, action: str) -> None:
+def test_visitor_actions_in_the_wrong_state(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, action: str
+) -> None:
     visitor = make_ticket()
     if action == "cancel":
         clerk = clerk_at(1)
@@ -378,8 +436,9 @@ def test_cancel(client: FlaskClient, make_ticket: Issue) -> None:
     assert client.post(f"/api/v1/tickets/{visitor['id']}/cancel").status_code == 409
 
 
-def test_rating_once_while_open(client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue,
-                                clock: Any) -> None:
+def test_rating_once_while_open(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     make_ticket()
     make_ticket()
     clerk = clerk_at(3)
@@ -396,11 +455,15 @@ def test_rating_once_while_open(client: FlaskClient, clerk_at: Callable[[int], S
     clerk.counter(3, "call-next")
     clerk.counter(3, "finish")
     clock.advance(seconds=121)
-    assert client.post("/api/v1/counters/3/rating", json={"rating": 4}).json["error"]["code"] == "evaluation_closed"
+    assert (
+        client.post("/api/v1/counters/3/rating", json={"rating": 4}).json["error"]["code"]
+        == "evaluation_closed"
+    )
 
 
-def test_next_call_closes_the_evaluation(client: FlaskClient, clerk_at: Callable[[int], Staff],
-                                         make_ticket: Issue) -> None:
+def test_next_call_closes_the_evaluation(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     make_ticket()
     make_ticket()
     clerk = clerk_at(3)
@@ -410,14 +473,18 @@ def test_next_call_closes_the_evaluation(client: FlaskClient, clerk_at: Callable
     assert client.post("/api/v1/counters/3/rating", json={"rating": 5}).status_code == 409
 
 
-@pytest.mark.parametrize("body", [{"rating": 0}, {"rating": 6}, {"rating": "5"}, {}, {"rating": 1, "reasons": "x"}])
+@pytest.mark.parametrize(
+    "body", [{"rating": 0}, {"rating": 6}, {"rating": "5"}, {}, {"rating": 1, "reasons": "x"}]
+)
 def test_bad_ratings_are_400(client: FlaskClient, body: dict[str, Any]) -> None:
     response = client.post("/api/v1/counters/3/rating", json=body)
     assert response.status_code == 400
     assert response.json["error"]["code"] == "invalid_field"
 
 
-def test_ticket_by_number_for_staff(client: FlaskClient, login: Callable[[str], Staff], make_ticket: Issue) -> None:
+def test_ticket_by_number_for_staff(
+    client: FlaskClient, login: Callable[[str], Staff], make_ticket: Issue
+) -> None:
     make_ticket(visitor_id="11010519491231002X")
     staff = login("clerk01")
     found = staff.get("/api/v1/tickets?number=A001")
@@ -426,8 +493,9 @@ def test_ticket_by_number_for_staff(client: FlaskClient, login: Callable[[str], 
     assert client.get("/api/v1/tickets?number=A001").status_code == 401
 
 
-def test_counters_list_and_live_stats(login: Callable[[str], Staff], clerk_at: Callable[[int], Staff],
-                                      make_ticket: Issue, clock: Any) -> None:
+def test_counters_list_and_live_stats(
+    login: Callable[[str], Staff], clerk_at: Callable[[int], Staff], make_ticket: Issue, clock: Any
+) -> None:
     make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")
@@ -445,8 +513,9 @@ def test_counters_list_and_live_stats(login: Callable[[str], Staff], clerk_at: C
     assert live["counters"][0]["current"] == "A001"
 
 
-def test_event_log_in_seq_order(login: Callable[[str], Staff], clerk_at: Callable[[int], Staff],
-                                make_ticket: Issue) -> None:
+def test_event_log_in_seq_order(
+    login: Callable[[str], Staff], clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
     make_ticket()
     clerk = clerk_at(1)
     clerk.counter(1, "call-next")

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from queue_server import create_app
 from queue_server.config import load_hall_file
 
 ID_CARD = "11010519491231002X"
@@ -27,7 +26,9 @@ CREDIT_CODE = "91350100M000100Y43"
         ({"service": "pickup", "party": "enterprise", "headcount": 30}, "D001", "D"),
     ],
 )
-def test_demo_hall_routing(client: FlaskClient, body: dict[str, Any], number: str, queue: str) -> None:
+def test_demo_hall_routing(
+    client: FlaskClient, body: dict[str, Any], number: str, queue: str
+) -> None:
     response = client.post("/api/v1/tickets", json=body)
     assert response.status_code == 201
     assert response.json["reused"] is False
@@ -50,7 +51,9 @@ def test_numbers_run_per_line_and_people_ahead(make_ticket: Callable[..., dict[s
     assert other_line["waiting_ahead"] == 0
 
 
-def test_get_ticket_and_public_fields(client: FlaskClient, make_ticket: Callable[..., dict[str, Any]]) -> None:
+def test_get_ticket_and_public_fields(
+    client: FlaskClient, make_ticket: Callable[..., dict[str, Any]]
+) -> None:
     ticket = make_ticket("employment", visitor_id=ID_CARD, phone="13800138000")
     response = client.get(f"/api/v1/tickets/{ticket['id']}")
     assert response.status_code == 200
@@ -75,7 +78,9 @@ def test_unknown_ticket_is_404(client: FlaskClient) -> None:
         ({"visitor_id": ID_CARD, "phone": "13800138000"}, {"phone": "13800138000"}),
     ],
 )
-def test_one_number_per_visitor(client: FlaskClient, visitor: dict[str, str], again: dict[str, str]) -> None:
+def test_one_number_per_visitor(
+    client: FlaskClient, visitor: dict[str, str], again: dict[str, str]
+) -> None:
     first = client.post("/api/v1/tickets", json={"service": "employment", **visitor})
     second = client.post("/api/v1/tickets", json={"service": "employment", **again})
     assert first.status_code == 201
@@ -87,9 +92,13 @@ def test_one_number_per_visitor(client: FlaskClient, visitor: dict[str, str], ag
     assert client.get("/api/v1/queues").json[0]["waiting"] == 1
 
 
-def test_same_line_business_joins_the_sitting_other_line_becomes_a_step(client: FlaskClient) -> None:
+def test_same_line_business_joins_the_sitting_other_line_becomes_a_step(
+    client: FlaskClient,
+) -> None:
     first = client.post("/api/v1/tickets", json={"service": "employment", "phone": "13800138000"})
-    same_line = client.post("/api/v1/tickets", json={"service": "medical_insurance", "phone": "13800138000"})
+    same_line = client.post(
+        "/api/v1/tickets", json={"service": "medical_insurance", "phone": "13800138000"}
+    )
     other_line = client.post("/api/v1/tickets", json={"service": "pickup", "phone": "13800138000"})
     assert same_line.json["ticket"]["services"] == ["employment", "medical_insurance"]
     assert same_line.json["ticket"]["steps_total"] == 1
@@ -100,12 +109,19 @@ def test_same_line_business_joins_the_sitting_other_line_becomes_a_step(client: 
 
 
 def test_enterprise_identity_is_the_credit_code(client: FlaskClient) -> None:
-    body = {"service": "hiring_filing", "party": "enterprise", "headcount": 3, "visitor_id": CREDIT_CODE}
+    body = {
+        "service": "hiring_filing",
+        "party": "enterprise",
+        "headcount": 3,
+        "visitor_id": CREDIT_CODE,
+    }
     assert client.post("/api/v1/tickets", json=body).status_code == 201
     assert client.post("/api/v1/tickets", json=body).status_code == 200
 
 
-def test_a_finished_visit_frees_the_identity(client: FlaskClient, clerk_at: Callable[..., Any]) -> None:
+def test_a_finished_visit_frees_the_identity(
+    client: FlaskClient, clerk_at: Callable[..., Any]
+) -> None:
     clerk = clerk_at(1)
     first = client.post("/api/v1/tickets", json={"service": "employment", "phone": "13800138000"})
     clerk.counter(1, "call-next")
@@ -123,7 +139,10 @@ def test_a_finished_visit_frees_the_identity(client: FlaskClient, clerk_at: Call
         ({"service": "hiring_filing", "party": "individual"}, "party_not_allowed"),
         ({"service": "chronic_disease", "party": "enterprise"}, "party_not_allowed"),
         ({"service": "employment", "visitor_id": "110105194912310021"}, "invalid_visitor_id"),
-        ({"service": "employment", "party": "enterprise", "visitor_id": ID_CARD}, "invalid_visitor_id"),
+        (
+            {"service": "employment", "party": "enterprise", "visitor_id": ID_CARD},
+            "invalid_visitor_id",
+        ),
         ({"service": "employment", "phone": "12345"}, "invalid_phone"),
         ({}, "invalid_field"),
         ({"service": 12}, "invalid_field"),
@@ -158,7 +177,9 @@ def test_bad_tickets_are_400(client: FlaskClient, body: dict[str, Any], code: st
         (b"\xff\xfe{", "application/json"),
     ],
 )
-def test_bodies_that_are_not_json_objects(client: FlaskClient, data: Any, content_type: str) -> None:
+def test_bodies_that_are_not_json_objects(
+    client: FlaskClient, data: Any, content_type: str
+) -> None:
     response = client.post("/api/v1/tickets", data=data, content_type=content_type)
     if content_type == "text/plain":
         assert response.status_code == 201
@@ -186,10 +207,12 @@ def _hall_with(**site_changes: Any) -> dict[str, Any]:
     return hall
 
 
-def test_hall_closed_after_issue_until(app_config: dict[str, Any], clock: Any) -> None:
-    app = create_app({**app_config, "HALL": _hall_with(hours={"issue_from": "08:30", "issue_until": "17:00"})})
+def test_hall_closed_after_issue_until(make_app: Callable[..., Any], clock: Any) -> None:
+    app = make_app(HALL=_hall_with(hours={"issue_from": "08:30", "issue_until": "17:00"}))
     client = app.test_client()
-    assert client.post("/api/v1/tickets", json={"service": "employment"}).status_code == 201  # 09:00
+    assert (
+        client.post("/api/v1/tickets", json={"service": "employment"}).status_code == 201
+    )  # 09:00
     clock.advance(hours=8)  # 17:00
     response = client.post("/api/v1/tickets", json={"service": "employment"})
     assert response.status_code == 409
@@ -197,21 +220,24 @@ def test_hall_closed_after_issue_until(app_config: dict[str, Any], clock: Any) -
     assert "17:00" in response.json["error"]["message"]
 
 
-def test_quota_reached(app_config: dict[str, Any]) -> None:
+def test_quota_reached(make_app: Callable[..., Any]) -> None:
     hall = _hall_with()
     for service in hall["sites"][0]["services"]:
         if service["code"] == "maternity":
             service["daily_quota"] = 2
-    client = create_app({**app_config, "HALL": hall}).test_client()
-    statuses = [client.post("/api/v1/tickets", json={"service": "maternity"}).status_code for _ in range(3)]
+    client = make_app(HALL=hall).test_client()
+    statuses = [
+        client.post("/api/v1/tickets", json={"service": "maternity"}).status_code for _ in range(3)
+    ]
     assert statuses == [201, 201, 409]
     response = client.post("/api/v1/tickets", json={"service": "maternity"})
     assert response.json["error"]["code"] == "quota_reached"
     assert client.post("/api/v1/tickets", json={"service": "employment"}).status_code == 201
 
 
-def test_numbering_starts_again_each_business_day(client: FlaskClient, clock: Any,
-                                                  make_ticket: Callable[..., dict[str, Any]]) -> None:
+def test_numbering_starts_again_each_business_day(
+    client: FlaskClient, clock: Any, make_ticket: Callable[..., dict[str, Any]]
+) -> None:
     make_ticket()
     make_ticket()
     clock.advance(hours=16)  # past midnight in Shanghai
@@ -223,16 +249,30 @@ def test_services_and_queues(client: FlaskClient) -> None:
     assert {service["code"] for service in services} >= {"employment", "hiring_filing", "pickup"}
     hiring = next(service for service in services if service["code"] == "hiring_filing")
     assert hiring["parties"] == ["enterprise"]
-    assert [queue["code"] for queue in client.get("/api/v1/queues").json] == ["A", "B", "C", "D", "E"]
+    assert [queue["code"] for queue in client.get("/api/v1/queues").json] == [
+        "A",
+        "B",
+        "C",
+        "D",
+        "E",
+    ]
 
 
 def test_healthz_and_openapi(client: FlaskClient) -> None:
     assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
     document = client.get("/api/v1/openapi.json").json
     paths = document["paths"]
-    for path in ("/api/v1/tickets", "/api/v1/tickets/{ticket_id}/return", "/api/v1/counters/{n}/call-next",
-                 "/api/v1/counters/{n}/transfer", "/api/v1/stats/live", "/api/v1/display/snapshot"):
+    for path in (
+        "/api/v1/tickets",
+        "/api/v1/tickets/{ticket_id}/return",
+        "/api/v1/counters/{n}/call-next",
+        "/api/v1/counters/{n}/transfer",
+        "/api/v1/stats/live",
+        "/api/v1/display/snapshot",
+    ):
         assert path in paths
     issue = paths["/api/v1/tickets"]["post"]
-    assert issue["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("IssueTicketIn")
+    assert issue["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "IssueTicketIn"
+    )
     assert "TicketOut" in document["components"]["schemas"]

@@ -18,10 +18,19 @@ T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 ORD, GREEN, RET = PriorityClass.ORDINARY, PriorityClass.GREEN, PriorityClass.RETURNING
 
 
-def step(step_id: int, queue: str = "A", minute: float = 0, cls: int = ORD,
-         reason: str | None = None, reserved: int | None = None, overdue_after: float = 40) -> WaitingStep:
+def step(
+    step_id: int,
+    queue: str = "A",
+    minute: float = 0,
+    cls: int = ORD,
+    reason: str | None = None,
+    reserved: int | None = None,
+    overdue_after: float = 40,
+) -> WaitingStep:
     at = T0 + timedelta(minutes=minute)
-    return WaitingStep(step_id, queue, cls, at, at, at + timedelta(minutes=overdue_after), reason, reserved)
+    return WaitingStep(
+        step_id, queue, cls, at, at, at + timedelta(minutes=overdue_after), reason, reserved
+    )
 
 
 NOW = T0 + timedelta(minutes=30)
@@ -45,7 +54,9 @@ ORDERED_BA = CounterPlan(7, ("B", "A"), "ordered")
         ([step(1, minute=1, reserved=1, cls=RET), step(2, minute=0)], FIFO_AB, 1),
     ],
 )
-def test_choose_next(waiting: list[WaitingStep], counter: CounterPlan, expected: int | None) -> None:
+def test_choose_next(
+    waiting: list[WaitingStep], counter: CounterPlan, expected: int | None
+) -> None:
     chosen = choose_next(waiting, counter, NOW)
     assert (chosen.step_id if chosen else None) == expected
 
@@ -70,7 +81,12 @@ def test_reason_is_carried_when_not_overdue() -> None:
 
 
 def test_line_order_classes_then_fifo() -> None:
-    line = [step(1, minute=1), step(2, minute=2, cls=GREEN), step(3, minute=3, cls=RET), step(4, minute=0)]
+    line = [
+        step(1, minute=1),
+        step(2, minute=2, cls=GREEN),
+        step(3, minute=3, cls=RET),
+        step(4, minute=0),
+    ]
     assert [item.step_id for item in line_order(line, NOW)] == [3, 2, 4, 1]
 
 
@@ -82,17 +98,30 @@ def test_reinstated_goes_behind_the_third(line_size: int, expected_index: int) -
     line = [step(index + 1, minute=index) for index in range(line_size)]
     placement = reinstate_placement(line, 3, NOW)
     assert placement.reason == "reinstated"
-    back = WaitingStep(99, "A", placement.priority_class, placement.sort_at, NOW,
-                       NOW + timedelta(minutes=40), placement.reason)
+    back = WaitingStep(
+        99,
+        "A",
+        placement.priority_class,
+        placement.sort_at,
+        NOW,
+        NOW + timedelta(minutes=40),
+        placement.reason,
+    )
     order = [item.step_id for item in line_order([*line, back], NOW)]
     assert order.index(99) == expected_index
 
 
 def test_reinstated_behind_a_returning_third_stays_ahead_of_ordinary() -> None:
-    line = [step(1, minute=5, cls=RET), step(2, minute=6, cls=RET), step(3, minute=7, cls=RET),
-            step(4, minute=0)]
+    line = [
+        step(1, minute=5, cls=RET),
+        step(2, minute=6, cls=RET),
+        step(3, minute=7, cls=RET),
+        step(4, minute=0),
+    ]
     placement = reinstate_placement(line, 3, NOW)
-    back = WaitingStep(99, "A", placement.priority_class, placement.sort_at, NOW, NOW + timedelta(hours=1))
+    back = WaitingStep(
+        99, "A", placement.priority_class, placement.sort_at, NOW, NOW + timedelta(hours=1)
+    )
     assert [item.step_id for item in line_order([*line, back], NOW)] == [1, 2, 3, 99, 4]
 
 
@@ -107,7 +136,9 @@ def test_reinstated_behind_a_returning_third_stays_ahead_of_ordinary() -> None:
 )
 def test_return_window(minutes_away: float, green: bool, cls: int, reason: str | None) -> None:
     held_at = T0
-    placement = return_placement(held_at, timedelta(minutes=60), green, T0 + timedelta(minutes=minutes_away))
+    placement = return_placement(
+        held_at, timedelta(minutes=60), green, T0 + timedelta(minutes=minutes_away)
+    )
     assert (placement.priority_class, placement.reason) == (cls, reason)
 
 

@@ -63,7 +63,11 @@ def test_invalid_credit_codes(raw: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "masked"),
-    [("13800138000", "138****8000"), ("138 0013 8000", "138****8000"), ("138-0013-8000", "138****8000")],
+    [
+        ("13800138000", "138****8000"),
+        ("138 0013 8000", "138****8000"),
+        ("138-0013-8000", "138****8000"),
+    ],
 )
 def test_phones(raw: str, masked: str) -> None:
     assert parse_phone(raw).masked() == masked

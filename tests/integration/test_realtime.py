@@ -1,0 +1,179 @@
+"""Socket.IO namespaces through Flask-SocketIO's test client: auth on connect, snapshot
+first, seq on every payload, emitted after commit, nothing personal on public screens."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.conftest import Staff
+
+Issue = Callable[..., dict[str, Any]]
+
+
+def connect(app: Flask, namespace: str, **kwargs: Any) -> Any:
+    socketio = app.extensions["yihao"].socketio
+    return socketio.test_client(app, namespace=namespace, **kwargs)
+
+
+def received(client: Any, namespace: str) -> list[tuple[str, dict[str, Any]]]:
+    return [(message["name"], message["args"][0]) for message in client.get_received(namespace)]
+
+
+def flush(app: Flask) -> None:
+    """Run the coalesced updates now instead of waiting for the background loop."""
+    publisher = app.extensions["yihao"].publisher
+    publisher.flush()
+    publisher.push_positions()
+
+
+def test_display_gets_snapshot_then_calls(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    screen = connect(app, "/display", query_string="site=main")
+    assert screen.is_connected("/display")
+    first = received(screen, "/display")
+    assert first[0][0] == "snapshot"
+    assert set(first[0][1]) >= {"seq", "calls", "recent", "queues"}
+    visitor = make_ticket(visitor_id="11010519491231002X", phone="13800138000")
+    clerk = clerk_at(5)
+    clerk.counter(5, "call-next")
+    clerk.counter(5, "recall")
+    messages = received(screen, "/display")
+    calls = [payload for name, payload in messages if name == "call"]
+    assert len(calls) == 2
+    call = calls[0]
+    assert call["text"] == "请A001号到5号窗口办理"
+    assert call["speech"] == "请 A 零 零 一 号 到 5 号窗口办理"
+    assert (call["number"], call["counter"], call["recall"], call["reason"]) == (
+        "A001",
+        5,
+        False,
+        None,
+    )
+    assert calls[1]["recall"] is True
+    assert calls[1]["seq"] > call["seq"] > first[0][1]["seq"]
+    counter_updates = [payload for name, payload in messages if name == "counter"]
+    assert counter_updates[-1]["current"] == "A001"
+    assert counter_updates[-1]["clerk_name"] == "陈静"
+    flush(app)
+    queues = [payload for name, payload in received(screen, "/display") if name == "queues"]
+    assert len(queues) == 1  # coalesced
+    assert "seq" in queues[0]
+    everything = json.dumps([messages, queues], ensure_ascii=False)
+    for secret in (visitor["id"], "11010519491231002X", "13800138000", "1101**", "138****"):
+        assert secret not in everything
+
+
+def test_display_sees_location_and_reconnect_snapshot(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    make_ticket("hiring_filing", party="enterprise", headcount=12)
+    clerk_at(10).counter(10, "call-next")
+    screen = connect(app, "/display")  # no site: the default one
+    name, snapshot = received(screen, "/display")[0]
+    assert name == "snapshot"
+    assert snapshot["calls"][0]["text"] == "请E001号到三楼10号窗口办理"
+    assert snapshot["recent"][0]["number"] == "E001"
+    assert snapshot["seq"] >= snapshot["recent"][0]["seq"]
+
+
+def test_unknown_site_is_refused(app: Flask) -> None:
+    screen = connect(app, "/display", query_string="site=atlantis")
+    assert not screen.is_connected("/display")
+
+
+def test_failed_action_publishes_nothing(app: Flask, clerk_at: Callable[[int], Staff]) -> None:
+    screen = connect(app, "/display")
+    received(screen, "/display")
+    clerk = clerk_at(1)
+    received(screen, "/display")
+    assert clerk.counter(1, "start").status_code == 409
+    assert received(screen, "/display") == []
+
+
+def test_evaluate_opens_after_finish_and_closes_on_rating(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    make_ticket()
+    clerk = clerk_at(2)
+    screen = connect(app, "/display")
+    clerk.counter(2, "call-next")
+    clerk.counter(2, "finish")
+    app.test_client().post("/api/v1/counters/2/rating", json={"rating": 5})
+    evaluations = [payload for name, payload in received(screen, "/display") if name == "evaluate"]
+    assert [(item["counter"], item["open"]) for item in evaluations] == [(2, True), (2, False)]
+
+
+def test_ticket_namespace_follows_one_ticket(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    mine = make_ticket()
+    other = make_ticket()
+    phone = connect(app, "/ticket", auth={"ticket": other["id"]})
+    first = received(phone, "/ticket")
+    assert [name for name, _ in first] == ["snapshot", "ticket"]
+    assert first[1][1]["state"] == "waiting"
+    assert first[1][1]["waiting_ahead"] == 1
+    assert "seq" in first[1][1]
+    clerk = clerk_at(1)
+    clerk.counter(1, "call-next")  # calls `mine`: the other's position changes
+    assert received(phone, "/ticket") == []  # not its state: no immediate message
+    flush(app)
+    moved = received(phone, "/ticket")
+    assert [(name, payload["waiting_ahead"]) for name, payload in moved] == [("ticket", 0)]
+    flush(app)
+    assert received(phone, "/ticket") == []  # nothing new, nothing sent
+    clerk.counter(1, "finish")
+    clerk.counter(1, "call-next")
+    called = [payload for name, payload in received(phone, "/ticket") if name == "ticket"]
+    assert called[-1]["state"] == "called"
+    assert called[-1]["counter"] == 1
+    assert mine["id"] not in json.dumps(called)
+
+
+@pytest.mark.parametrize("auth", [None, {}, {"ticket": "no-such-ticket"}, {"ticket": 5}])
+def test_ticket_namespace_needs_a_real_ticket(app: Flask, auth: Any) -> None:
+    assert not connect(app, "/ticket", auth=auth).is_connected("/ticket")
+
+
+def test_counter_namespace(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue, login: Callable[[str], Staff]
+) -> None:
+    clerk = clerk_at(1)
+    make_ticket()
+    terminal = connect(app, "/counter", query_string="counter=1", auth={"token": clerk.token})
+    name, snapshot = received(terminal, "/counter")[0]
+    assert name == "snapshot"
+    assert snapshot["counter"]["state"] == "open"
+    assert snapshot["lines"]["A"][0]["number"] == "A001"
+    clerk.counter(1, "call-next")
+    messages = received(terminal, "/counter")
+    tickets = [payload for name, payload in messages if name == "ticket"]
+    assert tickets[-1]["ticket"]["number"] == "A001"
+    assert tickets[-1]["ticket"]["steps"][0]["status"] == "called"
+    assert all("seq" in payload for _, payload in messages)
+    assert not connect(
+        app, "/counter", query_string="counter=1", auth={"token": "bad"}
+    ).is_connected("/counter")
+    assert not connect(
+        app, "/counter", query_string="counter=99", auth={"token": clerk.token}
+    ).is_connected("/counter")
+    assert not connect(app, "/counter", query_string="counter=1").is_connected("/counter")
+
+
+def test_manager_namespace(app: Flask, login: Callable[[str], Staff], make_ticket: Issue) -> None:
+    manager = login("manager")
+    board = connect(app, "/manager", auth={"token": manager.token})
+    names = [name for name, _ in received(board, "/manager")]
+    assert names == ["snapshot", "stats"]
+    make_ticket()
+    flush(app)
+    stats = [payload for name, payload in received(board, "/manager") if name == "stats"]
+    assert stats[-1]["queues"][0]["waiting"] == 1
+    clerk = login("clerk01")
+    assert not connect(app, "/manager", auth={"token": clerk.token}).is_connected("/manager")

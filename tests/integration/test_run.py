@@ -1,0 +1,112 @@
+"""`python run.py` from outside: its refusals, and a hall screen on a real WebSocket."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.live_server import ROOT, LiveServer
+
+
+def run_py(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_refuses_demo_passwords_off_loopback(tmp_path: Path) -> None:
+    everywhere = "0.0.0.0"  # noqa: S104 - the refusal is the point
+    result = run_py("--host", everywhere, "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert result.returncode == 2
+    assert "demo password" in result.stderr
+    assert "clerk01" in result.stderr
+
+
+def test_bad_hall_file_is_explained(tmp_path: Path) -> None:
+    hall = tmp_path / "hall.yaml"
+    hall.write_text(
+        "sites:\n  - code: main\n    name: x\n    queues: [{code: A, name: a, prefix: A}]\n"
+        "    services: [{code: s, name: s, category: comprehensive}]\n"
+        "    counters: [{number: 1, name: c, queues: [Z]}]\n",
+        encoding="utf-8",
+    )
+    result = run_py("--config", str(hall), "--database", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert result.returncode == 2
+    assert "unknown queue 'Z'" in result.stderr
+    missing = run_py("--config", str(tmp_path / "nope.yaml"))
+    assert missing.returncode == 2
+    assert "cannot read hall file" in missing.stderr
+
+
+def test_help_lists_every_option() -> None:
+    result = run_py("--help")
+    for option in (
+        "--host",
+        "--port",
+        "--config",
+        "--database",
+        "--message-queue",
+        "--no-scheduler",
+        "--public-url",
+        "--printer",
+    ):
+        assert option in result.stdout
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = LiveServer(
+        tmp_path_factory.mktemp("run"), "--no-scheduler", "--public-url", "http://hall.example:8080"
+    ).start()
+    yield live
+    live.stop()
+
+
+def test_a_hall_screen_gets_each_call_over_websocket(server: LiveServer) -> None:
+    calls: list[dict[str, Any]] = []
+    snapshots: list[dict[str, Any]] = []
+    arrived = threading.Event()
+    screen = socketio.Client(reconnection=False)
+    screen.on("snapshot", snapshots.append, namespace="/display")
+
+    def on_call(payload: dict[str, Any]) -> None:
+        calls.append({**payload, "received": time.perf_counter()})
+        arrived.set()
+
+    screen.on("call", on_call, namespace="/display")
+    screen.connect(server.url + "?site=main", namespaces=["/display"], transports=["websocket"])
+    try:
+        ticket = server.post("/api/v1/tickets", {"service": "employment"}).json()["ticket"]
+        assert ticket["status_url"] == f"http://hall.example:8080/t/{ticket['id']}"
+        token = server.login("clerk05")
+        assert server.post("/api/v1/counters/5/sign-in", token=token).status_code == 200
+        sent = time.perf_counter()
+        assert server.post("/api/v1/counters/5/call-next", token=token).status_code == 200
+        assert arrived.wait(2), "the call reached the screen within 2 s"
+    finally:
+        screen.disconnect()
+    call = calls[0]
+    assert call["text"] == f"请{ticket['number']}号到5号窗口办理"
+    assert call["speech"].startswith("请 A 零 零")
+    assert call["reason"] is None
+    assert call["seq"] > snapshots[0]["seq"]
+    assert ticket["id"] not in str(call)
+    assert call["received"] - sent < 2
+
+
+def test_healthz_and_demo_login_through_http(server: LiveServer) -> None:
+    assert server.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert server.login("admin")
