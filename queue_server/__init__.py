@@ -21,7 +21,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from queue_server.api import register_api
     from queue_server.api.openapi import health
     from queue_server.app_context import Yihao, make_readonly_sessions
-    from queue_server.db import default_sqlite_url, make_engine, make_session_factory
+    from queue_server.db import (
+        default_sqlite_url,
+        make_engine,
+        make_session_factory,
+        writer_gate,
+    )
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
     from queue_server.services.auth import StaffDirectory
@@ -48,7 +53,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         sync_hall(session, settings["HALL"])
 
     clock = settings.get("CLOCK") or (lambda: datetime.now(UTC))
-    hall = HallContext(settings["HALL"], secret.encode(), clock)
+    hall = HallContext(settings["HALL"], secret.encode(), clock, writer_gate(engine))
     staff = StaffDirectory.build(
         settings["HALL"], secret.encode(), int(settings["TOKEN_MAX_AGE_S"])
     )

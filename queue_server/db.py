@@ -7,6 +7,8 @@ read-only work opts out with the `yihao_readonly` execution option.
 
 from __future__ import annotations
 
+import threading
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -102,6 +104,15 @@ def _sqlite_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def writer_gate(engine: Engine) -> AbstractContextManager[Any]:
+    """SQLite takes one writer at a time. Inside one process a lock queues the writers
+    fairly; left to SQLite's busy handler (sleep and poll) some wait many seconds under
+    load. PostgreSQL needs no gate: its row locks do this work."""
+    if engine.dialect.name == "sqlite":
+        return threading.Lock()
+    return nullcontext()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Any]:

@@ -41,7 +41,6 @@ from queue_server.services.views import (
     local_iso,
     site_seq,
     ticket_view,
-    to_waiting,
     waiting_steps,
 )
 
@@ -240,15 +239,15 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
     _require_open(counter)
     _require_empty_hands(counter, "叫号")
     plan = CounterPlan(counter.number, tuple(counter.queues), counter.strategy)
-    candidates = {step.id: step for step in waiting_steps(uow, list(counter.queues))}
-    waiting = [to_waiting(step) for step in candidates.values()]
+    state = HallState(uow)
+    waiting = [step for queue in counter.queues for step in state.line(queue)]
     while True:
         chosen = choose_next(waiting, plan, uow.now)
         if chosen is None:
             return None
-        step = candidates[chosen.step_id]
+        step = uow.session.get(Step, chosen.step_id)
         # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
-        ticket = lock_ticket(uow, step.ticket_id, skip_locked=True)
+        ticket = lock_ticket(uow, step.ticket_id, skip_locked=True) if step else None
         if ticket is not None and ticket.state == "waiting" and ticket.business_day == today(uow):
             step = current_step_of(uow, ticket)
             if step.id == chosen.step_id and step.status == "waiting":

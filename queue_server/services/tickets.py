@@ -295,7 +295,7 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
             f"过号已超过{uow.site.policy.no_show_grace_min:g}分钟，不能重排，请到咨询台",
             code="invalid_state",
         )
-    line = HallState(uow).waiting_by_queue.get(missed.queue_code, [])
+    line = HallState(uow).line(missed.queue_code)
     placement = reinstate_placement(line, uow.site.policy.reinstate_after, uow.now)
     step = insert_step_after_current(uow, ticket, missed.queue_code, missed.services)
     enqueue(uow, step, placement)
@@ -317,7 +317,7 @@ def waiting_line(uow: UnitOfWork, queue: str) -> list[Step]:
             )
         )
     }
-    order = HallState(uow).waiting_by_queue.get(queue, [])
+    order = HallState(uow).line(queue)
     return [steps[item.step_id] for item in order if item.step_id in steps]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ class HallContext:
     config: HallConfig
     secret: bytes
     clock: Callable[[], datetime]
+    writer_gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
 
 
 @dataclass
@@ -121,10 +123,11 @@ def run_in_transaction(
     published unless the commit succeeded."""
     for attempt in range(1, attempts + 1):
         session = sessions()
-        uow = UnitOfWork(session, hall, site, hall.clock(), actor, base_url)
         try:
-            result = use_case(uow, *args, **kwargs)
-            uow.commit()
+            with hall.writer_gate:
+                uow = UnitOfWork(session, hall, site, hall.clock(), actor, base_url)
+                result = use_case(uow, *args, **kwargs)
+                uow.commit()
             return result, uow
         except (OperationalError, IntegrityError) as error:
             session.rollback()

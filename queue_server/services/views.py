@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -74,20 +73,67 @@ def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
     return uow.hall.config.user(username) if username else None
 
 
+WAITING_COLUMNS = (
+    Step.id,
+    Step.queue_code,
+    Step.priority_class,
+    Step.sort_at,
+    Step.enqueued_at,
+    Step.overdue_at,
+    Step.reason,
+    Step.reserved_counter,
+)
+
+
 class HallState:
-    """A consistent look at the site inside one transaction, computed once."""
+    """A consistent look at the site inside one transaction, each part loaded once and only
+    when asked for (issuing a ticket needs one line, the screens need all of them)."""
 
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
         self.site = uow.site
         self.now = uow.now
+        self._lines: dict[str, list[WaitingStep]] = {}
+        self._means: dict[str, float] = {}
 
-    @cached_property
+    def _load_lines(self, queues: list[str]) -> None:
+        missing = [code for code in queues if code not in self._lines]
+        if not missing:
+            return
+        rows = self.uow.session.execute(
+            select(*WAITING_COLUMNS).where(
+                Step.site_code == self.site.code,
+                Step.business_day == business_day(self.site, self.now),
+                Step.status == "waiting",
+                Step.queue_code.in_(missing),
+            )
+        ).all()
+        lines: dict[str, list[WaitingStep]] = {code: [] for code in missing}
+        for row in rows:
+            lines[row.queue_code].append(
+                WaitingStep(
+                    step_id=row.id,
+                    queue=row.queue_code,
+                    priority_class=row.priority_class,
+                    sort_at=row.sort_at,
+                    enqueued_at=row.enqueued_at,
+                    overdue_at=row.overdue_at,
+                    reason=row.reason,
+                    reserved_counter=row.reserved_counter,
+                )
+            )
+        for code, steps in lines.items():
+            self._lines[code] = line_order(steps, self.now)
+
+    def line(self, queue: str) -> list[WaitingStep]:
+        """One line's waiting steps in call order."""
+        self._load_lines([queue])
+        return self._lines[queue]
+
+    @property
     def waiting_by_queue(self) -> dict[str, list[WaitingStep]]:
-        lines: dict[str, list[WaitingStep]] = defaultdict(list)
-        for step in waiting_steps(self.uow):
-            lines[step.queue_code].append(to_waiting(step))
-        return {code: line_order(steps, self.now) for code, steps in lines.items()}
+        self._load_lines([queue.code for queue in self.site.queues])
+        return self._lines
 
     @cached_property
     def counters(self) -> list[Counter]:
@@ -97,16 +143,14 @@ class HallState:
             )
         )
 
-    @cached_property
-    def mean_service_s(self) -> dict[str, float]:
-        """Mean service time of each line's last finished steps (default when none)."""
-        means: dict[str, float] = {}
-        for queue in self.site.queues:
+    def mean_service_s(self, queue: str) -> float:
+        """Mean service time of the line's last finished steps (the default when none)."""
+        if queue not in self._means:
             rows = self.uow.session.execute(
                 select(Step.called_at, Step.started_at, Step.ended_at)
                 .where(
                     Step.site_code == self.site.code,
-                    Step.queue_code == queue.code,
+                    Step.queue_code == queue,
                     Step.outcome == "done",
                     Step.ended_at.is_not(None),
                 )
@@ -118,10 +162,10 @@ class HallState:
                 for called, started, ended in rows
                 if ended is not None and (began := started or called) is not None
             ]
-            means[queue.code] = (
+            self._means[queue] = (
                 sum(durations) / len(durations) if durations else self.site.policy.default_service_s
             )
-        return means
+        return self._means[queue]
 
     def open_counters(self, queue: str) -> int:
         return sum(
@@ -129,10 +173,10 @@ class HallState:
         )
 
     def estimate(self, queue: str, ahead: int) -> int:
-        return estimate_wait_s(ahead, self.mean_service_s[queue], self.open_counters(queue))
+        return estimate_wait_s(ahead, self.mean_service_s(queue), self.open_counters(queue))
 
     def position(self, step_id: int, queue: str) -> int:
-        line = self.waiting_by_queue.get(queue, [])
+        line = self.line(queue)
         for index, step in enumerate(line):
             if step.step_id == step_id:
                 return index
