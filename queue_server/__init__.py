@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
     from queue_server.services.auth import StaffDirectory
-    from queue_server.services.setup import create_schema, sync_hall
+    from queue_server.services.setup import create_schema, schema_lock, sync_hall
     from queue_server.services.unit_of_work import HallContext
 
     settings = load_settings(config)
@@ -47,10 +47,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     database_url = settings["DATABASE_URL"] or default_sqlite_url(instance_dir)
     engine = make_engine(database_url)
-    create_schema(engine)
     sessions = make_session_factory(engine)
-    with sessions() as session:
-        sync_hall(session, settings["HALL"])
+    with schema_lock(engine):
+        create_schema(engine)
+        with sessions() as session:
+            sync_hall(session, settings["HALL"])
 
     clock = settings.get("CLOCK") or (lambda: datetime.now(UTC))
     hall = HallContext(settings["HALL"], secret.encode(), clock, writer_gate(engine))

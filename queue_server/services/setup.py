@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from queue_server.config import HallConfig
 from queue_server.db import Base
 from queue_server.models import Counter, Site, SiteSequence
+
+SCHEMA_LOCK_ID = 0x59494841  # "YIHA": any fixed number shared by every process
+
+
+@contextmanager
+def schema_lock(engine: Engine) -> Iterator[None]:
+    """Processes that start together on one PostgreSQL database take turns to create the
+    schema and sync the hall (SQLite deployments are one process)."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": SCHEMA_LOCK_ID})
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": SCHEMA_LOCK_ID})
+            connection.commit()
 
 
 def create_schema(engine: Engine) -> None:

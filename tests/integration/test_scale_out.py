@@ -1,0 +1,108 @@
+"""Two `run.py` processes on one PostgreSQL database and one Redis message queue serve one
+hall: a call made through one reaches a screen connected to the other; numbers issued
+through both never collide; clerks on both call every ticket exactly once."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.conftest import IN_CI, POSTGRES_URL, reset_postgres
+from tests.live_server import LiveServer
+
+REDIS_URL = os.environ.get("YIHAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0" if IN_CI else None)
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def two_processes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[LiveServer, LiveServer]]:
+    if not (POSTGRES_URL and REDIS_URL):
+        if IN_CI:
+            pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL and Redis for the scale-out tests")
+        pytest.skip("needs YIHAO_TEST_POSTGRES_URL and YIHAO_TEST_REDIS_URL")
+    reset_postgres(POSTGRES_URL)
+    workdir = tmp_path_factory.mktemp("scale")
+    first = LiveServer(workdir, "--message-queue", REDIS_URL, database=POSTGRES_URL).start()
+    second = LiveServer(
+        workdir, "--message-queue", REDIS_URL, "--no-scheduler", database=POSTGRES_URL
+    ).start()
+    yield first, second
+    first.stop()
+    second.stop()
+
+
+def test_a_call_on_one_process_reaches_a_screen_on_the_other(
+    two_processes: tuple[LiveServer, LiveServer],
+) -> None:
+    first, second = two_processes
+    arrived = threading.Event()
+    calls: list[dict[str, Any]] = []
+    screen = socketio.Client(reconnection=False)
+
+    def on_call(payload: dict[str, Any]) -> None:
+        calls.append(payload)
+        arrived.set()
+
+    screen.on("call", on_call, namespace="/display")
+    screen.connect(second.url, namespaces=["/display"], transports=["websocket"])
+    try:
+        ticket = first.post("/api/v1/tickets", {"service": "maternity"}).json()["ticket"]
+        token = first.login("clerk08")
+        first.post("/api/v1/counters/8/sign-in", token=token)
+        assert first.post("/api/v1/counters/8/call-next", token=token).status_code == 200
+        assert arrived.wait(3), "the call made on process A reached the screen on process B"
+    finally:
+        screen.disconnect()
+    assert calls[0]["number"] == ticket["number"]
+    assert calls[0]["text"] == f"请{ticket['number']}号到8号窗口办理"
+
+
+def test_both_processes_share_numbers_and_calls(
+    two_processes: tuple[LiveServer, LiveServer],
+) -> None:
+    first, second = two_processes
+
+    def issue(server: LiveServer) -> list[str]:
+        return [
+            server.post("/api/v1/tickets", {"service": "employment"}).json()["ticket"]["number"]
+            for _ in range(20)
+        ]
+
+    with ThreadPoolExecutor(4) as pool:
+        batches = list(pool.map(issue, [first, second, first, second]))
+    numbers = [number for batch in batches for number in batch]
+    assert len(numbers) == len(set(numbers)) == 80
+
+    clerks = []
+    for server, counter in ((first, 1), (first, 2), (second, 3), (second, 4)):
+        token = server.login(f"clerk{counter:02d}")
+        assert server.post(f"/api/v1/counters/{counter}/sign-in", token=token).status_code == 200
+        clerks.append((server, counter, token))
+
+    def work(item: tuple[LiveServer, int, str]) -> list[str]:
+        server, counter, token = item
+        called = []
+        while True:
+            response = server.post(f"/api/v1/counters/{counter}/call-next", token=token)
+            assert response.status_code == 200, response.text
+            ticket = response.json()["ticket"]
+            if ticket is None:
+                return called
+            called.append(ticket["number"])
+            server.post(f"/api/v1/counters/{counter}/finish", token=token)
+
+    with ThreadPoolExecutor(4) as pool:
+        per_clerk = list(pool.map(work, clerks))
+    calls = Counter(number for batch in per_clerk for number in batch)
+    assert set(calls) == set(numbers)
+    assert set(calls.values()) == {1}
