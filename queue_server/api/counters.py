@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from pydantic import BaseModel
+
 from queue_server.api import base_url, current_user, operation, parse_body, staff_site
 from queue_server.api.schemas import (
     CallNumberIn,
@@ -29,32 +31,71 @@ def _act(n: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any
     return yihao().run(site, user.username, use_case, n, user, *args, base_url=base_url(), **kwargs)
 
 
-def _counter_action(use_case: Callable[..., Any]) -> Callable[[int], Any]:
+def _register_bodiless(
+    path: str,
+    name: str,
+    use_case: Callable[..., Any],
+    summary: str,
+    envelope: str,
+    response: type[BaseModel],
+) -> None:
+    """Actions without a body answer {"counter": ...} or {"ticket": ...}."""
+
     def view(n: int) -> Any:
         parse_body(EmptyIn)
-        return {"counter": _act(n, use_case)}
+        return {envelope: _act(n, use_case)}
 
-    return view
-
-
-for _path, _name, _use_case, _summary in (
-    ("sign-in", "sign_in", counters.sign_in, "Sign into a counter (it opens)"),
-    ("sign-out", "sign_out", counters.sign_out, "Sign out (the counter closes)"),
-    ("pause", "pause", counters.pause, "Pause service (暂停服务)"),
-    ("resume", "resume", counters.resume, "Resume service"),
-):
-    _view = _counter_action(_use_case)
-    _view.__name__ = f"counter_{_name}"
+    view.__name__ = f"counter_{name}"
     operation(
         "POST",
-        f"/counters/{{n}}/{_path}",
-        _summary,
+        f"/counters/{{n}}/{path}",
+        summary,
         body=EmptyIn,
-        response=CounterEnvelope,
+        response=response,
         auth="staff",
         tag="counters",
         errors=ERRORS,
-    )(_view)
+    )(view)
+
+
+for _path, _name, _use_case, _summary, _envelope, _response in (
+    (
+        "sign-in",
+        "sign_in",
+        counters.sign_in,
+        "Sign into a counter (it opens)",
+        "counter",
+        CounterEnvelope,
+    ),
+    (
+        "sign-out",
+        "sign_out",
+        counters.sign_out,
+        "Sign out (the counter closes)",
+        "counter",
+        CounterEnvelope,
+    ),
+    ("pause", "pause", counters.pause, "Pause service (暂停服务)", "counter", CounterEnvelope),
+    ("resume", "resume", counters.resume, "Resume service", "counter", CounterEnvelope),
+    (
+        "recall",
+        "recall",
+        counters.recall,
+        "Call the ticket in hand again (重呼)",
+        "ticket",
+        TicketEnvelope,
+    ),
+    ("start", "start", counters.start, "Start serving the called ticket", "ticket", TicketEnvelope),
+    (
+        "no-show",
+        "no_show",
+        counters.no_show,
+        "The called visitor did not come (过号)",
+        "ticket",
+        TicketEnvelope,
+    ),
+):
+    _register_bodiless(_path, _name, _use_case, _summary, _envelope, _response)
 
 
 @operation(
@@ -85,33 +126,6 @@ def call_next(n: int) -> Any:
 def call_number(n: int) -> Any:
     body = parse_body(CallNumberIn)
     return {"ticket": _act(n, counters.call_number, body.number)}
-
-
-def _ticket_action(use_case: Callable[..., Any]) -> Callable[[int], Any]:
-    def view(n: int) -> Any:
-        parse_body(EmptyIn)
-        return {"ticket": _act(n, use_case)}
-
-    return view
-
-
-for _path, _name, _use_case, _summary in (
-    ("recall", "recall", counters.recall, "Call the ticket in hand again (重呼)"),
-    ("start", "start", counters.start, "Start serving the called ticket"),
-    ("no-show", "no_show", counters.no_show, "The called visitor did not come (过号)"),
-):
-    _view = _ticket_action(_use_case)
-    _view.__name__ = f"counter_{_name}"
-    operation(
-        "POST",
-        f"/counters/{{n}}/{_path}",
-        _summary,
-        body=EmptyIn,
-        response=TicketEnvelope,
-        auth="staff",
-        tag="counters",
-        errors=ERRORS,
-    )(_view)
 
 
 @operation(

@@ -1,0 +1,186 @@
+/* The hall's voice: one call at a time, never two talking over each other.
+ *
+ * Each call: a chime (Web Audio), then the server's `speech` text through the browser's
+ * speech synthesis in zh-CN, `repeat` times. Where no Chinese voice is installed (or
+ * ?voice=0, or repeat 0) the chime alone. Browsers block sound until a user gesture unless
+ * started with --autoplay-policy=no-user-gesture-required: then onBlockedChange(true) lets
+ * the page show its "点击开启声音" button, and unlock() (from that click) resumes.
+ *
+ * window.yihaoSpeech is a small log for tests and for a technician with the console open:
+ *   queued: [speech text, ...] in the order calls arrived;
+ *   played: [{speech, text, mode: 'voice' | 'chime', times, start, end}, ...];
+ *   blocked: whether sound is waiting for a gesture.
+ */
+(function () {
+  'use strict';
+
+  var CHIME_MS = 1300;
+  var GAP_MS = 600;
+  var STALE_MS = 90000;   // a call older than this when its turn comes is not announced
+  var MAX_BACKLOG = 8;
+
+  function sleep(ms) {
+    return new Promise(function (resolve) { setTimeout(resolve, ms); });
+  }
+
+  function Announcer(options) {
+    options = options || {};
+    this.enabled = options.enabled !== false;
+    this.repeat = typeof options.repeat === 'number' ? options.repeat : 2;
+    this.voiceWanted = options.voice !== false && this.repeat > 0;
+    this.rate = options.rate || 0.9;
+    this.onBlockedChange = options.onBlockedChange || function () {};
+    this.queue = [];
+    this.busy = false;
+    this.blocked = false;
+    this.context = null;
+    this.log = { queued: [], played: [], blocked: false, enabled: this.enabled };
+    window.yihaoSpeech = this.log;
+    if (!this.enabled) return;
+    this.startAudio();
+    if (this.voiceWanted && 'speechSynthesis' in window) {
+      window.speechSynthesis.getVoices();  // voices load lazily in Chrome
+    }
+  }
+
+  Announcer.prototype.startAudio = function () {
+    var AudioContextClass = window.AudioContext || window.webkitAudioContext;
+    if (!AudioContextClass) return;
+    try {
+      this.context = new AudioContextClass();
+    } catch (error) {
+      this.context = null;
+      return;
+    }
+    var self = this;
+    if (this.context.state !== 'running') {
+      this.context.resume().catch(function () {});
+      setTimeout(function () {
+        if (self.context.state !== 'running') self.setBlocked(true);
+      }, 400);
+    }
+  };
+
+  Announcer.prototype.setBlocked = function (blocked) {
+    if (this.blocked === blocked) return;
+    this.blocked = blocked;
+    this.log.blocked = blocked;
+    this.onBlockedChange(blocked);
+    if (!blocked) this.pump();
+  };
+
+  /* From a click: resume audio and wake speech synthesis, then play what waits. */
+  Announcer.prototype.unlock = function () {
+    var self = this;
+    if (this.context && this.context.state !== 'running') {
+      this.context.resume().catch(function () {});
+    }
+    if (this.voiceWanted && 'speechSynthesis' in window) {
+      var wake = new SpeechSynthesisUtterance(' ');
+      wake.volume = 0;
+      window.speechSynthesis.speak(wake);
+    }
+    setTimeout(function () {
+      if (!self.context || self.context.state === 'running') self.setBlocked(false);
+    }, 100);
+  };
+
+  Announcer.prototype.enqueue = function (item) {
+    this.log.queued.push(item.speech);
+    if (!this.enabled) return;
+    this.queue.push({ speech: item.speech, text: item.text, at: Date.now() });
+    if (this.queue.length > MAX_BACKLOG) this.queue.splice(0, this.queue.length - MAX_BACKLOG);
+    this.pump();
+  };
+
+  Announcer.prototype.chineseVoice = function () {
+    if (!this.voiceWanted || !('speechSynthesis' in window)) return null;
+    var voices = window.speechSynthesis.getVoices() || [];
+    var pick = function (pattern) {
+      for (var i = 0; i < voices.length; i += 1) {
+        if (pattern.test(voices[i].lang)) return voices[i];
+      }
+      return null;
+    };
+    return pick(/^zh[-_]CN/i) || pick(/^(zh|cmn)([-_]Hans)?$/i) || pick(/^(zh|cmn)\b/i);
+  };
+
+  Announcer.prototype.chime = function () {
+    var context = this.context;
+    if (!context || context.state !== 'running') return sleep(GAP_MS);
+    var start = context.currentTime + 0.05;
+    [[659.25, 0], [523.25, 0.45]].forEach(function (tone) {
+      var oscillator = context.createOscillator();
+      var gain = context.createGain();
+      oscillator.type = 'sine';
+      oscillator.frequency.value = tone[0];
+      gain.gain.setValueAtTime(0.0001, start + tone[1]);
+      gain.gain.exponentialRampToValueAtTime(0.4, start + tone[1] + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + tone[1] + 0.8);
+      oscillator.connect(gain);
+      gain.connect(context.destination);
+      oscillator.start(start + tone[1]);
+      oscillator.stop(start + tone[1] + 0.85);
+    });
+    return sleep(CHIME_MS);
+  };
+
+  Announcer.prototype.say = function (text, voice) {
+    var self = this;
+    return new Promise(function (resolve) {
+      var finished = false;
+      var utterance = new SpeechSynthesisUtterance(text);
+      var timer = setTimeout(function () {
+        window.speechSynthesis.cancel();  // an engine that never says "end"
+        finish();
+      }, Math.max(6000, text.length * 700));
+      function finish() {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        resolve();
+      }
+      utterance.lang = 'zh-CN';
+      utterance.voice = voice;
+      utterance.rate = self.rate;
+      utterance.onend = finish;
+      utterance.onerror = function (event) {
+        if (event && event.error === 'not-allowed') self.setBlocked(true);
+        finish();
+      };
+      window.speechSynthesis.speak(utterance);
+    });
+  };
+
+  Announcer.prototype.pump = function () {
+    if (this.busy || this.blocked) return;
+    this.busy = true;
+    var self = this;
+    (async function () {
+      while (self.queue.length && !self.blocked) {
+        var item = self.queue.shift();
+        if (Date.now() - item.at > STALE_MS) continue;
+        var entry = { speech: item.speech, text: item.text, mode: 'chime', times: 0,
+                      start: Date.now(), end: null };
+        await self.chime();
+        var voice = self.chineseVoice();
+        if (voice) {
+          entry.mode = 'voice';
+          window.speechSynthesis.cancel();
+          for (var time = 0; time < self.repeat && !self.blocked; time += 1) {
+            await self.say(item.speech, voice);
+            entry.times += 1;
+            await sleep(GAP_MS);
+          }
+        }
+        entry.end = Date.now();
+        self.log.played.push(entry);
+        await sleep(GAP_MS);
+      }
+      self.busy = false;
+      if (self.queue.length && !self.blocked) self.pump();
+    }());
+  };
+
+  window.YihaoAnnouncer = Announcer;
+}());

@@ -1,0 +1,239 @@
+/* The visitor's phone page (/t/<ticket id>, the QR on the paper ticket): the number, the
+ * plan of the visit, people ahead and the estimate, the state in words, and what the
+ * visitor may do now (cancel, return after a hold, rejoin after a no-show). The first paint
+ * uses the ticket embedded in the page; `/ticket` keeps it live afterwards. */
+(function () {
+  'use strict';
+
+  var Y = window.Yihao;
+  var t = Y.t;
+  var config = Y.config;
+  var POLL_MS = 15000;        // while offline, ask over plain HTTP now and then
+  var RECHECK_MS = 20000;     // deadlines (return window, grace) pass without any message
+
+  var ticket = config.ticket;
+  var lastSeq = -1;
+  var confirming = false;
+  var busy = false;
+  var errorText = '';
+  var nodes = {
+    number: document.getElementById('number'),
+    service: document.getElementById('service'),
+    plan: document.getElementById('plan'),
+    status: document.getElementById('status'),
+    title: document.getElementById('state-title'),
+    callBox: document.getElementById('call-box'),
+    stats: document.getElementById('stats'),
+    ahead: document.getElementById('ahead'),
+    estimate: document.getElementById('estimate'),
+    detail: document.getElementById('state-detail'),
+    note: document.getElementById('state-note'),
+    actions: document.getElementById('actions'),
+    error: document.getElementById('error')
+  };
+
+  function placeOf(counterNumber) {
+    var counter = config.counters[String(counterNumber)] || {};
+    return Y.place(counterNumber, counter.location, 'ticket.place');
+  }
+
+  function before(iso) {
+    var deadline = Date.parse(iso || '');
+    return !isNaN(deadline) && Date.now() <= deadline;
+  }
+
+  function serviceNames() {
+    var codes = ticket.services && ticket.services.length ? ticket.services : [ticket.service];
+    var names = codes.filter(Boolean).map(function (code) { return config.services[code] || code; });
+    if (!names.length && ticket.service_name) names = [ticket.service_name];
+    return names.join(config.lang === 'en' ? ', ' : '、');
+  }
+
+  function button(label, kind, onClick) {
+    var node = Y.element('button', kind, label);
+    node.type = 'button';
+    node.disabled = busy;
+    node.addEventListener('click', onClick);
+    nodes.actions.appendChild(node);
+    return node;
+  }
+
+  function renderActions() {
+    nodes.actions.textContent = '';
+    var state = ticket.state;
+    if (confirming && (state === 'waiting' || state === 'held' || state === 'missed')) {
+      nodes.actions.appendChild(Y.element('p', 'confirm', t('ticket.cancel_confirm')));
+      button(t('ticket.cancel_yes'), 'danger', function () { act('cancel'); })
+        .setAttribute('data-action', 'cancel-yes');
+      button(t('ticket.cancel_no'), 'secondary', function () {
+        confirming = false;
+        render();
+      }).setAttribute('data-action', 'cancel-no');
+      return;
+    }
+    confirming = false;
+    if (state === 'held') {
+      button(t('ticket.return'), 'primary', function () { act('return'); })
+        .setAttribute('data-action', 'return');
+    }
+    if (state === 'missed' && before(ticket.reinstate_until)) {
+      button(t('ticket.reinstate'), 'primary', function () { act('reinstate'); })
+        .setAttribute('data-action', 'reinstate');
+    }
+    if (state === 'waiting' || state === 'held' || state === 'missed') {
+      button(t('ticket.cancel'), state === 'waiting' ? 'secondary' : 'link', function () {
+        confirming = true;
+        render();
+      }).setAttribute('data-action', 'cancel');
+    }
+  }
+
+  function render() {
+    var state = ticket.state;
+    nodes.number.textContent = ticket.number;
+    nodes.service.textContent = serviceNames();
+    var plan = t('ticket.step', { step: ticket.step, total: ticket.steps_total });
+    nodes.plan.textContent = ticket.queue_name ? plan + ' · ' + ticket.queue_name : plan;
+    nodes.status.setAttribute('data-state', state);
+    document.body.setAttribute('data-state', state);
+    nodes.title.textContent = t('state.' + state);
+
+    nodes.callBox.hidden = !(state === 'called' || state === 'serving') || !ticket.counter;
+    if (state === 'called' && ticket.counter) {
+      nodes.callBox.textContent = t('ticket.go_to', { place: placeOf(ticket.counter) });
+    } else if (state === 'serving' && ticket.counter) {
+      nodes.callBox.textContent = t('ticket.serving_at', { place: placeOf(ticket.counter) });
+    }
+
+    nodes.stats.hidden = state !== 'waiting';
+    if (state === 'waiting') {
+      nodes.ahead.textContent = t('ticket.ahead_value', { count: ticket.waiting_ahead || 0 });
+      nodes.estimate.textContent = ticket.est_wait_s ? Y.minutes(ticket.est_wait_s)
+        : t('ticket.soon');
+    }
+
+    var detail = '';
+    var note = '';
+    if (state === 'waiting') {
+      detail = ticket.waiting_ahead === 0 ? t('ticket.next') : '';
+    } else if (state === 'called') {
+      detail = t('ticket.called_detail', { number: ticket.number });
+    } else if (state === 'held') {
+      detail = t('ticket.held_detail');
+      if (ticket.held_at_counter) {
+        note = t('ticket.held_counter', { place: placeOf(ticket.held_at_counter) }) + ' ';
+      }
+      if (ticket.return_until) {
+        note += t('ticket.return_until', { time: Y.clockTime(ticket.return_until) });
+      }
+    } else if (state === 'missed') {
+      detail = t('ticket.missed_detail');
+      note = before(ticket.reinstate_until)
+        ? t('ticket.reinstate_until', { time: Y.clockTime(ticket.reinstate_until) })
+        : t('ticket.reinstate_over');
+    } else if (state === 'done' || state === 'cancelled' || state === 'expired') {
+      detail = t('ticket.' + state + '_detail');
+    }
+    nodes.detail.textContent = detail;
+    nodes.detail.hidden = !detail;
+    nodes.note.textContent = note;
+    nodes.note.hidden = !note;
+    nodes.error.textContent = errorText;
+    nodes.error.hidden = !errorText;
+    renderActions();
+    document.title = state === 'called' && ticket.counter
+      ? ticket.number + ' · ' + t('ticket.go_to', { place: placeOf(ticket.counter) })
+      : ticket.number + ' · ' + t('ticket.title');
+  }
+
+  function alertCalled() {
+    // Browsers allow vibration only after the visitor has touched the page once.
+    var activation = navigator.userActivation;
+    if (navigator.vibrate && activation && activation.hasBeenActive) {
+      navigator.vibrate([400, 200, 400, 200, 400]);
+    }
+  }
+
+  function apply(update, seq) {
+    if (typeof seq === 'number') {
+      if (seq < lastSeq) return;  // an older look than the one shown
+      lastSeq = seq;
+    }
+    var previous = ticket.state + '|' + ticket.counter;
+    var next = {};
+    Object.keys(ticket).forEach(function (key) { next[key] = ticket[key]; });
+    Object.keys(update).forEach(function (key) {
+      if (key !== 'seq' && key !== 'id' && key !== 'status_url') next[key] = update[key];
+    });
+    if (next.state !== 'held') next.held_at_counter = null;
+    var wasHeld = ticket.state === 'held';
+    ticket = next;
+    if (ticket.state === 'called' && previous !== ticket.state + '|' + ticket.counter) alertCalled();
+    render();
+    // The live payload is short: whether the hold is kept at one counter comes with the
+    // full ticket.
+    if (ticket.state === 'held' && !wasHeld && !('held_at_counter' in update)) refresh();
+  }
+
+  function refresh() {
+    fetch('/api/v1/tickets/' + encodeURIComponent(config.ticketId))
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) { if (body && body.ticket) apply(body.ticket); })
+      .catch(function () {});
+  }
+
+  function errorMessage(body) {
+    var error = body && body.error;
+    if (!error) return t('error.failed');
+    if (config.lang !== 'zh' && Y.has('error.' + error.code)) return t('error.' + error.code);
+    return error.message || t('error.failed');
+  }
+
+  function act(action) {
+    if (busy) return;
+    busy = true;
+    errorText = '';
+    render();
+    fetch('/api/v1/tickets/' + encodeURIComponent(config.ticketId) + '/' + action, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}'
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        busy = false;
+        confirming = false;
+        if (response.ok && body && body.ticket) {
+          apply(body.ticket);
+        } else {
+          errorText = errorMessage(body);
+          render();
+        }
+      });
+    }).catch(function () {
+      busy = false;
+      errorText = t('error.failed');
+      render();
+    });
+  }
+
+  function poll() {
+    if (document.body.getAttribute('data-online') !== 'true') refresh();
+  }
+
+  function start() {
+    if (!window.io) return;
+    var socket = Y.connect('/ticket', { auth: { ticket: config.ticketId } });
+    socket.on('snapshot', function (payload) {
+      apply(payload, payload.seq);
+      document.body.setAttribute('data-synced', 'true');
+    });
+    socket.on('disconnect', function () { document.body.setAttribute('data-synced', 'false'); });
+    socket.on('ticket', function (payload) { apply(payload, payload.seq); });
+  }
+
+  render();
+  setInterval(render, RECHECK_MS);
+  setInterval(poll, POLL_MS);
+  if (window.io) start();
+  else document.addEventListener('DOMContentLoaded', start);
+}());
