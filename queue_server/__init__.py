@@ -77,6 +77,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_namespaces(socketio, extension)
     if settings.get("START_BACKGROUND"):
         extension.publisher.start()
+        from ticket_printer.worker import PrintWorker
+
+        extension.extras["print_worker"] = worker = PrintWorker(extension)
+        worker.start()
     return app
 
 
@@ -104,11 +108,13 @@ def _limit_logins(app: Flask, settings: dict[str, Any]) -> None:
         username = body.get("username") if isinstance(body, dict) else None
         return f"{get_remote_address()}:{username}"
 
-    app.view_functions["api.login"] = limiter.limit(
+    limit_failures = limiter.limit(
         settings["LOGIN_RATE_LIMIT"],
         key_func=login_key,
         deduct_when=lambda response: response.status_code == 401,
-    )(app.view_functions["api.login"])
+    )
+    # Wrap the registered view: Flask-Limiter checks a decorated view inside the wrapper.
+    app.view_functions["api.login"] = limit_failures(app.view_functions["api.login"])  # type: ignore[assignment]
     app.extensions["yihao"].extras["limiter"] = limiter
 
 

@@ -8,7 +8,7 @@ file is refused with the path of each mistake.
 from __future__ import annotations
 
 import os
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -73,6 +73,14 @@ def parse_clock(value: str) -> time | None:
         raise ValueError(f"'{value}' is not a time of day like 08:30 or 24:00") from None
 
 
+class CalendarConfig(_Strict):
+    """The hall's calendar: public holidays off, make-up workdays (调休上班) on; weekends are
+    off otherwise. Used for the working-day due dates of bad-review follow-ups."""
+
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
+
+
 class QueueConfig(_Strict):
     code: str = Field(min_length=1, max_length=8)
     name: str
@@ -103,17 +111,36 @@ class CounterConfig(_Strict):
     strategy: Literal["fifo", "ordered"] = "fifo"
 
 
+DEFAULT_PRINTER_KIOSK = "K1"  # the kiosk whose printer is settings PRINTER (--printer)
+
+
 class KioskConfig(_Strict):
     code: str
     name: str = ""
     printer: str | None = None
     agent_token: str | None = None
+    paper_mm: Literal[58, 80] = 80
+    chinese: Literal["gb18030", "image"] = "gb18030"
+    qr: Literal["native", "image"] = "native"
 
     @model_validator(mode="after")
     def _printer_or_agent(self) -> KioskConfig:
         if self.printer and self.agent_token:
             raise ValueError("a kiosk has a printer URL or a print agent, never both")
         return self
+
+    @property
+    def prints(self) -> bool:
+        """Whether tickets taken here go on paper: its own printer, a print agent, or K1's."""
+        return bool(self.printer or self.agent_token or self.code == DEFAULT_PRINTER_KIOSK)
+
+    def printer_url(self, default: str) -> str | None:
+        """The printer this server drives for the kiosk (None: none, or a print agent's)."""
+        if self.agent_token:
+            return None
+        if self.printer:
+            return self.printer
+        return default if self.code == DEFAULT_PRINTER_KIOSK else None
 
 
 class SiteConfig(_Strict):
@@ -123,6 +150,7 @@ class SiteConfig(_Strict):
     notice: str = ""
     hours: Hours = Hours()
     policy: Policy = Policy()
+    calendar: CalendarConfig = CalendarConfig()
     queues: tuple[QueueConfig, ...] = Field(min_length=1)
     services: tuple[ServiceConfig, ...] = Field(min_length=1)
     routing: tuple[RuleConfig, ...] | None = None

@@ -209,3 +209,39 @@ class JobRun(Base):
     slot: Mapped[str] = mapped_column(String(64), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(128))
+
+
+PRINT_JOB_STATES = ("queued", "printing", "printed", "failed", "abandoned")
+
+
+class PrintJob(Base):
+    """One ticket to put on a kiosk's paper, inserted in the ticket's own transaction.
+
+    `queued` and `failed` jobs are due at `next_try_at`; a worker (or the kiosk's print agent)
+    claims one by moving it to `printing`, then it ends `printed`, goes back to `failed` for
+    another try, or is `abandoned` when the retry window has passed (printed only on request
+    then). `view` is what the paper says, fixed when the job was queued.
+    """
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (
+        CheckConstraint(_in("state", PRINT_JOB_STATES), name="state"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_print_jobs_due", "site_code", "kiosk", "state", "next_try_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kiosk: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reprint: Mapped[bool] = mapped_column(Boolean, default=False)
+    view: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+from queue_server import models_manager  # noqa: E402, F401  (managers' tables, for create_all)

@@ -18,9 +18,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
+from queue_server import jobs_manager
 from queue_server.app_context import Yihao
 from queue_server.models import JobRun
 from queue_server.services.day_close import close_day
+from queue_server.services.printing import abandon_overdue
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +62,25 @@ def day_close_job(yihao: Yihao, now: datetime) -> None:
         log.info("day close of %s for days before %s: %d tickets expired", site.code, slot, expired)
 
 
+def print_retry_job(yihao: Yihao, now: datetime) -> None:
+    """Give up print jobs past their minute (with a manager alert), and wake this process's
+    print worker for jobs queued by other processes or before a restart. No slot claim:
+    jobs are claimed one by one with a conditional UPDATE, so running it twice is harmless."""
+    for site in yihao.hall.config.sites:
+        yihao.run(site, "scheduler", abandon_overdue)
+    worker = yihao.extras.get("print_worker")
+    if worker is not None:
+        worker.wake()
+
+
 JOBS = (
     # Every few minutes rather than once at midnight: a missed midnight (server down) is
     # caught up, and the slot row keeps it to one run per day and site.
     Job("day_close", day_close_job, "cron", {"minute": "*/5"}),
+    Job("print_retry", print_retry_job, "interval", {"seconds": 5}),
+    # Managers' jobs (queue_server/jobs_manager.py): idempotent, see there.
+    Job("manager_alerts", jobs_manager.alerts_job, "interval", {"seconds": 10}),
+    Job("daily_summaries", jobs_manager.daily_summary_job, "cron", {"minute": "*/5"}),
 )
 
 

@@ -188,7 +188,7 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     # Import the view modules for their @operation registrations.
-    from queue_server.api import counters, openapi, staff, tickets  # noqa: F401
+    from queue_server.api import counters, manager, openapi, printing, staff, tickets  # noqa: F401
 
     app.register_blueprint(api)
     register_error_handlers(app)

@@ -3,6 +3,7 @@ and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,9 @@ class IssueTicketIn(_Request):
     priority: Literal["normal", "green"] = "normal"
     kiosk: str | None = Field(None, max_length=32)
     site: str | None = Field(None, max_length=32)
+    reprint: bool = Field(
+        False, description="with `kiosk`: print the ticket again when an existing one is reused"
+    )
 
 
 class LoginIn(_Request):
@@ -284,3 +288,162 @@ class EventOut(BaseModel):
 
 class EventsOut(BaseModel):
     events: list[EventOut]
+
+
+# -- managers: reports, reviews, alerts, settings --------------------------------------
+
+
+class StatsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
+    from_: date | None = Field(None, alias="from", description="first local date, inclusive")
+    to: date | None = Field(None, description="last local date, inclusive (default: today)")
+    group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
+    lang: Literal["zh", "en"] = "zh"
+    site: str | None = None
+
+
+class RangeQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    site: str | None = None
+
+
+class StatsRowOut(BaseModel):
+    key: str | int
+    name: str | None = None
+    issued: int
+    served: int
+    items: int
+    no_show: int
+    avg_wait_s: float | None
+    p50_wait_s: int | None
+    p90_wait_s: int | None
+    max_wait_s: int | None
+    avg_service_s: float | None
+    sla_pct: float | None
+    rating_avg: float | None
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+    group: str
+    rows: list[StatsRowOut]
+    total: StatsRowOut
+
+
+class HeatmapCellOut(BaseModel):
+    weekday: int
+    hour: int
+    arrivals: int
+    avg_wait_s: float | None
+    p90_wait_s: int | None
+
+
+class HeatmapOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+    cells: list[HeatmapCellOut]
+
+
+class ReviewsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
+    rating_max: int = Field(2, ge=1, le=5)
+    state: Literal["open", "assigned", "closed", "overdue"] | None = None
+    from_: date | None = Field(None, alias="from")
+    to: date | None = None
+    site: str | None = None
+
+
+class ReviewOut(BaseModel):
+    id: int
+    rating: int
+    reasons: list[str]
+    rated_at: str
+    number: str
+    ticket_id: str
+    business_day: str
+    queue: str
+    services: list[str]
+    counter: int | None
+    clerk: str | None
+    clerk_name: str | None
+    clerk_no: str | None
+    called_at: str | None
+    ended_at: str | None
+    state: Literal["open", "assigned", "closed"]
+    assignee: str | None
+    note: str | None
+    updated_at: str | None
+    updated_by: str | None
+    closed_at: str | None
+    closed_by: str | None
+    due: str
+    overdue: bool
+    working_days_left: int
+
+
+class ReviewsOut(BaseModel):
+    reviews: list[ReviewOut]
+
+
+class ReviewEnvelope(BaseModel):
+    review: ReviewOut
+
+
+class ReviewAssignIn(_Request):
+    assignee: str = Field(min_length=1, max_length=64)
+
+
+class ReviewNoteIn(_Request):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+class ReviewCloseIn(_Request):
+    note: str | None = Field(None, min_length=1, max_length=2000)
+
+
+class AlertsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore")
+    limit: int = Field(50, ge=1, le=500)
+    site: str | None = None
+
+
+class SentAlertOut(BaseModel):
+    id: int
+    seq: int | None = None
+    kind: str
+    message: str
+    at: str
+    detail: dict[str, object]
+
+
+class AlertsOut(BaseModel):
+    alerts: list[SentAlertOut]
+
+
+class ServiceSettingIn(_Request):
+    target_wait_min: float | None = Field(None, gt=0, le=24 * 60)
+    daily_quota: int | None = Field(None, ge=0, description="0 removes the quota")
+
+
+class CounterSettingIn(_Request):
+    queues: list[str] | None = Field(None, min_length=1, max_length=20)
+    strategy: Literal["fifo", "ordered"] | None = None
+    state: Literal["paused", "open", "closed"] | None = Field(
+        None, description="paused / resumed / closed (signs the clerk out) by an admin"
+    )
+
+
+class NoticeIn(_Request):
+    notice: str = Field(max_length=500)
+
+
+class SettingsOut(BaseModel):
+    notice: str
+    services: list[dict[str, object]]
+    counters: list[dict[str, object]]
+    changes: list[dict[str, object]]

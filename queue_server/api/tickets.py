@@ -81,6 +81,7 @@ def issue_ticket() -> Any:
         phone=body.phone,
         priority=body.priority,
         kiosk=body.kiosk,
+        reprint=body.reprint,
     )
     result = yihao().run(
         site, body.kiosk or "visitor", tickets.issue_ticket, request_, base_url=base_url()

@@ -127,6 +127,9 @@ def register_namespaces(socketio: Any, yihao: Yihao) -> None:
     socketio.on_namespace(CounterNamespace("/counter", yihao))
     socketio.on_namespace(TicketNamespace("/ticket", yihao))
     socketio.on_namespace(ManagerNamespace("/manager", yihao))
+    from queue_server.realtime.kiosk import KioskNamespace  # it builds on YihaoNamespace
+
+    socketio.on_namespace(KioskNamespace("/kiosk", yihao))
 
 
 __all__ = ["queues_payload", "register_namespaces"]

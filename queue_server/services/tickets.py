@@ -21,6 +21,7 @@ from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import Step, Ticket
+from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
     current_step_of,
     end_step,
@@ -46,6 +47,7 @@ class IssueRequest:
     phone: str | None = None
     priority: str = "normal"
     kiosk: str | None = None
+    reprint: bool = False  # a reused ticket is printed again only when asked
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     existing = _open_ticket_of(uow, identity, phone)
     if existing is not None:
         _add_service_to_visit(uow, existing, service, queue)
+        if request.kiosk is not None and request.reprint:
+            queue_print_job(uow, existing, request.kiosk, reprint=True)
         return IssueResult(
             ticket_view(uow, existing), reused=True, ticket_id=existing.id, kiosk=request.kiosk
         )
@@ -133,6 +137,9 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         kiosk=request.kiosk,
     )
     view = publish_ticket(uow, ticket)
+    if request.kiosk is not None:
+        # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
+        queue_print_job(uow, ticket, request.kiosk, view=view)
     return IssueResult(view, reused=False, ticket_id=ticket.id, kiosk=request.kiosk)
 
 

@@ -317,6 +317,7 @@ def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
         "return_until",
         "reinstate_until",
         "services",
+        "held_at_counter",
     )
     return {key: view.get(key) for key in keys}
 
@@ -368,11 +369,17 @@ def current_numbers(uow: UnitOfWork) -> dict[str, str]:
 
 
 def counter_views(uow: UnitOfWork, state: HallState) -> list[dict[str, Any]]:
+    """Counters for a screen that (re)connects, with the rating window if one is open."""
     numbers = current_numbers(uow)
-    return [
-        counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))
-        for counter in state.counters
-    ]
+    views = []
+    for counter in state.counters:
+        view = counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))
+        open_until = counter.evaluation_until if counter.evaluation_step_id else None
+        view["evaluation_until"] = (
+            local_iso(uow.site, open_until) if open_until and open_until > uow.now else None
+        )
+        views.append(view)
+    return views
 
 
 def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:

@@ -1,0 +1,276 @@
+"""Managers' endpoints: reports (+ CSV, heatmap), bad-review follow-up, alerts sent, and the
+admins' hall settings. A clerk gets 403 on every one of them, a caller without token 401."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+
+from queue_server.api import current_user, operation, parse_body, parse_query, staff_site
+from queue_server.api.schemas import (
+    AlertsOut,
+    AlertsQuery,
+    CounterSettingIn,
+    HeatmapOut,
+    NoticeIn,
+    RangeQuery,
+    ReviewAssignIn,
+    ReviewCloseIn,
+    ReviewEnvelope,
+    ReviewNoteIn,
+    ReviewsOut,
+    ReviewsQuery,
+    ServiceSettingIn,
+    SettingsOut,
+    StatsOut,
+    StatsQuery,
+)
+from queue_server.app_context import yihao
+from queue_server.errors import BadRequest, NotFound
+from queue_server.services import alerts, reviews, stats
+from queue_server.services import settings as hall_settings
+
+MANAGERS = ("manager", "admin")
+ERRORS = (400, 401, 403)
+
+
+@operation(
+    "GET",
+    "/stats",
+    "Report rows over a date range, grouped by service|queue|counter|clerk|hour|day",
+    query=StatsQuery,
+    response=StatsOut,
+    auth="manager",
+    tag="manager",
+    errors=ERRORS,
+)
+def stats_report() -> Any:
+    user = current_user(*MANAGERS)
+    query = parse_query(StatsQuery)
+    return yihao().read(
+        staff_site(user), stats.report, query.group, query.from_, query.to, query.lang
+    )
+
+
+@operation(
+    "GET",
+    "/stats/export.csv",
+    "The same rows as CSV (Chinese headers; ?lang=en for English ones)",
+    query=StatsQuery,
+    auth="manager",
+    tag="manager",
+    errors=ERRORS,
+    content_type="text/csv",
+)
+def stats_export() -> Any:
+    user = current_user(*MANAGERS)
+    query = parse_query(StatsQuery)
+    result = yihao().read(
+        staff_site(user), stats.report, query.group, query.from_, query.to, query.lang
+    )
+    text = stats.report_csv(result["rows"], query.group, query.lang)
+    filename = f"yihao-{query.group}-{result['from']}-{result['to']}.csv"
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@operation(
+    "GET",
+    "/stats/heatmap",
+    "Arrivals and waits by weekday × hour over a date range",
+    query=RangeQuery,
+    response=HeatmapOut,
+    auth="manager",
+    tag="manager",
+    errors=ERRORS,
+)
+def stats_heatmap() -> Any:
+    user = current_user(*MANAGERS)
+    query = parse_query(RangeQuery)
+    return yihao().read(staff_site(user), stats.heatmap, query.from_, query.to)
+
+
+@operation(
+    "GET",
+    "/reviews",
+    "Bad reviews (rating ≤ rating_max) with their follow-up state and due date",
+    query=ReviewsQuery,
+    response=ReviewsOut,
+    auth="manager",
+    tag="manager",
+    errors=ERRORS,
+)
+def list_reviews() -> Any:
+    user = current_user(*MANAGERS)
+    query = parse_query(ReviewsQuery)
+    found = yihao().read(
+        staff_site(user), reviews.list_reviews, query.rating_max, query.state, query.from_, query.to
+    )
+    return {"reviews": found}
+
+
+def _review_id(review_id: str) -> int:
+    if not review_id.isdigit():
+        raise NotFound("没有这条差评")
+    return int(review_id)
+
+
+def _follow_up(review_id: str, action: str, **fields: Any) -> Any:
+    user = current_user(*MANAGERS)
+    review = yihao().run(
+        staff_site(user), user.username, reviews.follow_up, _review_id(review_id), action, **fields
+    )
+    return {"review": review}
+
+
+@operation(
+    "POST",
+    "/reviews/{review_id}/assign",
+    "Assign a bad review's follow-up to a member of staff",
+    body=ReviewAssignIn,
+    response=ReviewEnvelope,
+    auth="manager",
+    tag="manager",
+    errors=(*ERRORS, 404, 409),
+)
+def assign_review(review_id: str) -> Any:
+    body = parse_body(ReviewAssignIn)
+    return _follow_up(review_id, "assign", assignee=body.assignee)
+
+
+@operation(
+    "POST",
+    "/reviews/{review_id}/note",
+    "Write what was done about a bad review",
+    body=ReviewNoteIn,
+    response=ReviewEnvelope,
+    auth="manager",
+    tag="manager",
+    errors=(*ERRORS, 404),
+)
+def note_review(review_id: str) -> Any:
+    body = parse_body(ReviewNoteIn)
+    return _follow_up(review_id, "note", note=body.note)
+
+
+@operation(
+    "POST",
+    "/reviews/{review_id}/close",
+    "Close a bad review's follow-up (a note of what was done is required)",
+    body=ReviewCloseIn,
+    response=ReviewEnvelope,
+    auth="manager",
+    tag="manager",
+    errors=(*ERRORS, 404, 409),
+)
+def close_review(review_id: str) -> Any:
+    body = parse_body(ReviewCloseIn)
+    return _follow_up(review_id, "close", note=body.note)
+
+
+@operation(
+    "POST",
+    "/reviews/{review_id}/reopen",
+    "Reopen a closed follow-up",
+    response=ReviewEnvelope,
+    auth="manager",
+    tag="manager",
+    errors=(*ERRORS, 404, 409),
+)
+def reopen_review(review_id: str) -> Any:
+    return _follow_up(review_id, "reopen")
+
+
+@operation(
+    "GET",
+    "/alerts",
+    "The latest alerts sent to managers (newest first)",
+    query=AlertsQuery,
+    response=AlertsOut,
+    auth="manager",
+    tag="manager",
+    errors=ERRORS,
+)
+def list_alerts() -> Any:
+    user = current_user(*MANAGERS)
+    query = parse_query(AlertsQuery)
+    return {"alerts": yihao().read(staff_site(user), alerts.recent_alerts, query.limit)}
+
+
+# -- hall settings (admin) ----------------------------------------------------------------
+@operation(
+    "GET",
+    "/settings",
+    "The hall's settings as in force now, and the latest changes",
+    response=SettingsOut,
+    auth="manager",
+    tag="settings",
+    errors=ERRORS,
+)
+def get_settings() -> Any:
+    user = current_user(*MANAGERS)
+    return yihao().read(staff_site(user), hall_settings.current_settings)
+
+
+def _change(use_case: Any, *args: Any) -> Any:
+    user = current_user("admin")
+    site = staff_site(user)
+    result = yihao().run(site, user.username, use_case, user, *args)
+    hall_settings.refresh(yihao(), force=True)
+    return result
+
+
+@operation(
+    "POST",
+    "/settings/services/{code}",
+    "Change a service's target wait (minutes) or daily quota (0 removes it)",
+    body=ServiceSettingIn,
+    response=SettingsOut,
+    auth="admin",
+    tag="settings",
+    errors=(*ERRORS, 404),
+)
+def change_service(code: str) -> Any:
+    body = parse_body(ServiceSettingIn)
+    if body.target_wait_min is None and body.daily_quota is None:
+        raise BadRequest("请给出 target_wait_min 或 daily_quota", code="invalid_field")
+    return _change(hall_settings.change_service, code, body.target_wait_min, body.daily_quota)
+
+
+@operation(
+    "POST",
+    "/settings/counters/{n}",
+    "Change a counter's lines or strategy, or pause / resume / close it",
+    body=CounterSettingIn,
+    response=SettingsOut,
+    auth="admin",
+    tag="settings",
+    errors=(*ERRORS, 404, 409),
+)
+def change_counter(n: int) -> Any:
+    body = parse_body(CounterSettingIn)
+    if body.queues is None and body.strategy is None and body.state is None:
+        raise BadRequest("请给出 queues、strategy 或 state", code="invalid_field")
+    return _change(hall_settings.change_counter, n, body.queues, body.strategy, body.state)
+
+
+@operation(
+    "POST",
+    "/settings/notice",
+    "Change the hall notice shown on the screens",
+    body=NoticeIn,
+    response=SettingsOut,
+    auth="admin",
+    tag="settings",
+    errors=ERRORS,
+)
+def change_notice() -> Any:
+    body = parse_body(NoticeIn)
+    return _change(hall_settings.change_notice, body.notice)

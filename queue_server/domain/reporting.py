@@ -1,0 +1,197 @@
+"""Pure report rules: exact percentiles over one-second histograms, mergeable row totals,
+and the hall calendar's working days (for bad-review due dates). No database, no Flask."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+GROUPS = ("service", "queue", "counter", "clerk", "hour", "day")
+
+
+def whole_seconds(later: datetime, earlier: datetime) -> int:
+    """A duration in whole seconds, truncated (a wait of 59.9 s is 59 s); never negative."""
+    return max(0, math.floor((later - earlier).total_seconds()))
+
+
+def nearest_rank(histogram: Mapping[int, int], percent: float) -> int | None:
+    """The nearest-rank percentile: the smallest value whose cumulative count reaches
+    ⌈percent/100 × N⌉ (rank 1 for percent 0). Exact for any N; None when empty."""
+    total = sum(histogram.values())
+    if total == 0:
+        return None
+    rank = max(1, math.ceil(percent / 100 * total))
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        if seen >= rank:
+            return value
+    raise AssertionError("unreachable: ranks never exceed the total")
+
+
+@dataclass
+class RowTotals:
+    """Everything a report row needs, kept so that two totals add up exactly (days merge
+    into months): counts, sums and one-second histograms, never averages."""
+
+    issued: int = 0
+    served: int = 0
+    items: int = 0
+    no_show: int = 0
+    called: int = 0
+    sla_met: int = 0
+    waits: Counter[int] = field(default_factory=Counter)
+    service_count: int = 0
+    service_sum_s: int = 0
+    service_times: Counter[int] = field(default_factory=Counter)
+    rating_count: int = 0
+    rating_sum: int = 0
+
+    def add_issued(self) -> None:
+        self.issued += 1
+
+    def add_called(self, wait_s: int, within_target: bool) -> None:
+        self.called += 1
+        self.waits[wait_s] += 1
+        if within_target:
+            self.sla_met += 1
+
+    def add_done(self, items: int, service_s: int | None) -> None:
+        self.served += 1
+        self.items += items
+        if service_s is not None:
+            self.service_count += 1
+            self.service_sum_s += service_s
+            self.service_times[service_s] += 1
+
+    def add_rating(self, rating: int) -> None:
+        self.rating_count += 1
+        self.rating_sum += rating
+
+    def merge(self, other: RowTotals) -> None:
+        for name in (
+            "issued",
+            "served",
+            "items",
+            "no_show",
+            "called",
+            "sla_met",
+            "service_count",
+            "service_sum_s",
+            "rating_count",
+            "rating_sum",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.waits.update(other.waits)
+        self.service_times.update(other.service_times)
+
+    def row(self, key: Any) -> dict[str, Any]:
+        wait_sum = sum(value * count for value, count in self.waits.items())
+        return {
+            "key": key,
+            "issued": self.issued,
+            "served": self.served,
+            "items": self.items,
+            "no_show": self.no_show,
+            "avg_wait_s": _mean(wait_sum, self.called, 1),
+            "p50_wait_s": nearest_rank(self.waits, 50),
+            "p90_wait_s": nearest_rank(self.waits, 90),
+            "max_wait_s": max(self.waits) if self.waits else None,
+            "avg_service_s": _mean(self.service_sum_s, self.service_count, 1),
+            "sla_pct": _mean(100 * self.sla_met, self.called, 1),
+            "rating_avg": _mean(self.rating_sum, self.rating_count, 2),
+        }
+
+    # -- storage (daily summaries) ----------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "issued": self.issued,
+            "served": self.served,
+            "items": self.items,
+            "no_show": self.no_show,
+            "called": self.called,
+            "sla_met": self.sla_met,
+            "waits": _histogram_out(self.waits),
+            "service_count": self.service_count,
+            "service_sum_s": self.service_sum_s,
+            "service_times": _histogram_out(self.service_times),
+            "rating_count": self.rating_count,
+            "rating_sum": self.rating_sum,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RowTotals:
+        totals = cls()
+        for name in (
+            "issued",
+            "served",
+            "items",
+            "no_show",
+            "called",
+            "sla_met",
+            "service_count",
+            "service_sum_s",
+            "rating_count",
+            "rating_sum",
+        ):
+            setattr(totals, name, int(data.get(name, 0)))
+        totals.waits = _histogram_in(data.get("waits", {}))
+        totals.service_times = _histogram_in(data.get("service_times", {}))
+        return totals
+
+
+def _mean(total: float, count: int, digits: int) -> float | None:
+    return round(total / count, digits) if count else None
+
+
+def _histogram_out(histogram: Counter[int]) -> dict[str, int]:
+    return {str(value): count for value, count in sorted(histogram.items()) if count}
+
+
+def _histogram_in(data: Mapping[str, Any]) -> Counter[int]:
+    return Counter({int(value): int(count) for value, count in data.items()})
+
+
+# -- the hall calendar -------------------------------------------------------------------
+@dataclass(frozen=True)
+class WorkCalendar:
+    """Working days: Monday to Friday, except listed public holidays; listed make-up
+    workdays (调休上班, often a Saturday or Sunday) are working days."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+    @classmethod
+    def of(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkCalendar:
+        return cls(frozenset(holidays), frozenset(workdays))
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.workdays:
+            return True
+        if day in self.holidays:
+            return False
+        return day.weekday() < 5
+
+    def add_working_days(self, start: date, count: int) -> date:
+        """The `count`-th working day after `start` (`start` itself never counts)."""
+        day = start
+        remaining = count
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return day
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 when end ≤ start)."""
+        days = 0
+        day = start
+        while day < end:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                days += 1
+        return days

@@ -1,0 +1,408 @@
+/* The managers' page: live board over Socket.IO /manager, reports (Chart.js), bad reviews,
+   hall settings. Everything it needs comes from #manager-config; all calls are the JSON API
+   with a bearer token. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("manager-config").textContent);
+  var TEXT = {
+    zh: {
+      title: "管理看板", tab_board: "实时看板", tab_reports: "统计报表", tab_reviews: "差评整改",
+      tab_settings: "大厅设置", switch_user: "切换用户", username: "用户名", password: "密码",
+      sign_in: "登录", lines: "队列", line: "队列", waiting: "等候人数", longest: "最长等候",
+      target: "目标", estimate: "预计等候", counters: "窗口", counter: "窗口", state: "状态",
+      clerk: "柜员", current: "当前号", idle: "空闲/暂停", alerts: "告警", from: "从", to: "到",
+      group: "分组", g_service: "按业务", g_queue: "按队列", g_counter: "按窗口", g_clerk: "按柜员",
+      g_hour: "按时段", g_day: "按日期", show: "查询", csv: "导出 CSV", heatmap: "星期 × 时段 到达量",
+      all: "全部", r_open: "待处理", r_assigned: "已指派", r_overdue: "已逾期", r_closed: "已整改",
+      rated_at: "评价时间", number: "号码", rating: "评价", reasons: "原因", due: "整改期限",
+      assignee: "负责人", note: "整改情况", notice: "大厅公告", save: "保存", services: "业务",
+      service: "业务", target_min: "目标等候(分钟)", quota: "每日限额(0 不限)", strategy: "叫号策略",
+      assign: "指派", write_note: "记录", close: "整改完毕", open: "开放", paused: "暂停",
+      closed: "关闭", pause: "暂停", resume: "恢复", online: "实时", offline: "已断开",
+      min: "分", s: "秒", overdue: "逾期", ask_assignee: "指派给（用户名）：",
+      ask_note: "整改情况：", forbidden: "仅限管理人员", login_failed: "用户名或密码错误",
+      weekdays: ["一", "二", "三", "四", "五", "六", "日"],
+      cols: { key: "分组", name: "名称", issued: "取号", served: "办结", items: "办件量",
+        no_show: "过号", avg_wait_s: "平均等候", p50_wait_s: "中位等候", p90_wait_s: "90%等候",
+        max_wait_s: "最长等候", avg_service_s: "平均办理", sla_pct: "达标率%", rating_avg: "评价" }
+    },
+    en: {
+      title: "Manager board", tab_board: "Live board", tab_reports: "Reports",
+      tab_reviews: "Bad reviews", tab_settings: "Hall settings", switch_user: "Switch user",
+      username: "User", password: "Password", sign_in: "Sign in", lines: "Lines", line: "Line",
+      waiting: "Waiting", longest: "Longest wait", target: "Target", estimate: "Estimate",
+      counters: "Counters", counter: "Counter", state: "State", clerk: "Clerk",
+      current: "Current", idle: "Idle / paused", alerts: "Alerts", from: "From", to: "To",
+      group: "Group", g_service: "by service", g_queue: "by line", g_counter: "by counter",
+      g_clerk: "by clerk", g_hour: "by hour", g_day: "by day", show: "Show", csv: "Export CSV",
+      heatmap: "Arrivals by weekday × hour", all: "All", r_open: "Open", r_assigned: "Assigned",
+      r_overdue: "Overdue", r_closed: "Closed", rated_at: "Rated at", number: "Number",
+      rating: "Rating", reasons: "Reasons", due: "Due", assignee: "Assignee", note: "Note",
+      notice: "Hall notice", save: "Save", services: "Services", service: "Service",
+      target_min: "Target wait (min)", quota: "Daily quota (0: none)", strategy: "Strategy",
+      assign: "Assign", write_note: "Note", close: "Close", open: "open", paused: "paused",
+      closed: "closed", pause: "Pause", resume: "Resume", online: "live", offline: "offline",
+      min: "min", s: "s", overdue: "overdue", ask_assignee: "Assign to (user name):",
+      ask_note: "What was done:", forbidden: "Managers only", login_failed: "Wrong user or password",
+      weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+      cols: { key: "Key", name: "Name", issued: "Issued", served: "Served", items: "Items",
+        no_show: "No-show", avg_wait_s: "Avg wait", p50_wait_s: "p50 wait", p90_wait_s: "p90 wait",
+        max_wait_s: "Max wait", avg_service_s: "Avg service", sla_pct: "SLA %", rating_avg: "Rating" }
+    }
+  };
+  var lang = config.lang === "en" ? "en" : "zh";
+  var t = TEXT[lang];
+  var token = config.token || (config.own_login ? sessionStorage.getItem("yihao_manager_token") : null);
+  var user = config.user || JSON.parse(sessionStorage.getItem("yihao_manager_user") || "null");
+  var socket = null;
+  var chart = null;
+  var seenAlerts = {};
+
+  function $(selector) { return document.querySelector(selector); }
+  function el(tag, text, className) {
+    var node = document.createElement(tag);
+    if (text !== undefined && text !== null) { node.textContent = String(text); }
+    if (className) { node.className = className; }
+    return node;
+  }
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) { return "—"; }
+    var minutes = Math.floor(seconds / 60);
+    return minutes > 0 ? minutes + t.min + (seconds % 60 ? " " + Math.round(seconds % 60) + t.s : "")
+                       : Math.round(seconds) + t.s;
+  }
+  function cell(row, text, className) { var td = el("td", text, className); row.appendChild(td); return td; }
+
+  document.querySelectorAll("[data-t]").forEach(function (node) {
+    node.textContent = t[node.getAttribute("data-t")] || node.textContent;
+  });
+
+  // -- API ------------------------------------------------------------------------------
+  function api(method, path, body) {
+    var options = { method: method, headers: { Authorization: "Bearer " + token } };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(config.urls.api + path, options).then(function (response) {
+      if (response.status === 401 && !config.own_login) {
+        return fetch(config.urls.token, { credentials: "same-origin" }).then(function (renewed) {
+          if (!renewed.ok) { window.location.href = "/login?next=" + encodeURIComponent("/manager"); throw new Error("signed out"); }
+          return renewed.json().then(function (data) { token = data.token; return api(method, path, body); });
+        });
+      }
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("application/json") === -1) { return response; }
+      return response.json().then(function (data) {
+        if (!response.ok) { throw new Error((data.error && data.error.message) || response.status); }
+        return data;
+      });
+    });
+  }
+
+  // -- login (only when the web login is not installed) ----------------------------------
+  function showLogin() {
+    $("#login").hidden = false;
+    $("#login-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = event.target;
+      fetch(config.urls.api + "/auth/login", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: form.username.value, password: form.password.value })
+      }).then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
+        .then(function (pair) {
+          var data = pair[1];
+          if (!pair[0].ok) { $("#login-error").textContent = t.login_failed; return; }
+          if (data.user.role !== "manager" && data.user.role !== "admin") { $("#login-error").textContent = t.forbidden; return; }
+          token = data.token; user = data.user;
+          sessionStorage.setItem("yihao_manager_token", token);
+          sessionStorage.setItem("yihao_manager_user", JSON.stringify(user));
+          $("#login").hidden = true;
+          start();
+        });
+    });
+  }
+
+  // -- tabs -----------------------------------------------------------------------------
+  document.querySelectorAll("#tabs button").forEach(function (button) {
+    button.addEventListener("click", function () {
+      document.querySelectorAll("#tabs button").forEach(function (other) { other.classList.toggle("active", other === button); });
+      document.querySelectorAll("section.tab").forEach(function (section) { section.hidden = section.id !== button.getAttribute("data-tab"); });
+      var tab = button.getAttribute("data-tab");
+      if (tab === "reports") { loadReport(); }
+      if (tab === "reviews") { loadReviews(); }
+      if (tab === "settings") { loadSettings(); }
+    });
+  });
+
+  // -- live board -----------------------------------------------------------------------
+  function renderStats(stats) {
+    var lines = $("#lines tbody");
+    lines.textContent = "";
+    stats.queues.forEach(function (queue) {
+      var row = el("tr");
+      if (queue.target_wait_s && queue.longest_wait_s > queue.target_wait_s) { row.className = "over"; }
+      cell(row, queue.code + " " + (queue.name || ""));
+      cell(row, queue.waiting, "num");
+      cell(row, queue.waiting ? duration(queue.longest_wait_s) : "—", "num");
+      cell(row, duration(queue.target_wait_s), "num");
+      cell(row, duration(queue.est_wait_s), "num");
+      lines.appendChild(row);
+    });
+    var counters = $("#counters tbody");
+    counters.textContent = "";
+    stats.counters.forEach(function (counter) {
+      var row = el("tr");
+      row.setAttribute("data-counter", counter.number);
+      cell(row, counter.number + " " + (counter.name || ""));
+      cell(row, t[counter.state] || counter.state, "state-" + counter.state);
+      cell(row, counter.clerk_name || "—");
+      cell(row, counter.current || "—");
+      var since = counter.state === "paused" && counter.state_since
+        ? (Date.now() - Date.parse(counter.state_since)) / 1000 : counter.idle_s;
+      cell(row, counter.state === "closed" ? "—" : duration(since === null ? null : Math.max(0, Math.floor(since))), "num");
+      counters.appendChild(row);
+    });
+    (stats.alerts || []).forEach(function (alert) {
+      addAlert({ kind: alert.kind, message: alert.message, at: null, key: "live:" + alert.kind + ":" + (alert.queue || alert.message) });
+    });
+  }
+
+  function addAlert(alert) {
+    var key = alert.key || ("sent:" + (alert.id || alert.message + alert.at));
+    if (seenAlerts[key]) { return; }
+    seenAlerts[key] = true;
+    var item = el("li", null, alert.kind);
+    item.appendChild(el("span", alert.message));
+    if (alert.at) { item.appendChild(el("time", alert.at.replace("T", " ").slice(0, 19))); }
+    var list = $("#alerts");
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > 100) { list.removeChild(list.lastChild); }
+  }
+
+  function connect() {
+    if (typeof io === "undefined") { return; }
+    socket = io("/manager", { auth: { token: token }, transports: ["websocket"], query: { site: config.site } });
+    socket.on("connect", function () { $("#live-state").className = "online"; $("#live-state").textContent = t.online; });
+    socket.on("disconnect", function () { $("#live-state").className = "offline"; $("#live-state").textContent = t.offline; });
+    socket.on("connect_error", function () {
+      if (!config.own_login) {
+        fetch(config.urls.token, { credentials: "same-origin" }).then(function (response) {
+          if (response.ok) { response.json().then(function (data) { token = data.token; socket.auth.token = token; }); }
+        });
+      }
+    });
+    socket.on("snapshot", renderStats);
+    socket.on("stats", renderStats);
+    socket.on("alert", addAlert);
+  }
+
+  function loadBoard() {
+    api("GET", "/stats/live").then(renderStats).catch(function () {});
+    api("GET", "/alerts?limit=30").then(function (data) {
+      data.alerts.slice().reverse().forEach(function (alert) {
+        addAlert({ id: alert.id, kind: alert.kind, message: alert.message, at: alert.at });
+      });
+    }).catch(function () {});
+  }
+
+  // -- reports --------------------------------------------------------------------------
+  var COLUMNS = ["key", "name", "issued", "served", "items", "no_show", "avg_wait_s", "p50_wait_s",
+    "p90_wait_s", "max_wait_s", "avg_service_s", "sla_pct", "rating_avg"];
+  function reportQuery() {
+    var form = $("#report-form");
+    var params = new URLSearchParams();
+    if (form.from.value) { params.set("from", form.from.value); }
+    if (form.to.value) { params.set("to", form.to.value); }
+    params.set("group", form.group.value);
+    params.set("lang", lang);
+    params.set("site", config.site);
+    return params.toString();
+  }
+  function loadReport() {
+    $("#report-error").textContent = "";
+    api("GET", "/stats?" + reportQuery()).then(renderReport).catch(function (error) { $("#report-error").textContent = error.message; });
+    var params = new URLSearchParams(reportQuery());
+    params.delete("group"); params.delete("lang");
+    api("GET", "/stats/heatmap?" + params.toString()).then(renderHeatmap).catch(function () {});
+  }
+  function renderReport(report) {
+    var form = $("#report-form");
+    if (!form.from.value) { form.from.value = report.from; }
+    if (!form.to.value) { form.to.value = report.to; }
+    var head = $("#report thead"); head.textContent = "";
+    var headRow = el("tr");
+    COLUMNS.forEach(function (column) { headRow.appendChild(el("th", t.cols[column])); });
+    head.appendChild(headRow);
+    var body = $("#report tbody"); body.textContent = "";
+    report.rows.forEach(function (row) {
+      var tr = el("tr");
+      COLUMNS.forEach(function (column) {
+        var value = row[column];
+        cell(tr, value === null || value === undefined ? "—" : value, typeof value === "number" ? "num" : "");
+      });
+      body.appendChild(tr);
+    });
+    var foot = $("#report tfoot"); foot.textContent = "";
+    var total = el("tr");
+    COLUMNS.forEach(function (column) {
+      var value = column === "name" ? "" : report.total[column];
+      cell(total, column === "key" ? (lang === "en" ? "Total" : "合计") : (value === null ? "—" : value), "num");
+    });
+    foot.appendChild(total);
+    if (typeof Chart === "undefined") { return; }
+    var labels = report.rows.map(function (row) { return row.name || String(row.key); });
+    var data = {
+      labels: labels,
+      datasets: [
+        { label: t.cols.avg_wait_s, data: report.rows.map(function (row) { return row.avg_wait_s; }), backgroundColor: "#3f86c9" },
+        { label: t.cols.p90_wait_s, data: report.rows.map(function (row) { return row.p90_wait_s; }), backgroundColor: "#b00020" },
+        { label: t.cols.served, data: report.rows.map(function (row) { return row.served; }), type: "line", yAxisID: "count", borderColor: "#2e7d32", backgroundColor: "#2e7d32" }
+      ]
+    };
+    if (chart) { chart.data = data; chart.update(); return; }
+    chart = new Chart($("#wait-chart"), {
+      type: "bar", data: data,
+      options: { responsive: true, maintainAspectRatio: false, animation: false,
+        scales: { y: { beginAtZero: true, title: { display: true, text: t.s } },
+                  count: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } } }
+    });
+  }
+  function renderHeatmap(heat) {
+    var head = $("#heatmap thead"); head.textContent = "";
+    var body = $("#heatmap tbody"); body.textContent = "";
+    var hours = heat.cells.map(function (c) { return c.hour; });
+    if (!hours.length) { return; }
+    var first = Math.min.apply(null, hours), last = Math.max.apply(null, hours);
+    var top = Math.max.apply(null, heat.cells.map(function (c) { return c.arrivals; }));
+    var headRow = el("tr"); headRow.appendChild(el("th"));
+    for (var hour = first; hour <= last; hour += 1) { headRow.appendChild(el("th", hour + ":00")); }
+    head.appendChild(headRow);
+    for (var day = 0; day < 7; day += 1) {
+      var row = el("tr"); row.appendChild(el("th", t.weekdays[day]));
+      for (var h = first; h <= last; h += 1) {
+        var found = heat.cells.filter(function (c) { return c.weekday === day && c.hour === h; })[0];
+        var level = found ? Math.min(4, Math.ceil(4 * found.arrivals / top)) : 0;
+        var td = cell(row, found ? found.arrivals : "", "heat-" + level);
+        if (found) { td.title = t.cols.avg_wait_s + " " + duration(found.avg_wait_s); }
+      }
+      body.appendChild(row);
+    }
+  }
+  $("#report-form").addEventListener("submit", function (event) { event.preventDefault(); loadReport(); });
+  $("#csv").addEventListener("click", function () {
+    api("GET", "/stats/export.csv?" + reportQuery()).then(function (response) { return response.blob(); }).then(function (blob) {
+      var link = el("a");
+      link.href = URL.createObjectURL(blob);
+      link.download = "yihao-" + $("#report-form").group.value + ".csv";
+      document.body.appendChild(link); link.click(); link.remove();
+    }).catch(function (error) { $("#report-error").textContent = error.message; });
+  });
+
+  // -- reviews --------------------------------------------------------------------------
+  function loadReviews() {
+    var state = $("#review-state").value;
+    api("GET", "/reviews?rating_max=2" + (state ? "&state=" + state : "")).then(function (data) {
+      var body = $("#review-list tbody"); body.textContent = "";
+      data.reviews.forEach(function (review) {
+        var row = el("tr", null, review.overdue ? "overdue" : "");
+        cell(row, review.rated_at.replace("T", " ").slice(0, 16));
+        cell(row, review.number);
+        cell(row, review.rating, "num");
+        cell(row, review.reasons.join("、"));
+        cell(row, review.counter);
+        cell(row, review.clerk_name || review.clerk || "—");
+        cell(row, review.due + (review.overdue ? " (" + t.overdue + ")" : ""), review.overdue ? "over" : "");
+        cell(row, t["r_" + review.state] || review.state);
+        cell(row, review.assignee || "—");
+        cell(row, review.note || "");
+        var actions = cell(row, "");
+        if (review.state !== "closed") {
+          [["assign", t.assign], ["note", t.write_note], ["close", t.close]].forEach(function (pair) {
+            var button = el("button", pair[1]); button.type = "button";
+            button.addEventListener("click", function () { followUp(review.id, pair[0]); });
+            actions.appendChild(button);
+          });
+        }
+        body.appendChild(row);
+      });
+    }).catch(function (error) { $("#review-error").textContent = error.message; });
+  }
+  function followUp(id, action) {
+    var body = {};
+    if (action === "assign") { var who = window.prompt(t.ask_assignee); if (!who) { return; } body.assignee = who; }
+    else { var note = window.prompt(t.ask_note); if (!note) { return; } body.note = note; }
+    api("POST", "/reviews/" + id + "/" + action, body).then(loadReviews).catch(function (error) { $("#review-error").textContent = error.message; });
+  }
+  $("#review-state").addEventListener("change", loadReviews);
+
+  // -- settings (admin) -----------------------------------------------------------------
+  function loadSettings() {
+    api("GET", "/settings").then(renderSettings).catch(function (error) { $("#settings-error").textContent = error.message; });
+  }
+  function change(path, body) {
+    $("#settings-error").textContent = "";
+    api("POST", path, body).then(renderSettings).catch(function (error) { $("#settings-error").textContent = error.message; });
+  }
+  function renderSettings(data) {
+    var admin = user && user.role === "admin";
+    $("#notice-form").notice.value = data.notice;
+    var services = $("#service-settings tbody"); services.textContent = "";
+    data.services.forEach(function (service) {
+      var row = el("tr");
+      cell(row, service.name);
+      var target = el("input", null, "small"); target.type = "number"; target.min = "1"; target.step = "any"; target.value = service.target_wait_min;
+      var quota = el("input", null, "small"); quota.type = "number"; quota.min = "0"; quota.value = service.daily_quota || 0;
+      cell(row, "").appendChild(target); cell(row, "").appendChild(quota);
+      var save = el("button", t.save); save.type = "button"; save.disabled = !admin;
+      save.addEventListener("click", function () {
+        change("/settings/services/" + service.code, { target_wait_min: Number(target.value), daily_quota: Number(quota.value) });
+      });
+      cell(row, "").appendChild(save);
+      services.appendChild(row);
+    });
+    var counters = $("#counter-settings tbody"); counters.textContent = "";
+    data.counters.forEach(function (counter) {
+      var row = el("tr");
+      cell(row, counter.number + " " + counter.name);
+      var lines = el("input"); lines.value = counter.queues.join(",");
+      cell(row, "").appendChild(lines);
+      var strategy = el("select");
+      ["fifo", "ordered"].forEach(function (value) { var option = el("option", value); option.value = value; option.selected = value === counter.strategy; strategy.appendChild(option); });
+      cell(row, "").appendChild(strategy);
+      cell(row, t[counter.state] || counter.state, "state-" + counter.state);
+      var actions = cell(row, "");
+      var save = el("button", t.save); save.type = "button"; save.disabled = !admin;
+      save.addEventListener("click", function () {
+        change("/settings/counters/" + counter.number, { queues: lines.value.split(/[,，\s]+/).filter(Boolean), strategy: strategy.value });
+      });
+      actions.appendChild(save);
+      if (counter.state !== "closed") {
+        var toggle = el("button", counter.state === "paused" ? t.resume : t.pause); toggle.type = "button"; toggle.disabled = !admin;
+        toggle.addEventListener("click", function () { change("/settings/counters/" + counter.number, { state: counter.state === "paused" ? "open" : "paused" }); });
+        actions.appendChild(toggle);
+        var close = el("button", t.closed); close.type = "button"; close.disabled = !admin;
+        close.addEventListener("click", function () { change("/settings/counters/" + counter.number, { state: "closed" }); });
+        actions.appendChild(close);
+      }
+      counters.appendChild(row);
+    });
+  }
+  $("#notice-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    change("/settings/notice", { notice: event.target.notice.value });
+  });
+
+  // -- start ----------------------------------------------------------------------------
+  function start() {
+    $("#app").hidden = false;
+    $("#user-name").textContent = user ? user.name : "";
+    $("#settings-tab").hidden = !(user && user.role === "admin");
+    loadBoard();
+    connect();
+    // Waits grow with no event to push them: refresh the board's clock-driven figures too.
+    window.setInterval(function () { api("GET", "/stats/live").then(renderStats).catch(function () {}); }, 10000);
+    document.body.setAttribute("data-ready", "1");
+  }
+  if (token) { start(); } else { showLogin(); }
+})();

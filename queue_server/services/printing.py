@@ -1,0 +1,433 @@
+"""Tickets on paper: the print queue's use cases (SPEC §6), and the kiosk's own look-ups.
+
+A print job is a row inserted in the ticket's own transaction, so a committed ticket always
+has its job and a rolled-back one never prints. Workers and print agents then claim due jobs
+with a conditional UPDATE (`queued`/`failed` → `printing`, `FOR UPDATE SKIP LOCKED` on
+PostgreSQL), so with several processes a job is printed once. A job that has not printed
+within the retry window (about a minute: a ticket printed later could be picked up by the
+next visitor) is `abandoned`, the managers get an alert, and it prints only on request
+(reprint).
+
+Nothing here talks to a printer or to Socket.IO: alerts are messages published after commit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from queue_server.config import DEFAULT_PRINTER_KIOSK, KioskConfig
+from queue_server.domain.identity import (
+    Identity,
+    IdentityError,
+    parse_credit_code,
+    parse_id_card,
+    parse_phone,
+)
+from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.models import PrintJob, Ticket
+from queue_server.services.steps import get_ticket, today
+from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.services.views import local_iso, site_seq, ticket_view
+
+RETRY_WINDOW_S = 60.0  # after this a ticket on paper could end in the next visitor's hand
+RETRY_DELAYS_S = (2.0, 3.0, 5.0)  # then every 5 s until the window closes
+STALE_CLAIM_S = 30.0  # a `printing` claim older than this belongs to a worker that died
+AGENT_RESEND_S = 10.0  # an agent that has not acknowledged a job gets it again
+PENDING_STATES = ("queued", "printing", "failed")
+UNFINISHED_TICKET_STATES = ("waiting", "called", "serving", "held", "missed")
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job a worker or agent now holds: what to print and where."""
+
+    id: int
+    site_code: str
+    kiosk: str
+    ticket_id: str
+    number: str
+    view: dict[str, Any]
+    attempts: int
+    reprint: bool
+
+    def payload(self, kiosk: KioskConfig | None) -> dict[str, Any]:
+        """The `job` message of the /kiosk namespace: the agent renders it itself."""
+        return {
+            "id": self.id,
+            "ticket_id": self.ticket_id,
+            "number": self.number,
+            "reprint": self.reprint,
+            "attempt": self.attempts,
+            "view": self.view,
+            "layout": layout_of(kiosk),
+        }
+
+
+def layout_of(kiosk: KioskConfig | None) -> dict[str, Any]:
+    if kiosk is None:
+        return {"paper_mm": 80, "chinese": "gb18030", "qr": "native"}
+    return {"paper_mm": kiosk.paper_mm, "chinese": kiosk.chinese, "qr": kiosk.qr}
+
+
+# -- queueing --------------------------------------------------------------------------
+
+
+def paper_view(
+    uow: UnitOfWork, ticket: Ticket, view: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The fields of `ticket_printer.render.TicketView`, as the ticket stands now."""
+    view = view or ticket_view(uow, ticket)
+    issued = datetime.fromisoformat(view["issued_at"]) if view.get("issued_at") else uow.now
+    est_wait_s = view.get("est_wait_s") or 0
+    steps_total = int(view.get("steps_total") or 1)
+    return {
+        "hall_name": uow.site.name,
+        "number": view["number"],
+        "queue_name": view.get("queue_name") or view["queue"],
+        "service_name": view.get("service_name") or view["service"],
+        "waiting_ahead": int(view.get("waiting_ahead") or 0),
+        "est_wait_min": math.ceil(est_wait_s / 60),
+        "issued_at": issued.astimezone(uow.site.zone).strftime("%Y-%m-%d %H:%M"),
+        "status_url": view.get("status_url") or "",
+        "notice": uow.site.notice,
+        "step_text": f"第 {view['step']} 步 / 共 {steps_total} 步" if steps_total > 1 else "",
+    }
+
+
+def queue_print_job(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    kiosk: str,
+    *,
+    reprint: bool = False,
+    view: dict[str, Any] | None = None,
+) -> PrintJob | None:
+    """Queue the ticket for the kiosk's paper in the caller's transaction. A kiosk without a
+    printer gets none (it shows the ticket on screen only); a reprint asked for while one is
+    still pending is that pending job."""
+    config = uow.site.kiosk(kiosk)
+    if config is None or not config.prints:
+        return None
+    if reprint:
+        pending = uow.session.scalars(
+            select(PrintJob).where(
+                PrintJob.ticket_id == ticket.id, PrintJob.state.in_(PENDING_STATES)
+            )
+        ).first()
+        if pending is not None:
+            return pending
+    job = PrintJob(
+        site_code=uow.site.code,
+        ticket_id=ticket.id,
+        kiosk=kiosk,
+        state="queued",
+        attempts=0,
+        reprint=reprint,
+        view=paper_view(uow, ticket, view),
+        created_at=uow.now,
+        next_try_at=uow.now,
+    )
+    uow.session.add(job)
+    uow.session.flush()
+    return job
+
+
+def reprint_ticket(uow: UnitOfWork, ticket_id: str, kiosk: str | None) -> dict[str, Any]:
+    """Staff (or a kiosk after proof of identity) print a ticket again, on request."""
+    ticket = get_ticket(uow, ticket_id, lock=False)
+    if ticket.site_code != uow.site.code:
+        raise NotFound("没有这张号票")
+    if ticket.state not in UNFINISHED_TICKET_STATES or ticket.business_day != today(uow):
+        raise Conflict(f"号票{ticket.number}已结束，不能补打", code="invalid_state")
+    code = kiosk or ticket.kiosk or DEFAULT_PRINTER_KIOSK
+    config = uow.site.kiosk(code)
+    if config is None:
+        raise BadRequest(f"没有这台取号机：{code}", code="invalid_field")
+    if not config.prints:
+        raise BadRequest(f"取号机{code}没有打印机", code="invalid_field")
+    job = queue_print_job(uow, ticket, code, reprint=True)
+    assert job is not None
+    return {"ticket": ticket_view(uow, ticket), "print_job": job_view(job)}
+
+
+def job_view(job: PrintJob) -> dict[str, Any]:
+    return {"id": job.id, "kiosk": job.kiosk, "state": job.state, "reprint": job.reprint}
+
+
+# -- claiming --------------------------------------------------------------------------
+
+
+def claim_due_jobs(uow: UnitOfWork, kiosk: str, limit: int = 5) -> list[ClaimedJob]:
+    """Jobs of one kiosk that are due now, claimed for this worker (and only this one)."""
+    abandon_overdue(uow)
+    due = and_(
+        PrintJob.state.in_(("queued", "failed")),
+        PrintJob.next_try_at <= uow.now,
+        PrintJob.created_at > uow.now - timedelta(seconds=RETRY_WINDOW_S),
+    )
+    return _claim(uow, kiosk, due, limit)
+
+
+def claim_agent_jobs(uow: UnitOfWork, kiosk: str, *, everything: bool = False) -> list[ClaimedJob]:
+    """Jobs to send to a kiosk's print agent: due ones, and those sent but not acknowledged
+    for a while (`everything`: all of them, for an agent that has just connected). The agent
+    prints each job id once, so sending again is harmless."""
+    abandon_overdue(uow)
+    window_open = PrintJob.created_at > uow.now - timedelta(seconds=RETRY_WINDOW_S)
+    unacknowledged = PrintJob.state == "printing"
+    if not everything:
+        unacknowledged = and_(
+            unacknowledged, PrintJob.claimed_at <= uow.now - timedelta(seconds=AGENT_RESEND_S)
+        )
+    due = and_(
+        window_open,
+        or_(
+            and_(PrintJob.state.in_(("queued", "failed")), PrintJob.next_try_at <= uow.now),
+            unacknowledged,
+        ),
+    )
+    return _claim(uow, kiosk, due, limit=50)
+
+
+def _claim(uow: UnitOfWork, kiosk: str, due: Any, limit: int) -> list[ClaimedJob]:
+    candidates = (
+        select(PrintJob.id)
+        .where(PrintJob.site_code == uow.site.code, PrintJob.kiosk == kiosk, due)
+        .order_by(PrintJob.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed_ids = list(
+        uow.session.scalars(
+            update(PrintJob)
+            .where(PrintJob.id.in_(candidates), due)
+            .values(state="printing", claimed_at=uow.now, attempts=PrintJob.attempts + 1)
+            .returning(PrintJob.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if not claimed_ids:
+        return []
+    rows = uow.session.execute(
+        select(PrintJob, Ticket.number)
+        .join(Ticket, Ticket.id == PrintJob.ticket_id)
+        .where(PrintJob.id.in_(claimed_ids))
+        .order_by(PrintJob.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return [
+        ClaimedJob(
+            id=job.id,
+            site_code=job.site_code,
+            kiosk=job.kiosk,
+            ticket_id=job.ticket_id,
+            number=number,
+            view=dict(job.view),
+            attempts=job.attempts,
+            reprint=job.reprint,
+        )
+        for job, number in rows
+    ]
+
+
+def next_due_at(uow: UnitOfWork, kiosks: list[str]) -> datetime | None:
+    """When the earliest retry of these kiosks' jobs falls due (for a worker's sleep)."""
+    if not kiosks:
+        return None
+    value: datetime | None = uow.session.scalar(
+        select(PrintJob.next_try_at)
+        .where(
+            PrintJob.site_code == uow.site.code,
+            PrintJob.kiosk.in_(kiosks),
+            PrintJob.state.in_(("queued", "failed")),
+        )
+        .order_by(PrintJob.next_try_at)
+        .limit(1)
+    )
+    return value
+
+
+# -- outcomes --------------------------------------------------------------------------
+
+
+def mark_printed(uow: UnitOfWork, job_id: int, kiosk: str | None = None) -> bool:
+    """The paper is out (or the agent says so). A second acknowledgement changes nothing."""
+    conditions = [
+        PrintJob.id == job_id,
+        PrintJob.site_code == uow.site.code,
+        PrintJob.state != "printed",
+    ]
+    if kiosk is not None:
+        conditions.append(PrintJob.kiosk == kiosk)
+    done = uow.session.execute(
+        update(PrintJob)
+        .where(*conditions)
+        .values(state="printed", printed_at=uow.now, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
+def mark_failed(
+    uow: UnitOfWork,
+    job_id: int,
+    error: str,
+    *,
+    printer_fault: bool = False,
+    kiosk: str | None = None,
+) -> str | None:
+    """An attempt failed: try again soon, or give up once the window has passed. A printer
+    that says what is wrong (out of paper, cover open) is reported to managers at once.
+    Returns the job's new state (None: not this kiosk's job, or no longer being printed)."""
+    job = uow.session.get(PrintJob, job_id, populate_existing=True)
+    if job is None or job.site_code != uow.site.code or job.state != "printing":
+        return None
+    if kiosk is not None and job.kiosk != kiosk:
+        return None
+    number = _number_of(uow, job)
+    job.last_error = error[:500]
+    if uow.now >= job.created_at + timedelta(seconds=RETRY_WINDOW_S):
+        _abandon(uow, job, number)
+        return job.state
+    if printer_fault and not _kiosk_already_failing(uow, job):
+        _alert(uow, f"取号机{job.kiosk}的打印机故障：{error}；{number}号稍后自动重打", job.kiosk)
+    delay = RETRY_DELAYS_S[min(job.attempts, len(RETRY_DELAYS_S)) - 1] if job.attempts else 2.0
+    job.state = "failed"
+    job.next_try_at = uow.now + timedelta(seconds=delay)
+    uow.session.flush()
+    return job.state
+
+
+def abandon_overdue(uow: UnitOfWork) -> int:
+    """Give up jobs whose window has passed: due ones nobody could print, and claims of a
+    worker that died (an agent's unacknowledged jobs, too). Each gets a manager alert."""
+    window_start = uow.now - timedelta(seconds=RETRY_WINDOW_S)
+    stale_claim = uow.now - timedelta(seconds=STALE_CLAIM_S)
+    overdue = list(
+        uow.session.scalars(
+            select(PrintJob)
+            .where(
+                PrintJob.site_code == uow.site.code,
+                PrintJob.created_at <= window_start,
+                or_(
+                    PrintJob.state.in_(("queued", "failed")),
+                    and_(PrintJob.state == "printing", PrintJob.claimed_at <= stale_claim),
+                ),
+            )
+            .order_by(PrintJob.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for job in overdue:
+        _abandon(uow, job, _number_of(uow, job))
+    return len(overdue)
+
+
+def _abandon(uow: UnitOfWork, job: PrintJob, number: str) -> None:
+    job.state = "abandoned"
+    reason = f"：{job.last_error}" if job.last_error else ""
+    _alert(
+        uow,
+        f"{number}号（取号机{job.kiosk}）一分钟内未能打印，已停止自动重打{reason}。请核实后补打",
+        job.kiosk,
+        ticket=number,
+    )
+    uow.session.flush()
+
+
+def _kiosk_already_failing(uow: UnitOfWork, job: PrintJob) -> bool:
+    """One alert when a printer starts failing, not one per ticket queued behind it."""
+    other = uow.session.scalar(
+        select(PrintJob.id)
+        .where(
+            PrintJob.site_code == job.site_code,
+            PrintJob.kiosk == job.kiosk,
+            PrintJob.state == "failed",
+            PrintJob.id != job.id,
+        )
+        .limit(1)
+    )
+    return other is not None or job.attempts > 1
+
+
+def _number_of(uow: UnitOfWork, job: PrintJob) -> str:
+    number = job.view.get("number") if isinstance(job.view, dict) else None
+    return str(number or job.ticket_id)
+
+
+def _alert(uow: UnitOfWork, message: str, kiosk: str, ticket: str | None = None) -> None:
+    payload: dict[str, Any] = {
+        "seq": site_seq(uow),
+        "kind": "printer",
+        "message": message,
+        "at": local_iso(uow.site, uow.now),
+        "kiosk": kiosk,
+    }
+    if ticket is not None:
+        payload["ticket"] = ticket
+    uow.publish("manager", "alert", payload, room=uow.site.code)
+
+
+# -- the kiosk's look-up ---------------------------------------------------------------
+
+
+def lookup_ticket(
+    uow: UnitOfWork,
+    number: str,
+    visitor_id: str | None,
+    phone: str | None,
+    *,
+    kiosk: str | None = None,
+    reprint: bool = False,
+) -> dict[str, Any]:
+    """A returning visitor's ticket by its number and the identity given at issue (the
+    number alone is never a key). Wrong number and wrong identity answer alike."""
+    if not visitor_id and not phone:
+        raise BadRequest("请输入取号时登记的身份证号、信用代码或手机号", code="invalid_field")
+    if kiosk is not None and uow.site.kiosk(kiosk) is None:
+        raise BadRequest(f"没有这台取号机：{kiosk}", code="invalid_field")
+    try:
+        identity = _any_visitor_id(visitor_id, uow) if visitor_id else None
+        phone_identity = parse_phone(phone) if phone else None
+    except IdentityError as error:
+        raise BadRequest(error.message, code=error.code) from None
+    not_found = NotFound("没有找到这张号票，请核对号码和取号时登记的证件号或手机号")
+    ticket = uow.session.scalars(
+        select(Ticket).where(
+            Ticket.site_code == uow.site.code,
+            Ticket.business_day == today(uow),
+            Ticket.number == number.strip().upper(),
+        )
+    ).one_or_none()
+    if ticket is None:
+        raise not_found
+    secret = uow.hall.secret
+    if identity is not None and ticket.identity_hash != identity.keyed_hash(secret):
+        raise not_found
+    if phone_identity is not None and ticket.phone_hash != phone_identity.keyed_hash(secret):
+        raise not_found
+    if reprint:
+        if kiosk is None:
+            raise BadRequest("补打需要指明取号机 kiosk", code="invalid_field")
+        if ticket.state in UNFINISHED_TICKET_STATES:
+            queue_print_job(uow, get_ticket(uow, ticket.id, lock=False), kiosk, reprint=True)
+    return ticket_view(uow, ticket)
+
+
+def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:
+    """An ID-card number or a credit code: the shape tells which (both are 18 characters)."""
+    value = raw.strip().upper()
+    if not (value[:17].isdigit() and (value[17:].isdigit() or value[17:] == "X")):
+        return parse_credit_code(value)
+    try:
+        return parse_id_card(value, today(uow))
+    except IdentityError as id_card_error:
+        try:
+            return parse_credit_code(value)  # a credit code may be all digits too
+        except IdentityError:
+            raise id_card_error from None

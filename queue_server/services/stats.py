@@ -1,0 +1,428 @@
+"""Reports over a date range (SPEC §4 `GET /api/v1/stats`), their CSV, the weekday × hour
+heatmap, and the daily summaries written after a business day is over.
+
+Rows are computed over steps (one service episode each), all from columns the event log
+also carries, so they can be rebuilt from events alone:
+- a step belongs to its business day; `hour` is the local hour it was enqueued;
+- `issued` = steps enqueued (for `counter` and `clerk` rows: steps called there);
+- wait = called − enqueued in whole seconds (held time is never inside a step: a return
+  makes a new step); only called steps have a wait;
+- `served` = steps done; `items` = the businesses of done steps (办件量);
+- service time = ended − started (− called when start was skipped), of done steps;
+- `sla_pct` = share of called steps whose wait ≤ the target wait of the step's first service;
+- percentiles by nearest rank over one-second histograms (exact).
+Closed days are read from `daily_summaries` (same totals, written once the day is quiet),
+other days from the steps themselves: both give the same numbers to the second.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import delete, exists, select
+
+from queue_server.domain.reporting import GROUPS, RowTotals, whole_seconds
+from queue_server.errors import BadRequest
+from queue_server.models import Step
+from queue_server.models_manager import DailySummary
+from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.services.views import business_day
+
+MAX_RANGE_DAYS = 3700
+WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# A day is summarised once nothing of it can change any more: no step in hand, and the
+# last finish's rating window over (SPEC: at most 2 minutes).
+SUMMARY_QUIET_S = 600
+
+COLUMNS = (
+    "key",
+    "name",
+    "issued",
+    "served",
+    "items",
+    "no_show",
+    "avg_wait_s",
+    "p50_wait_s",
+    "p90_wait_s",
+    "max_wait_s",
+    "avg_service_s",
+    "sla_pct",
+    "rating_avg",
+)
+HEADERS_ZH = {
+    "key": "分组",
+    "name": "名称",
+    "issued": "取号数",
+    "served": "办结数",
+    "items": "办件量",
+    "no_show": "过号数",
+    "avg_wait_s": "平均等候(秒)",
+    "p50_wait_s": "等候中位数(秒)",
+    "p90_wait_s": "90%等候(秒)",
+    "max_wait_s": "最长等候(秒)",
+    "avg_service_s": "平均办理时长(秒)",
+    "sla_pct": "等候达标率(%)",
+    "rating_avg": "平均评价",
+}
+GROUP_WORDS_ZH = {
+    "service": "业务",
+    "queue": "队列",
+    "counter": "窗口",
+    "clerk": "柜员",
+    "hour": "时段",
+    "day": "日期",
+}
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """The columns of a step a report reads."""
+
+    business_day: date
+    queue_code: str
+    services: list[str]
+    counter_number: int | None
+    clerk_username: str | None
+    enqueued_at: datetime
+    called_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    outcome: str | None
+    rating: int | None
+
+
+def parse_range(uow: UnitOfWork, start: date | None, end: date | None) -> tuple[date, date]:
+    today = business_day(uow.site, uow.now)
+    first = start or end or today
+    last = end or start or today
+    if first > last:
+        raise BadRequest("from 不能晚于 to", code="invalid_field")
+    if (last - first).days > MAX_RANGE_DAYS:
+        raise BadRequest(f"日期范围不能超过 {MAX_RANGE_DAYS} 天", code="invalid_field")
+    return first, last
+
+
+def check_group(group: str) -> str:
+    if group not in GROUPS:
+        raise BadRequest(f"group 应为 {'|'.join(GROUPS)} 之一", code="invalid_field")
+    return group
+
+
+# -- the rows ----------------------------------------------------------------------------
+def step_keys(uow: UnitOfWork, group: str, step: StepFacts) -> str | None:
+    """The row a step counts in, as text (None: not in this grouping)."""
+    if group == "service":
+        return step.services[0] if step.services else ""
+    if group == "queue":
+        return step.queue_code
+    if group == "counter":
+        return str(step.counter_number) if step.called_at and step.counter_number else None
+    if group == "clerk":
+        return step.clerk_username if step.called_at and step.clerk_username else None
+    if group == "hour":
+        return f"{step.enqueued_at.astimezone(uow.site.zone).hour:02d}"
+    return step.business_day.isoformat()
+
+
+def add_step(uow: UnitOfWork, totals: RowTotals, group: str, step: StepFacts) -> None:
+    """Count one step in a row (counter and clerk rows hold only steps called there)."""
+    if group in ("counter", "clerk") and step.called_at is None:
+        return
+    totals.add_issued()
+    if step.called_at is not None:
+        wait_s = whole_seconds(step.called_at, step.enqueued_at)
+        service = uow.site.service(step.services[0]) if step.services else None
+        target_s = service.target_wait_min * 60 if service else None
+        totals.add_called(wait_s, target_s is not None and wait_s <= target_s)
+    if step.outcome == "no_show":
+        totals.no_show += 1
+    if step.outcome == "done":
+        began = step.started_at or step.called_at
+        service_s = (
+            whole_seconds(step.ended_at, began) if step.ended_at and began is not None else None
+        )
+        totals.add_done(len(step.services), service_s)
+    if step.rating is not None:
+        totals.add_rating(step.rating)
+
+
+def _step_facts(uow: UnitOfWork, days: list[date] | tuple[date, date]) -> list[StepFacts]:
+    query = select(
+        Step.business_day,
+        Step.queue_code,
+        Step.services,
+        Step.counter_number,
+        Step.clerk_username,
+        Step.enqueued_at,
+        Step.called_at,
+        Step.started_at,
+        Step.ended_at,
+        Step.outcome,
+        Step.rating,
+    ).where(Step.site_code == uow.site.code, Step.enqueued_at.is_not(None))
+    if isinstance(days, tuple):
+        query = query.where(Step.business_day.between(days[0], days[1]))
+    else:
+        query = query.where(Step.business_day.in_(days))
+    return [StepFacts(*cast(tuple[Any, ...], row)) for row in uow.session.execute(query)]
+
+
+def live_totals(uow: UnitOfWork, group: str, steps: list[StepFacts]) -> dict[str, RowTotals]:
+    rows: dict[str, RowTotals] = defaultdict(RowTotals)
+    for step in steps:
+        key = step_keys(uow, group, step)
+        if key is not None:
+            add_step(uow, rows[key], group, step)
+    return dict(rows)
+
+
+def _summarised_days(uow: UnitOfWork, first: date, last: date) -> set[date]:
+    return set(
+        uow.session.scalars(
+            select(DailySummary.business_day).where(
+                DailySummary.site_code == uow.site.code,
+                DailySummary.report_group == "day",
+                DailySummary.business_day.between(first, last),
+            )
+        )
+    )
+
+
+def range_totals(uow: UnitOfWork, group: str, first: date, last: date) -> dict[str, RowTotals]:
+    """Totals per key over [first, last]: summaries for closed days, steps for the rest."""
+    summarised = _summarised_days(uow, first, last)
+    rows: dict[str, RowTotals] = defaultdict(RowTotals)
+    if summarised:
+        for key, data in uow.session.execute(
+            select(DailySummary.key, DailySummary.totals).where(
+                DailySummary.site_code == uow.site.code,
+                DailySummary.report_group == group,
+                DailySummary.business_day.between(first, last),
+            )
+        ):
+            rows[key].merge(RowTotals.from_json(data))
+    open_days = [
+        first + timedelta(days=offset)
+        for offset in range((last - first).days + 1)
+        if first + timedelta(days=offset) not in summarised
+    ]
+    if open_days:
+        span: list[date] | tuple[date, date] = (
+            (first, last) if len(open_days) == (last - first).days + 1 else open_days
+        )
+        for key, totals in live_totals(uow, group, _step_facts(uow, span)).items():
+            rows[key].merge(totals)
+    return dict(rows)
+
+
+def _sort_key(group: str, key: str) -> tuple[int, str]:
+    if group == "counter":
+        return (int(key), "")
+    return (0, key)
+
+
+def key_value(group: str, key: str) -> Any:
+    return int(key) if group in ("counter", "hour") else key
+
+
+def key_name(uow: UnitOfWork, group: str, key: str, lang: str = "zh") -> str:
+    site = uow.site
+    if group == "service":
+        service = site.service(key)
+        return service.name if service else key
+    if group == "queue":
+        queue = site.queue(key)
+        return queue.name if queue else key
+    if group == "counter":
+        return f"{key}号窗口" if lang == "zh" else f"Counter {key}"
+    if group == "clerk":
+        user = uow.hall.config.user(key)
+        if user is None:
+            return key
+        return f"{user.name}（{user.clerk_no}）" if user.clerk_no else user.name
+    if group == "hour":
+        hour = int(key)
+        return f"{hour:02d}:00–{hour + 1:02d}:00"
+    weekday = date.fromisoformat(key).weekday()
+    return (WEEKDAYS_ZH if lang == "zh" else WEEKDAYS_EN)[weekday]
+
+
+def report(
+    uow: UnitOfWork,
+    group: str,
+    start: date | None = None,
+    end: date | None = None,
+    lang: str = "zh",
+) -> dict[str, Any]:
+    """`{"rows": [...], "total": {...}, "from", "to", "group"}`; rows sorted by key, only
+    keys that have steps in the range."""
+    check_group(group)
+    first, last = parse_range(uow, start, end)
+    totals = range_totals(uow, group, first, last)
+    rows = []
+    overall = RowTotals()
+    for key in sorted(totals, key=lambda item: _sort_key(group, item)):
+        row = totals[key].row(key_value(group, key))
+        row["name"] = key_name(uow, group, key, lang)
+        rows.append(row)
+    for day_totals in range_totals(uow, "day", first, last).values():
+        overall.merge(day_totals)
+    total = overall.row("total")
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "group": group,
+        "rows": rows,
+        "total": total,
+    }
+
+
+def report_csv(rows: list[dict[str, Any]], group: str, lang: str = "zh") -> str:
+    """The rows as CSV: Chinese headers (with a BOM, so Excel reads UTF-8) or English ones."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    if lang == "en":
+        writer.writerow(COLUMNS)
+    else:
+        headers = dict(HEADERS_ZH, key=GROUP_WORDS_ZH.get(group, HEADERS_ZH["key"]))
+        if group in ("counter", "clerk"):
+            headers["issued"] = "叫号数"
+        writer.writerow([headers[column] for column in COLUMNS])
+    for row in rows:
+        writer.writerow(["" if row.get(column) is None else row[column] for column in COLUMNS])
+    text = buffer.getvalue()
+    return text if lang == "en" else "\ufeff" + text
+
+
+# -- heatmap -----------------------------------------------------------------------------
+def heatmap(uow: UnitOfWork, start: date | None = None, end: date | None = None) -> dict[str, Any]:
+    """Arrivals (steps enqueued) and waits by local weekday (0 = Monday) × hour."""
+    first, last = parse_range(uow, start, end)
+    cells: dict[tuple[int, int], RowTotals] = defaultdict(RowTotals)
+    summarised = _summarised_days(uow, first, last)
+    if summarised:
+        for day, key, data in uow.session.execute(
+            select(DailySummary.business_day, DailySummary.key, DailySummary.totals).where(
+                DailySummary.site_code == uow.site.code,
+                DailySummary.report_group == "hour",
+                DailySummary.business_day.between(first, last),
+            )
+        ):
+            cells[(day.weekday(), int(key))].merge(RowTotals.from_json(data))
+    open_days = [
+        first + timedelta(days=offset)
+        for offset in range((last - first).days + 1)
+        if first + timedelta(days=offset) not in summarised
+    ]
+    if open_days:
+        for step in _step_facts(uow, open_days):
+            local = step.enqueued_at.astimezone(uow.site.zone)
+            add_step(uow, cells[(step.business_day.weekday(), local.hour)], "hour", step)
+    return {
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "cells": [
+            {
+                "weekday": weekday,
+                "hour": hour,
+                "arrivals": totals.issued,
+                "avg_wait_s": totals.row(None)["avg_wait_s"],
+                "p90_wait_s": totals.row(None)["p90_wait_s"],
+            }
+            for (weekday, hour), totals in sorted(cells.items())
+        ],
+    }
+
+
+# -- daily summaries ---------------------------------------------------------------------
+def days_to_summarise(uow: UnitOfWork, limit: int = 31) -> list[date]:
+    """Business days before today with steps and no summary yet, that are quiet: no step in
+    hand and the last finish more than SUMMARY_QUIET_S ago."""
+    today = business_day(uow.site, uow.now)
+    summarised = select(DailySummary.business_day).where(
+        DailySummary.site_code == uow.site.code,
+        DailySummary.report_group == "day",
+        DailySummary.business_day == Step.business_day,
+    )
+    candidates = list(
+        uow.session.scalars(
+            select(Step.business_day)
+            .where(
+                Step.site_code == uow.site.code,
+                Step.business_day < today,
+                ~exists(summarised),
+            )
+            .group_by(Step.business_day)
+            .order_by(Step.business_day)
+            .limit(limit)
+        )
+    )
+    quiet_after = uow.now - timedelta(seconds=SUMMARY_QUIET_S)
+    due = []
+    for day in candidates:
+        busy = uow.session.scalar(
+            select(Step.id)
+            .where(
+                Step.site_code == uow.site.code,
+                Step.business_day == day,
+                (Step.status.in_(("called", "serving"))) | (Step.ended_at > quiet_after),
+            )
+            .limit(1)
+        )
+        if busy is None:
+            due.append(day)
+    return due
+
+
+def write_daily_summaries(uow: UnitOfWork, days: list[date] | None = None) -> list[date]:
+    """Summarise each due day once (every group, one row per key); a day already summarised
+    is skipped, so running this again changes nothing."""
+    written = []
+    for day in days if days is not None else days_to_summarise(uow):
+        if day in _summarised_days(uow, day, day):
+            continue
+        steps = _step_facts(uow, [day])
+        for group in GROUPS:
+            for key, totals in live_totals(uow, group, steps).items():
+                uow.session.add(
+                    DailySummary(
+                        site_code=uow.site.code,
+                        business_day=day,
+                        report_group=group,
+                        key=key,
+                        totals=totals.to_json(),
+                        written_at=uow.now,
+                    )
+                )
+        if not steps:
+            # The day marker: a day with no steps is summarised too.
+            uow.session.add(
+                DailySummary(
+                    site_code=uow.site.code,
+                    business_day=day,
+                    report_group="day",
+                    key=day.isoformat(),
+                    totals=RowTotals().to_json(),
+                    written_at=uow.now,
+                )
+            )
+        uow.session.flush()
+        written.append(day)
+    return written
+
+
+def drop_daily_summaries(uow: UnitOfWork, first: date, last: date) -> int:
+    """Forget summaries (they are rebuilt from the steps by the next run)."""
+    result = uow.session.execute(
+        delete(DailySummary).where(
+            DailySummary.site_code == uow.site.code,
+            DailySummary.business_day.between(first, last),
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,222 @@
+"""The print worker of one server process: print jobs leave the database for the paper.
+
+One lane (a background task) per kiosk printer this server drives, so a slow or dead
+printer holds up only its own kiosk, plus one dispatcher that sends the jobs of kiosks
+with a print agent over Socket.IO (`/kiosk`). Nothing here runs inside a request: a lane is
+woken right after a commit that queued a job (a SQLAlchemy `after_commit` hook), when its
+next retry falls due, and by the scheduler's `print_retry` job; otherwise it sleeps.
+
+Each lane claims its due jobs through `services.printing` (a conditional UPDATE, so with
+several processes a job prints once), asks the printer's status, sends the bytes of
+`render_ticket`, and records the outcome; retrying and giving up are the service's rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from queue_server.config import KioskConfig, SiteConfig
+from queue_server.models import PrintJob
+from queue_server.realtime.kiosk import JOB_EVENT, NAMESPACE, agent_room
+from queue_server.services import printing
+from ticket_printer.drivers import PrinterDriver, PrinterError, open_printer
+from ticket_printer.render import TicketLayout, TicketView, render_ticket
+
+if TYPE_CHECKING:
+    from queue_server.app_context import Yihao
+
+log = logging.getLogger(__name__)
+
+IDLE_WAIT_S = 5.0  # a lane looks for work at least this often (jobs of other processes)
+AGENT_POLL_S = 2.0
+_QUEUED_FLAG = "yihao_print_job_queued"
+
+
+def layout_for(kiosk: KioskConfig) -> TicketLayout:
+    return TicketLayout(width_mm=kiosk.paper_mm, chinese_mode=kiosk.chinese, qr=kiosk.qr)
+
+
+@dataclass
+class PrinterLane:
+    """One kiosk's printer and the jobs for it, one at a time."""
+
+    yihao: Yihao
+    site: SiteConfig
+    kiosk: KioskConfig
+    driver: PrinterDriver
+    wake_event: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def actor(self) -> str:
+        return f"printer:{self.kiosk.code}"
+
+    def run_once(self) -> int:
+        """Print every due job once; returns how many were tried."""
+        jobs = self.yihao.run(self.site, self.actor, printing.claim_due_jobs, self.kiosk.code)
+        failure: tuple[str, bool] | None = None
+        for job in jobs:
+            if failure is not None:  # the printer just failed: the rest wait for its retry
+                self._failed(job, failure[0], fault=False)
+                continue
+            failure = self._print(job)
+            if failure is not None:
+                self._failed(job, *failure)
+        return len(jobs)
+
+    def _print(self, job: printing.ClaimedJob) -> tuple[str, bool] | None:
+        """None when the paper is out; else (why, whether the printer reported a fault)."""
+        try:
+            data = render_ticket(TicketView(**job.view), layout_for(self.kiosk))
+            status = self.driver.status()
+            if status.state == "error":
+                return status.error or "printer error", True
+            self.driver.send(data)
+        except PrinterError as error:
+            return error.reason, False
+        except Exception as error:  # a bad font or view must not stop the lane
+            log.exception("print job %s could not be rendered", job.id)
+            return f"{type(error).__name__}: {error}", False
+        self.yihao.run(self.site, self.actor, printing.mark_printed, job.id)
+        log.info("printed %s (job %s) on %s", job.number, job.id, self.driver.url)
+        return None
+
+    def _failed(self, job: printing.ClaimedJob, error: str, fault: bool) -> None:
+        log.warning("print job %s (%s) failed: %s", job.id, job.number, error)
+        self.yihao.run(
+            self.site, self.actor, printing.mark_failed, job.id, error, printer_fault=fault
+        )
+
+    def seconds_to_next_due(self) -> float:
+        due = self.yihao.read(self.site, printing.next_due_at, [self.kiosk.code])
+        if due is None:
+            return IDLE_WAIT_S
+        delta = (due - self.yihao.hall.clock()).total_seconds()
+        return min(max(delta, 0.05), IDLE_WAIT_S)
+
+
+@dataclass
+class AgentDispatcher:
+    """Sends the jobs of print-agent kiosks to their agents (in any process, through the
+    Socket.IO message queue); the agents acknowledge."""
+
+    yihao: Yihao
+    agents: list[tuple[SiteConfig, KioskConfig]]
+    emit: Callable[..., Any]
+    wake_event: threading.Event = field(default_factory=threading.Event)
+
+    def run_once(self) -> int:
+        sent = 0
+        for site, kiosk in self.agents:
+            jobs = self.yihao.run(
+                site, f"agent:{kiosk.code}", printing.claim_agent_jobs, kiosk.code
+            )
+            for job in jobs:
+                self.emit(
+                    JOB_EVENT,
+                    job.payload(kiosk),
+                    namespace=NAMESPACE,
+                    to=agent_room(site.code, kiosk.code),
+                )
+            sent += len(jobs)
+        return sent
+
+
+class PrintWorker:
+    def __init__(self, yihao: Yihao) -> None:
+        self.yihao = yihao
+        default_printer = str(yihao.settings.get("PRINTER") or "dummy://")
+        timeout = float(yihao.settings.get("PRINTER_TIMEOUT_S") or 3.0)
+        self.lanes: list[PrinterLane] = []
+        agents: list[tuple[SiteConfig, KioskConfig]] = []
+        for site in yihao.hall.config.sites:
+            for kiosk in site.kiosks:
+                url = kiosk.printer_url(default_printer)
+                if kiosk.agent_token:
+                    agents.append((site, kiosk))
+                elif url is not None:
+                    self.lanes.append(
+                        PrinterLane(yihao, site, kiosk, open_printer(url, timeout=timeout))
+                    )
+        assert yihao.socketio is not None
+        self.socketio = yihao.socketio
+        self.dispatcher = AgentDispatcher(yihao, agents, self.socketio.emit)
+        self._running = False
+
+    def lane(self, kiosk: str, site: str | None = None) -> PrinterLane:
+        return next(
+            lane
+            for lane in self.lanes
+            if lane.kiosk.code == kiosk and (site is None or lane.site.code == site)
+        )
+
+    def wake(self) -> None:
+        for lane in self.lanes:
+            lane.wake_event.set()
+        self.dispatcher.wake_event.set()
+
+    def run_due(self) -> int:
+        """One pass of every lane and the dispatcher, in the caller's thread."""
+        done = sum(lane.run_once() for lane in self.lanes)
+        return done + self.dispatcher.run_once()
+
+    def install(self) -> None:
+        """Wake the lanes right after any commit that queued a print job."""
+        sessions = self.yihao.sessions
+
+        @event.listens_for(sessions, "after_flush")
+        def _queued(session: Session, _context: Any) -> None:
+            if any(isinstance(item, PrintJob) for item in session.new):
+                session.info[_QUEUED_FLAG] = True
+
+        @event.listens_for(sessions, "after_commit")
+        def _committed(session: Session) -> None:
+            if session.info.pop(_QUEUED_FLAG, False):
+                self.wake()
+
+        @event.listens_for(sessions, "after_rollback")
+        def _rolled_back(session: Session) -> None:
+            session.info.pop(_QUEUED_FLAG, None)
+
+    def start(self) -> None:
+        if self._running:
+            return
+        self._running = True
+        self.install()
+        for lane in self.lanes:
+            self.socketio.start_background_task(self._lane_loop, lane)
+        if self.dispatcher.agents:
+            self.socketio.start_background_task(self._dispatch_loop)
+
+    def stop(self) -> None:
+        self._running = False
+        self.wake()
+        for lane in self.lanes:
+            lane.driver.close()
+
+    def _lane_loop(self, lane: PrinterLane) -> None:
+        while self._running:
+            lane.wake_event.clear()
+            wait = IDLE_WAIT_S
+            try:
+                if lane.run_once():
+                    continue  # more may be due at once
+                wait = lane.seconds_to_next_due()
+            except Exception:
+                log.exception("print lane %s failed; trying again shortly", lane.kiosk.code)
+            lane.wake_event.wait(wait)
+
+    def _dispatch_loop(self) -> None:
+        while self._running:
+            self.dispatcher.wake_event.clear()
+            try:
+                self.dispatcher.run_once()
+            except Exception:
+                log.exception("print agent dispatch failed; trying again shortly")
+            self.dispatcher.wake_event.wait(AGENT_POLL_S)
