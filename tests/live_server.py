@@ -59,6 +59,7 @@ class LiveServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                self.stop()
                 raise RuntimeError(f"server exited: {self.log_path.read_text(errors='replace')}")
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
@@ -66,6 +67,7 @@ class LiveServer:
             except requests.RequestException:
                 pass
             time.sleep(0.1)
+        self.stop()
         raise RuntimeError(f"server did not start: {self.log_path.read_text(errors='replace')}")
 
     def stop(self) -> None:
