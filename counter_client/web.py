@@ -42,6 +42,7 @@ from queue_server.config import SiteConfig, UserConfig
 from queue_server.domain.lifecycle import ACTION_NEEDS
 from queue_server.errors import Conflict, NotFound, Unauthenticated
 from queue_server.services import counters as counter_services
+from queue_server.web_policy import CONTENT_SECURITY_POLICY
 
 blueprint = Blueprint(
     "counter",
@@ -55,20 +56,6 @@ SESSION_USER = "yihao_user"  # the signed-in user's name
 SESSION_SINCE = "yihao_since"  # when they signed in (epoch seconds)
 SESSION_LANGUAGE = "yihao_lang"
 MANAGER_ROLES = ("manager", "admin")
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
-)
 
 
 # -- forms ------------------------------------------------------------------------------

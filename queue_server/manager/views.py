@@ -20,6 +20,7 @@ from queue_server.app_context import Yihao, yihao
 from queue_server.config import UserConfig
 from queue_server.errors import Unauthenticated
 from queue_server.services import settings as hall_settings
+from queue_server.web_policy import CONTENT_SECURITY_POLICY
 
 MANAGER_ROLES = ("manager", "admin")
 LANGUAGES = ("zh", "en")
@@ -30,20 +31,6 @@ blueprint = Blueprint(
     template_folder="templates",
     static_folder="static",
     static_url_path="/manager/static",
-)
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    )
 )
 
 
