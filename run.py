@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import socket
 import sys
 from typing import Any
@@ -31,6 +32,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--message-queue",
         help="e.g. redis://127.0.0.1:6379/0, for several processes "
         + ENV_HELP.format("YIHAO_MESSAGE_QUEUE"),
+    )
+    parser.add_argument(
+        "--async-mode",
+        choices=("threading", "gevent"),
+        help="Socket.IO server mode (default threading) " + ENV_HELP.format("YIHAO_ASYNC_MODE"),
     )
     parser.add_argument(
         "--no-scheduler", action="store_true", help="run no scheduled jobs in this process"
@@ -65,10 +71,16 @@ def is_loopback(host: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    async_mode = args.async_mode or os.environ.get("YIHAO_ASYNC_MODE") or "threading"
+    if async_mode == "gevent":
+        # Before anything imports socket, threading or the database drivers.
+        from gevent import monkey
+
+        monkey.patch_all()
     from queue_server import create_app
     from queue_server.config import ConfigError
 
-    overrides: dict[str, Any] = {"START_BACKGROUND": True}
+    overrides: dict[str, Any] = {"START_BACKGROUND": True, "ASYNC_MODE": async_mode}
     for option, key in (
         ("config", "CONFIG"),
         ("database", "DATABASE_URL"),

@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=settings["ASYNC_MODE"],
         message_queue=settings["MESSAGE_QUEUE"],
+        channel=settings["MESSAGE_QUEUE_CHANNEL"],
         json=app.json,  # type: ignore[arg-type]
     )
     extension.socketio = socketio

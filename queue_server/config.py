@@ -28,6 +28,8 @@ ENVIRONMENT_KEYS = {
     "YIHAO_PUBLIC_URL": "PUBLIC_URL",
     "YIHAO_PRINTER": "PRINTER",
     "YIHAO_SECRET_KEY": "SECRET_KEY",
+    "YIHAO_ASYNC_MODE": "ASYNC_MODE",
+    "YIHAO_MESSAGE_QUEUE_CHANNEL": "MESSAGE_QUEUE_CHANNEL",
 }
 
 
@@ -286,7 +288,8 @@ DEFAULTS: dict[str, Any] = {
     "PRINTER": "dummy://",
     "SECRET_KEY": None,
     "TOKEN_MAX_AGE_S": 12 * 3600,
-    "ASYNC_MODE": "threading",
+    "ASYNC_MODE": "threading",  # or "gevent" (run.py patches the standard library first)
+    "MESSAGE_QUEUE_CHANNEL": "yihao",  # halls (or test runs) sharing one Redis use their own
     "LOGIN_RATE_LIMIT": "10 per minute",
     "PUBLISH_INTERVAL_S": 0.25,
     "POSITION_INTERVAL_S": 1.0,
