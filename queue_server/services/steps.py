@@ -131,9 +131,11 @@ def require_state(
     return state
 
 
-def publish_ticket(uow: UnitOfWork, ticket: Ticket) -> dict[str, object]:
+def publish_ticket(
+    uow: UnitOfWork, ticket: Ticket, steps: list[Step] | None = None
+) -> dict[str, object]:
     """The visitor's page and staff get the new state after commit; returns the staff view."""
-    view = ticket_view(uow, ticket, staff=True)
+    view = ticket_view(uow, ticket, staff=True, steps=steps)
     uow.publish("ticket", "ticket", public_ticket(view), room=ticket.id)
     return view
 

@@ -136,7 +136,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         priority=request.priority,
         kiosk=request.kiosk,
     )
-    view = publish_ticket(uow, ticket)
+    view = publish_ticket(uow, ticket, steps=[step])
     if request.kiosk is not None:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
         queue_print_job(uow, ticket, request.kiosk, view=view)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,7 +48,7 @@ class UnitOfWork:
     now: datetime
     actor: str
     base_url: str = ""
-    events: list[Event] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
@@ -65,18 +65,18 @@ class UnitOfWork:
         **detail: Any,
     ) -> None:
         self.events.append(
-            Event(
-                site_code=self.site.code,
-                at=self.now,
-                actor=self.actor,
-                kind=kind,
-                ticket_id=ticket.id if ticket else None,
-                step_id=step.id if step else None,
-                counter_number=counter_number,
-                from_state=from_state,
-                to_state=to_state,
-                detail=detail,
-            )
+            {
+                "site_code": self.site.code,
+                "at": self.now,
+                "actor": self.actor,
+                "kind": kind,
+                "ticket_id": ticket.id if ticket else None,
+                "step_id": step.id if step else None,
+                "counter_number": counter_number,
+                "from_state": from_state,
+                "to_state": to_state,
+                "detail": detail,
+            }
         )
         self.dirty_sites.add(self.site.code)
 
@@ -98,8 +98,9 @@ class UnitOfWork:
             ).scalar_one()
             first = last - len(self.events) + 1
             for offset, event in enumerate(self.events):
-                event.seq = first + offset
-            self.session.add_all(self.events)
+                event["seq"] = first + offset
+            # A plain INSERT: the log is append-only and nothing reads these rows back here.
+            self.session.execute(insert(Event), self.events)
             self.seq = last
         self.session.commit()
         for message in self.messages:

@@ -6,9 +6,10 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
 
 from queue_server.config import SiteConfig, UserConfig
+from queue_server.db import UTCDateTime
 from queue_server.domain.dispatch import (
     WaitingStep,
     estimate_wait_s,
@@ -71,6 +72,25 @@ def site_seq(uow: UnitOfWork) -> int:
 
 def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
     return uow.hall.config.user(username) if username else None
+
+
+def called_before(step: Any, now: datetime) -> ColumnElement[bool]:
+    """SQL for "this waiting step is called before `step`": the same order as
+    domain.dispatch.call_rank (overdue first by enqueue time, then class, sort_at,
+    enqueued_at, id). tests/integration/test_positions.py holds the two to agreement."""
+    other_overdue = Step.overdue_at <= now
+    if now >= step.overdue_at:
+        return and_(
+            other_overdue, tuple_(Step.enqueued_at, Step.id) < tuple_(step.enqueued_at, step.id)
+        )
+    mine = tuple_(
+        literal(step.priority_class),
+        literal(step.sort_at, UTCDateTime()),
+        literal(step.enqueued_at, UTCDateTime()),
+        literal(step.id),
+    )
+    theirs = tuple_(Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id)
+    return or_(other_overdue, theirs < mine)
 
 
 WAITING_COLUMNS = (
@@ -167,20 +187,49 @@ class HallState:
             )
         return self._means[queue]
 
+    @cached_property
+    def open_counter_lines(self) -> list[list[str]]:
+        return [
+            list(queues)
+            for queues in self.uow.session.scalars(
+                select(Counter.queues).where(
+                    Counter.site_code == self.site.code, Counter.state == "open"
+                )
+            )
+        ]
+
     def open_counters(self, queue: str) -> int:
-        return sum(
-            1 for counter in self.counters if counter.state == "open" and queue in counter.queues
-        )
+        return sum(1 for queues in self.open_counter_lines if queue in queues)
 
     def estimate(self, queue: str, ahead: int) -> int:
         return estimate_wait_s(ahead, self.mean_service_s(queue), self.open_counters(queue))
 
-    def position(self, step_id: int, queue: str) -> int:
-        line = self.line(queue)
-        for index, step in enumerate(line):
-            if step.step_id == step_id:
-                return index
-        return len(line)
+    def position(self, step_id: int, queue: str, step: Any = None) -> int:
+        """How many of the line will be called before this step. Counted in SQL unless the
+        line is loaded anyway: a long line costs one COUNT, not one row each."""
+        if queue in self._lines:
+            line = self._lines[queue]
+            for index, step in enumerate(line):
+                if step.step_id == step_id:
+                    return index
+            return len(line)
+        row = (
+            step
+            or self.uow.session.execute(select(*WAITING_COLUMNS).where(Step.id == step_id)).one()
+        )
+        ahead = self.uow.session.scalar(
+            select(func.count())
+            .select_from(Step)
+            .where(
+                Step.site_code == self.site.code,
+                Step.business_day == business_day(self.site, self.now),
+                Step.status == "waiting",
+                Step.queue_code == queue,
+                Step.id != step_id,
+                called_before(row, self.now),
+            )
+        )
+        return int(ahead or 0)
 
     def queue_summaries(self) -> list[dict[str, Any]]:
         summaries = []
@@ -221,17 +270,23 @@ def visit_services(steps: list[Step]) -> list[str]:
 
 
 def ticket_view(
-    uow: UnitOfWork, ticket: Ticket, *, staff: bool = False, state: HallState | None = None
+    uow: UnitOfWork,
+    ticket: Ticket,
+    *,
+    staff: bool = False,
+    state: HallState | None = None,
+    steps: list[Step] | None = None,
 ) -> dict[str, Any]:
+    """T of SPEC §4; `steps` may be given when the caller has just written all of them."""
     site = uow.site
     state = state or HallState(uow)
-    steps = steps_of(uow, ticket)
+    steps = steps if steps is not None else steps_of(uow, ticket)
     step = next(step for step in steps if step.position == ticket.current_step)
     service = site.service(ticket.service_code)
     waiting_ahead: int | None = None
     est_wait_s: int | None = None
     if ticket.state == "waiting":
-        waiting_ahead = state.position(step.id, step.queue_code)
+        waiting_ahead = state.position(step.id, step.queue_code, step)
         est_wait_s = state.estimate(step.queue_code, waiting_ahead)
     elif ticket.state in ("called", "serving"):
         waiting_ahead, est_wait_s = 0, 0
