@@ -41,10 +41,10 @@ from queue_server.services.views import (
     local_iso,
     site_seq,
     ticket_view,
-    waiting_steps,
 )
 
 STAFF_ROLES = ("manager", "admin")
+CALL_CANDIDATES = 8
 
 
 def load_counter(uow: UnitOfWork, number: int) -> Counter:
@@ -240,8 +240,24 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
     _require_empty_hands(counter, "叫号")
     plan = CounterPlan(counter.number, tuple(counter.queues), counter.strategy)
     state = HallState(uow)
-    waiting = [step for queue in counter.queues for step in state.line(queue)]
+    # The head of each line is enough to choose from; the whole line only if every one of
+    # those is being taken by another counter at this very moment.
+    waiting = [
+        step
+        for queue in counter.queues
+        for step in state.line_head(queue, CALL_CANDIDATES, counter.number)
+    ]
+    tried: set[int] = set()
+    whole_lines = False
     while True:
+        if not waiting and not whole_lines:
+            whole_lines = True
+            waiting = [
+                step
+                for queue in counter.queues
+                for step in state.line(queue)
+                if step.step_id not in tried and step.reserved_counter in (None, counter.number)
+            ]
         chosen = choose_next(waiting, plan, uow.now)
         if chosen is None:
             return None
@@ -252,6 +268,7 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
             step = current_step_of(uow, ticket)
             if step.id == chosen.step_id and step.status == "waiting":
                 return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
+        tried.add(chosen.step_id)
         waiting = [item for item in waiting if item.step_id != chosen.step_id]
 
 
@@ -574,36 +591,33 @@ NEXT_SHOWN = 10
 def lines_detail(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
     """Each line's next tickets in call order, for clerks' terminals (指呼)."""
     state = HallState(uow)
-    steps = {step.id: step for step in waiting_steps(uow)}
-    tickets = (
-        {
-            ticket.id: ticket
-            for ticket in uow.session.scalars(
-                select(Ticket).where(Ticket.id.in_({step.ticket_id for step in steps.values()}))
-            )
-        }
-        if steps
-        else {}
+    heads = {queue.code: state.line_head(queue.code, NEXT_SHOWN) for queue in uow.site.queues}
+    step_ids = [item.step_id for head in heads.values() for item in head]
+    rows = (
+        uow.session.execute(
+            select(Step.id, Step.services, Ticket.number, Ticket.party, Ticket.headcount)
+            .join(Ticket, Ticket.id == Step.ticket_id)
+            .where(Step.id.in_(step_ids))
+        ).all()
+        if step_ids
+        else []
     )
-    lines: dict[str, list[dict[str, Any]]] = {}
-    for queue in uow.site.queues:
-        entries = []
-        for item in state.waiting_by_queue.get(queue.code, [])[:NEXT_SHOWN]:
-            step = steps[item.step_id]
-            ticket = tickets[step.ticket_id]
-            entries.append(
-                {
-                    "number": ticket.number,
-                    "waited_s": int((uow.now - item.enqueued_at).total_seconds()),
-                    "reason": call_reason(item, uow.now),
-                    "reserved_counter": item.reserved_counter,
-                    "services": step.services,
-                    "party": ticket.party,
-                    "headcount": ticket.headcount,
-                }
-            )
-        lines[queue.code] = entries
-    return lines
+    details = {row.id: row for row in rows}
+    return {
+        code: [
+            {
+                "number": details[item.step_id].number,
+                "waited_s": int((uow.now - item.enqueued_at).total_seconds()),
+                "reason": call_reason(item, uow.now),
+                "reserved_counter": item.reserved_counter,
+                "services": details[item.step_id].services,
+                "party": details[item.step_id].party,
+                "headcount": details[item.step_id].headcount,
+            }
+            for item in head
+        ]
+        for code, head in heads.items()
+    }
 
 
 def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, Any]]]:

@@ -105,6 +105,19 @@ WAITING_COLUMNS = (
 )
 
 
+def _waiting(row: Any) -> WaitingStep:
+    return WaitingStep(
+        step_id=row.id,
+        queue=row.queue_code,
+        priority_class=row.priority_class,
+        sort_at=row.sort_at,
+        enqueued_at=row.enqueued_at,
+        overdue_at=row.overdue_at,
+        reason=row.reason,
+        reserved_counter=row.reserved_counter,
+    )
+
+
 class HallState:
     """A consistent look at the site inside one transaction, each part loaded once and only
     when asked for (issuing a ticket needs one line, the screens need all of them)."""
@@ -130,20 +143,38 @@ class HallState:
         ).all()
         lines: dict[str, list[WaitingStep]] = {code: [] for code in missing}
         for row in rows:
-            lines[row.queue_code].append(
-                WaitingStep(
-                    step_id=row.id,
-                    queue=row.queue_code,
-                    priority_class=row.priority_class,
-                    sort_at=row.sort_at,
-                    enqueued_at=row.enqueued_at,
-                    overdue_at=row.overdue_at,
-                    reason=row.reason,
-                    reserved_counter=row.reserved_counter,
-                )
-            )
+            lines[row.queue_code].append(_waiting(row))
         for code, steps in lines.items():
             self._lines[code] = line_order(steps, self.now)
+
+    def line_head(self, queue: str, limit: int, counter: int | None = None) -> list[WaitingStep]:
+        """The first `limit` of a line in call order, without loading the rest: the first
+        overdue ones and the first of the others, each by an indexed ORDER BY ... LIMIT.
+        With `counter`, only steps that counter may call (not kept for another)."""
+        if queue in self._lines:
+            line = self._lines[queue]
+            if counter is not None:
+                line = [step for step in line if step.reserved_counter in (None, counter)]
+            return line[:limit]
+        base = select(*WAITING_COLUMNS).where(
+            Step.site_code == self.site.code,
+            Step.business_day == business_day(self.site, self.now),
+            Step.status == "waiting",
+            Step.queue_code == queue,
+        )
+        if counter is not None:
+            base = base.where(
+                or_(Step.reserved_counter.is_(None), Step.reserved_counter == counter)
+            )
+        overdue = base.where(Step.overdue_at <= self.now).order_by(Step.enqueued_at, Step.id)
+        others = base.where(Step.overdue_at > self.now).order_by(
+            Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id
+        )
+        rows = [
+            *self.uow.session.execute(overdue.limit(limit)),
+            *self.uow.session.execute(others.limit(limit)),
+        ]
+        return line_order([_waiting(row) for row in rows], self.now)[:limit]
 
     def line(self, queue: str) -> list[WaitingStep]:
         """One line's waiting steps in call order."""
@@ -232,16 +263,26 @@ class HallState:
         return int(ahead or 0)
 
     def queue_summaries(self) -> list[dict[str, Any]]:
+        """Count and longest wait of every line, in one aggregate query."""
+        rows = self.uow.session.execute(
+            select(Step.queue_code, func.count(), func.min(Step.enqueued_at))
+            .where(
+                Step.site_code == self.site.code,
+                Step.business_day == business_day(self.site, self.now),
+                Step.status == "waiting",
+            )
+            .group_by(Step.queue_code)
+        ).all()
+        counts = {code: (count, oldest) for code, count, oldest in rows}
         summaries = []
         for queue in self.site.queues:
-            line = self.waiting_by_queue.get(queue.code, [])
-            oldest = min((step.enqueued_at for step in line), default=None)
+            waiting, oldest = counts.get(queue.code, (0, None))
             summaries.append(
                 {
                     "code": queue.code,
                     "name": queue.name,
-                    "waiting": len(line),
-                    "est_wait_s": self.estimate(queue.code, len(line)),
+                    "waiting": waiting,
+                    "est_wait_s": self.estimate(queue.code, waiting),
                     "longest_wait_s": int((self.now - oldest).total_seconds()) if oldest else 0,
                 }
             )

@@ -76,3 +76,20 @@ def test_sql_position_matches_call_order(app: Flask, seed: int) -> None:
     pairs = yihao.read(site, compare)
     assert len(pairs) == 40
     assert all(expected == counted for expected, counted in pairs)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_line_head_is_the_start_of_the_call_order(app: Flask, seed: int) -> None:
+    fill_line(app, seed, 30)
+    yihao = app.extensions["yihao"]
+    site = yihao.hall.config.default_site
+
+    def heads(uow: UnitOfWork) -> list[tuple[list[int], list[int]]]:
+        whole = [step.step_id for step in HallState(uow).line("A")]
+        return [
+            (whole[:limit], [step.step_id for step in HallState(uow).line_head("A", limit)])
+            for limit in (1, 3, 8, 30, 50)
+        ]
+
+    for expected, head in yihao.read(site, heads):
+        assert head == expected
