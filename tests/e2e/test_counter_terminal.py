@@ -394,6 +394,7 @@ def test_two_tabs_and_an_expired_login(
             page_errors,
             "WebSocket connection",
             "ERR_CONNECTION_REFUSED",
+            "ERR_CONNECTION_RESET",
             "ERR_EMPTY_RESPONSE",
             "status of 401",
         )

@@ -27,7 +27,9 @@ PHONE = {"width": 360, "height": 740}
 CALL_DEADLINE_S = 2.0
 SPEECH_TIMEOUT_MS = 15_000
 RECONNECT_TIMEOUT_MS = 20_000
-REFUSED = re.compile(r"^console: WebSocket connection to '.*' failed: .*ERR_CONNECTION_REFUSED$")
+REFUSED = re.compile(
+    r"^console: WebSocket connection to '.*' failed: .*ERR_CONNECTION_(REFUSED|RESET)$"
+)
 
 NewPage = Callable[..., Any]
 
