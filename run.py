@@ -2,6 +2,7 @@
 
 python run.py                      # http://127.0.0.1:5000, SQLite, the demo hall
 python run.py --database postgresql://postgres@127.0.0.1/test --message-queue redis://127.0.0.1:6379/0
+python run.py db upgrade --database URL   # migrate the schema by hand (start-up does it too)
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ ENV_HELP = "(env {})"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python run.py", description="Yihao (一号) queue server")
+    parser = argparse.ArgumentParser(
+        prog="python run.py",
+        description="Yihao (一号) queue server",
+        epilog="schema migrations by hand: python run.py db {upgrade,current,revision} --help",
+    )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
     )
@@ -54,6 +59,74 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def parse_db_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python run.py db",
+        description="Schema migrations (start-up runs `upgrade` by itself); see docs/migrations.md",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("upgrade", "bring the database's schema to the newest revision"),
+        ("current", "print the database's revision and the newest one"),
+        ("revision", "write a new revision from the models (autogenerate)"),
+    ):
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("--config", help="YAML hall file " + ENV_HELP.format("YIHAO_CONFIG"))
+        command.add_argument(
+            "--database",
+            help="database URL, default SQLite under instance/ "
+            + ENV_HELP.format("YIHAO_DATABASE_URL")
+            + ("; for `revision`, default a scratch SQLite database" if name == "revision" else ""),
+        )
+        if name == "revision":
+            command.add_argument("-m", "--message", required=True, help="what the revision does")
+    return parser.parse_args(argv)
+
+
+def db_main(argv: list[str]) -> int:
+    """`python run.py db upgrade|current|revision`: migrations by hand, no server."""
+    import tempfile
+    from pathlib import Path
+
+    from queue_server import INSTANCE_DIR, migrations
+    from queue_server.config import ConfigError, load_settings
+    from queue_server.db import default_sqlite_url, make_engine
+    from queue_server.services.setup import schema_lock, upgrade_schema
+
+    args = parse_db_args(argv)
+    overrides = {key: value for key, value in (("CONFIG", args.config),) if value}
+    if args.database:
+        overrides["DATABASE_URL"] = args.database
+    try:
+        settings = load_settings(overrides)
+    except ConfigError as error:
+        print(f"yihao: {error}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="yihao-revision-") as scratch:
+        if args.command == "revision" and not args.database:
+            url = f"sqlite:///{Path(scratch) / 'scratch.sqlite3'}"
+        else:
+            instance_dir = Path(settings.get("INSTANCE_DIR") or INSTANCE_DIR)
+            url = settings["DATABASE_URL"] or default_sqlite_url(instance_dir)
+        engine = make_engine(url)
+        try:
+            heads = ", ".join(migrations.head_revisions())
+            if args.command == "upgrade":
+                with schema_lock(engine):
+                    upgrade_schema(engine)
+            elif args.command == "revision":
+                with schema_lock(engine), engine.connect() as connection:
+                    path = migrations.autogenerate(connection, args.message)
+                print(f"wrote {path}: read it and fix what autogenerate got wrong")
+                return 0
+            with engine.connect() as connection:
+                current = ", ".join(migrations.current_revisions(connection)) or "none"
+            print(f"database revision: {current}; newest revision: {heads}")
+        finally:
+            engine.dispose()
+    return 0
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -70,6 +143,9 @@ def is_loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["db"]:
+        return db_main(argv[1:])
     args = parse_args(argv)
     async_mode = args.async_mode or os.environ.get("YIHAO_ASYNC_MODE") or "threading"
     if async_mode == "gevent":

@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
     from queue_server.services.auth import StaffDirectory
-    from queue_server.services.setup import create_schema, schema_lock, sync_hall
+    from queue_server.services.setup import schema_lock, sync_hall, upgrade_schema
     from queue_server.services.unit_of_work import HallContext
 
     settings = load_settings(config)
@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     engine = make_engine(database_url)
     sessions = make_session_factory(engine)
     with schema_lock(engine):
-        create_schema(engine)
+        upgrade_schema(engine)
         with sessions() as session:
             sync_hall(session, settings["HALL"])
 

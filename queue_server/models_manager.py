@@ -10,10 +10,17 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from queue_server.db import Base, UTCDateTime
+from queue_server.models import Step
 
 REPORT_GROUPS = ("service", "queue", "counter", "clerk", "hour", "day")
 FOLLOW_UP_STATES = ("open", "assigned", "closed")
 ALERT_KINDS = ("wait_target", "counter_paused", "printer")
+
+
+# Reports read a business day's steps (today's, and a day being summarised) by site and day;
+# without this index each such read scans every step ever recorded. Declared here, with the
+# tables the reports own, on the steps table of models.py.
+Index("ix_steps_site_business_day", Step.site_code, Step.business_day)
 
 
 class DailySummary(Base):
@@ -27,9 +34,38 @@ class DailySummary(Base):
             "report_group IN ({})".format(", ".join(repr(g) for g in REPORT_GROUPS)),
             name="report_group",
         ),
+        # A report reads one group's rows over a range of days.
+        Index("ix_daily_summaries_range", "site_code", "report_group", "business_day"),
     )
     site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
     business_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    report_group: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    totals: Mapped[dict[str, Any]] = mapped_column(JSON)
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+MONTH_GROUPS = (*REPORT_GROUPS, "all", "weekday_hour")
+
+
+class MonthlySummary(Base):
+    """The daily summaries of one finished calendar month added up, per (group, key), so a
+    year's report reads twelve rows per key instead of 250 (histograms merge exactly).
+    Written once every day of the month with steps is summarised. Besides the report
+    groups: `all` (key '') the whole month — also the marker that the month is rolled up —
+    and `weekday_hour` (key 'weekday:hour', 0 = Monday) for the heatmap; group `day` is
+    never rolled up (its rows are days)."""
+
+    __tablename__ = "monthly_summaries"
+    __table_args__ = (
+        CheckConstraint(
+            "report_group IN ({})".format(", ".join(repr(g) for g in MONTH_GROUPS)),
+            name="report_group",
+        ),
+        Index("ix_monthly_summaries_range", "site_code", "report_group", "month"),
+    )
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)  # its first day
     report_group: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     totals: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -220,11 +220,12 @@ def get_settings() -> Any:
 
 
 def _change(use_case: Any, *args: Any) -> Any:
+    """Make the change, lay it over this process's hall at once, and answer the settings as
+    now in force (read after the commit, so the change is among `changes`)."""
     user = current_user("admin")
-    site = staff_site(user)
-    result = yihao().run(site, user.username, use_case, user, *args)
+    yihao().run(staff_site(user), user.username, use_case, user, *args)
     hall_settings.refresh(yihao(), force=True)
-    return result
+    return yihao().read(staff_site(user), hall_settings.current_settings)
 
 
 @operation(

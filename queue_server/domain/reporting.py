@@ -33,6 +33,29 @@ def nearest_rank(histogram: Mapping[int, int], percent: float) -> int | None:
     raise AssertionError("unreachable: ranks never exceed the total")
 
 
+def nearest_ranks(histogram: Mapping[int, int], percents: tuple[float, ...]) -> list[int | None]:
+    """`nearest_rank` for several percents in one pass over the sorted values."""
+    total = sum(histogram.values())
+    if total == 0:
+        return [None] * len(percents)
+    ranks = sorted(
+        (max(1, math.ceil(percent / 100 * total)), index) for index, percent in enumerate(percents)
+    )
+    found: list[int | None] = [None] * len(percents)
+    pending = iter(ranks)
+    rank, index = next(pending)
+    seen = 0
+    for value in sorted(histogram):
+        seen += histogram[value]
+        while seen >= rank:
+            found[index] = value
+            following = next(pending, None)
+            if following is None:
+                return found
+            rank, index = following
+    raise AssertionError("unreachable: ranks never exceed the total")
+
+
 @dataclass
 class RowTotals:
     """Everything a report row needs, kept so that two totals add up exactly (days merge
@@ -91,6 +114,7 @@ class RowTotals:
 
     def row(self, key: Any) -> dict[str, Any]:
         wait_sum = sum(value * count for value, count in self.waits.items())
+        p50, p90 = nearest_ranks(self.waits, (50, 90))
         return {
             "key": key,
             "issued": self.issued,
@@ -98,8 +122,8 @@ class RowTotals:
             "items": self.items,
             "no_show": self.no_show,
             "avg_wait_s": _mean(wait_sum, self.called, 1),
-            "p50_wait_s": nearest_rank(self.waits, 50),
-            "p90_wait_s": nearest_rank(self.waits, 90),
+            "p50_wait_s": p50,
+            "p90_wait_s": p90,
             "max_wait_s": max(self.waits) if self.waits else None,
             "avg_service_s": _mean(self.service_sum_s, self.service_count, 1),
             "sla_pct": _mean(100 * self.sla_met, self.called, 1),
@@ -142,6 +166,58 @@ class RowTotals:
         totals.waits = _histogram_in(data.get("waits", {}))
         totals.service_times = _histogram_in(data.get("service_times", {}))
         return totals
+
+
+COUNTS = (
+    "issued",
+    "served",
+    "items",
+    "no_show",
+    "called",
+    "sla_met",
+    "service_count",
+    "service_sum_s",
+    "rating_count",
+    "rating_sum",
+)
+
+
+@dataclass
+class StoredTotalsSum:
+    """Adds up many stored totals (`RowTotals.to_json()`, a year of daily summaries) fast:
+    a histogram's keys stay text while adding and become seconds once, at the end — a
+    year of one-second histograms is millions of entries, and an int() for each would
+    double the time of a long report."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    waits: dict[str, int] = field(default_factory=dict)
+    service_times: dict[str, int] = field(default_factory=dict)
+
+    def add(self, data: Mapping[str, Any]) -> None:
+        counts = self.counts
+        for name in COUNTS:
+            counts[name] += data.get(name, 0)
+        _add_histogram(self.waits, data.get("waits"))
+        _add_histogram(self.service_times, data.get("service_times"))
+
+    def totals(self) -> RowTotals:
+        totals = RowTotals()
+        for name, value in self.counts.items():
+            setattr(totals, name, int(value))
+        totals.waits = _histogram_in(self.waits)
+        totals.service_times = _histogram_in(self.service_times)
+        return totals
+
+
+def _add_histogram(into: dict[str, int], histogram: Mapping[str, int] | None) -> None:
+    if not histogram:
+        return
+    if not into:
+        into.update(histogram)
+        return
+    get = into.get
+    for value, count in histogram.items():
+        into[value] = get(value, 0) + count
 
 
 def _mean(total: float, count: int, digits: int) -> float | None:

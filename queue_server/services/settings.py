@@ -6,17 +6,19 @@
   second, on their next request or job).
 - A counter's lines and strategy are its `counters` row (read by every call) and a
   `site_settings` row, re-applied after the hall file is synced at start.
-- Pause, resume and close go through the counter use cases (an admin may act on any).
-Every change is an event `setting` in the log.
+- Pause, resume and close go through the counter use cases (an admin may act on any), so
+  they are the counter's own events (`counter_paused`, `counter_open`, `counter_closed`).
+Every other change is an event `setting` `{name, old, new}` in the log.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
+import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from queue_server.config import HallConfig, SiteConfig, UserConfig
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
 
 CHECK_INTERVAL_S = 1.0
 FILE_CONFIG = "hall_file_config"
-FINGERPRINT = "settings_fingerprint"
+APPLIED = "settings_applied"
 CHECKED_AT = "settings_checked_at"
 
 
@@ -72,29 +74,25 @@ def _stored(session: Session) -> dict[str, dict[str, Any]]:
     return values
 
 
-def _fingerprint(session: Session) -> tuple[Any, ...]:
-    count, last = session.execute(
-        select(func.count(), func.max(SiteSetting.updated_at)).select_from(SiteSetting)
-    ).one()
-    return (count, last)
-
-
 def refresh(yihao: Yihao, *, force: bool = False) -> bool:
-    """Lay the stored settings over the hall file if they changed; True when they did."""
+    """Lay the stored settings over the hall file if they changed; True when they did.
+
+    The stored values themselves are compared (a few rows): a count and a latest
+    `updated_at` miss a row changed twice within one clock tick, or by a process whose
+    clock is behind."""
     now = time.monotonic()
     if not force and now - yihao.extras.get(CHECKED_AT, 0.0) < CHECK_INTERVAL_S:
         return False
     yihao.extras[CHECKED_AT] = now
     base: HallConfig = yihao.extras.setdefault(FILE_CONFIG, yihao.hall.config)
     with yihao.readonly_sessions() as session:
-        fingerprint = _fingerprint(session)
-        if fingerprint == yihao.extras.get(FINGERPRINT, (0, None)):
-            return False
         stored = _stored(session)
+    if stored == yihao.extras.get(APPLIED, {}):
+        return False
     sites = tuple(apply_settings(site, stored.get(site.code, {})) for site in base.sites)
     hall = base.model_copy(update={"sites": sites})
     yihao.hall = dataclasses.replace(yihao.hall, config=hall)
-    yihao.extras[FINGERPRINT] = fingerprint
+    yihao.extras[APPLIED] = stored
     return True
 
 
@@ -132,7 +130,7 @@ def change_service(
     code: str,
     target_wait_min: float | None,
     daily_quota: int | None,
-) -> dict[str, Any]:
+) -> None:
     service = uow.site.service(code)
     if service is None:
         raise NotFound(f"没有这项业务：{code}")
@@ -141,13 +139,14 @@ def change_service(
     if daily_quota is not None:
         _store(uow, f"service.{code}.daily_quota", daily_quota or None)
     uow.session.flush()
-    return current_settings(uow, overrides=_pending(uow))
 
 
-def change_notice(uow: UnitOfWork, user: UserConfig, notice: str) -> dict[str, Any]:
+def change_notice(uow: UnitOfWork, user: UserConfig, notice: str) -> None:
+    # Shown on the screens and printed on tickets: line breaks, no other control characters.
+    if any(unicodedata.category(char) == "Cc" and char != "\n" for char in notice):
+        raise BadRequest("公告不能包含控制字符", code="invalid_field")
     _store(uow, "notice", notice)
     uow.session.flush()
-    return current_settings(uow, overrides=_pending(uow))
 
 
 def change_counter(
@@ -157,7 +156,7 @@ def change_counter(
     queues: list[str] | None,
     strategy: str | None,
     state: str | None,
-) -> dict[str, Any]:
+) -> None:
     counter = counter_use_cases.load_counter(uow, number)
     if queues is not None:
         unknown = [code for code in queues if uow.site.queue(code) is None]
@@ -178,20 +177,11 @@ def change_counter(
     elif state == "closed":
         counter_use_cases.sign_out(uow, number, user)
     uow.session.flush()
-    return current_settings(uow, overrides=_pending(uow))
 
 
-def _pending(uow: UnitOfWork) -> dict[str, Any]:
-    return {
-        row.name: row.value
-        for row in uow.session.scalars(
-            select(SiteSetting).where(SiteSetting.site_code == uow.site.code)
-        )
-    }
-
-
-def current_settings(uow: UnitOfWork, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    site = apply_settings(uow.site, overrides) if overrides is not None else uow.site
+def current_settings(uow: UnitOfWork) -> dict[str, Any]:
+    """The settings in force in this process (the stored ones laid over the hall file)."""
+    site = uow.site
     counters = uow.session.scalars(
         select(Counter).where(Counter.site_code == uow.site.code).order_by(Counter.number)
     )

@@ -1,15 +1,15 @@
-"""Schema creation and syncing the hall file's sites and counters into the database."""
+"""Schema migration at start and syncing the hall file's sites and counters into the database."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.orm import Session
 
+from queue_server import migrations
 from queue_server.config import HallConfig
-from queue_server.db import Base
 from queue_server.models import Counter, Site, SiteSequence
 
 SCHEMA_LOCK_ID = 0x59494841  # "YIHA": any fixed number shared by every process
@@ -31,8 +31,22 @@ def schema_lock(engine: Engine) -> Iterator[None]:
             connection.commit()
 
 
-def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the schema to the newest migration; call it under `schema_lock`.
+
+    An empty database gets every table. One that `create_all` made before migrations existed
+    (tables, no alembic_version) is stamped at the newest revision when it already matches
+    the models, or else adopted by the baseline revision 0001 (which adds only the tables and
+    indexes it lacks) and upgraded from there. Any other is upgraded from the revision it
+    records. See docs/migrations.md."""
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        unversioned = bool(tables) and migrations.VERSION_TABLE not in tables
+        if unversioned and not migrations.differences(connection):
+            connection.rollback()
+            migrations.stamp(connection, "head")
+        connection.rollback()
+        migrations.upgrade(connection, "head")
 
 
 def sync_hall(session: Session, hall: HallConfig) -> None:

@@ -26,10 +26,10 @@ from typing import Any, cast
 
 from sqlalchemy import delete, exists, select
 
-from queue_server.domain.reporting import GROUPS, RowTotals, whole_seconds
+from queue_server.domain.reporting import GROUPS, RowTotals, StoredTotalsSum, whole_seconds
 from queue_server.errors import BadRequest
 from queue_server.models import Step
-from queue_server.models_manager import DailySummary
+from queue_server.models_manager import DailySummary, MonthlySummary
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day
 
@@ -39,6 +39,9 @@ WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 # A day is summarised once nothing of it can change any more: no step in hand, and the
 # last finish's rating window over (SPEC: at most 2 minutes).
 SUMMARY_QUIET_S = 600
+# Groups in which every step counts in exactly one of a few rows (counter and clerk rows hold
+# called steps only; day rows are many).
+FEW_ROW_GROUPS = ("service", "queue", "hour")
 
 COLUMNS = (
     "key",
@@ -194,30 +197,109 @@ def _summarised_days(uow: UnitOfWork, first: date, last: date) -> set[date]:
     )
 
 
-def range_totals(uow: UnitOfWork, group: str, first: date, last: date) -> dict[str, RowTotals]:
-    """Totals per key over [first, last]: summaries for closed days, steps for the rest."""
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_end(month: date) -> date:
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class RangePlan:
+    """Where each day of a range is read from: a monthly roll-up (whole months inside the
+    range), its daily summary, or its steps (today, and days not yet summarised)."""
+
+    months: list[date]
+    summarised: list[date]
+    open_days: list[date]
+
+
+def plan_range(uow: UnitOfWork, first: date, last: date, *, months: bool = True) -> RangePlan:
+    rolled: set[date] = set()
+    if months:
+        rolled = {
+            month
+            for month in uow.session.scalars(
+                select(MonthlySummary.month).where(
+                    MonthlySummary.site_code == uow.site.code,
+                    MonthlySummary.report_group == "all",
+                    MonthlySummary.month.between(month_of(first), last),
+                )
+            )
+            if month >= first and month_end(month) <= last
+        }
     summarised = _summarised_days(uow, first, last)
-    rows: dict[str, RowTotals] = defaultdict(RowTotals)
-    if summarised:
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    rest = [day for day in days if month_of(day) not in rolled]
+    open_days = [day for day in rest if day not in summarised]
+    return RangePlan(
+        months=sorted(rolled),
+        summarised=[day for day in rest if day in summarised],
+        open_days=open_days,
+    )
+
+
+StepsRead = dict[date, list[StepFacts]]
+
+
+def _open_steps(
+    uow: UnitOfWork, plan: RangePlan, first: date, last: date, read: StepsRead | None = None
+) -> list[StepFacts]:
+    """The steps of the days no summary covers; `read` keeps them by day for the next look
+    (a report's rows and its total)."""
+    if read is None:
+        read = {}
+    missing = [day for day in plan.open_days if day not in read]
+    if missing:
+        span = (first, last) if len(missing) == (last - first).days + 1 else missing
+        for day in missing:
+            read[day] = []
+        for step in _step_facts(uow, span):
+            read[step.business_day].append(step)
+    return [step for day in plan.open_days for step in read[day]]
+
+
+def range_totals(
+    uow: UnitOfWork,
+    group: str,
+    first: date,
+    last: date,
+    *,
+    merged: bool = False,
+    read: StepsRead | None = None,
+) -> dict[str, RowTotals]:
+    """Totals per key over [first, last] (or, `merged`, the one total under key ''):
+    monthly roll-ups for whole finished months, daily summaries for the other closed days,
+    steps for the rest. All add up exactly (counts, sums, one-second histograms)."""
+    plan = plan_range(uow, first, last, months=merged or group != "day")
+    stored: dict[str, StoredTotalsSum] = defaultdict(StoredTotalsSum)
+    if plan.months:
+        for key, data in uow.session.execute(
+            select(MonthlySummary.key, MonthlySummary.totals).where(
+                MonthlySummary.site_code == uow.site.code,
+                MonthlySummary.report_group == ("all" if merged else group),
+                MonthlySummary.month.in_(plan.months),
+            )
+        ):
+            stored["" if merged else key].add(data)
+    if plan.summarised:
         for key, data in uow.session.execute(
             select(DailySummary.key, DailySummary.totals).where(
                 DailySummary.site_code == uow.site.code,
-                DailySummary.report_group == group,
-                DailySummary.business_day.between(first, last),
+                DailySummary.report_group == ("day" if merged else group),
+                DailySummary.business_day.in_(plan.summarised),
             )
         ):
-            rows[key].merge(RowTotals.from_json(data))
-    open_days = [
-        first + timedelta(days=offset)
-        for offset in range((last - first).days + 1)
-        if first + timedelta(days=offset) not in summarised
-    ]
-    if open_days:
-        span: list[date] | tuple[date, date] = (
-            (first, last) if len(open_days) == (last - first).days + 1 else open_days
-        )
-        for key, totals in live_totals(uow, group, _step_facts(uow, span)).items():
-            rows[key].merge(totals)
+            stored["" if merged else key].add(data)
+    rows: dict[str, RowTotals] = defaultdict(RowTotals)
+    for key, sums in stored.items():
+        rows[key] = sums.totals()
+    steps = _open_steps(uow, plan, first, last, read)
+    if steps:
+        for key, totals in live_totals(uow, "day" if merged else group, steps).items():
+            rows["" if merged else key].merge(totals)
     return dict(rows)
 
 
@@ -264,15 +346,23 @@ def report(
     keys that have steps in the range."""
     check_group(group)
     first, last = parse_range(uow, start, end)
-    totals = range_totals(uow, group, first, last)
+    read: StepsRead = {}
+    totals = range_totals(uow, group, first, last, read=read)
     rows = []
     overall = RowTotals()
     for key in sorted(totals, key=lambda item: _sort_key(group, item)):
         row = totals[key].row(key_value(group, key))
         row["name"] = key_name(uow, group, key, lang)
         rows.append(row)
-    for day_totals in range_totals(uow, "day", first, last).values():
-        overall.merge(day_totals)
+    # Every step is in exactly one row of these few-row groups, so the rows add up to the
+    # total; counter and clerk rows hold only called steps, and a year has 250 days: the
+    # total is then read on its own (from the months' `all` rows where it can).
+    for row_totals in (
+        totals
+        if group in FEW_ROW_GROUPS
+        else range_totals(uow, group, first, last, merged=True, read=read)
+    ).values():
+        overall.merge(row_totals)
     total = overall.row("total")
     return {
         "from": first.isoformat(),
@@ -304,26 +394,33 @@ def report_csv(rows: list[dict[str, Any]], group: str, lang: str = "zh") -> str:
 def heatmap(uow: UnitOfWork, start: date | None = None, end: date | None = None) -> dict[str, Any]:
     """Arrivals (steps enqueued) and waits by local weekday (0 = Monday) × hour."""
     first, last = parse_range(uow, start, end)
-    cells: dict[tuple[int, int], RowTotals] = defaultdict(RowTotals)
-    summarised = _summarised_days(uow, first, last)
-    if summarised:
+    plan = plan_range(uow, first, last)
+    stored: dict[tuple[int, int], StoredTotalsSum] = defaultdict(StoredTotalsSum)
+    if plan.months:
+        for key, data in uow.session.execute(
+            select(MonthlySummary.key, MonthlySummary.totals).where(
+                MonthlySummary.site_code == uow.site.code,
+                MonthlySummary.report_group == "weekday_hour",
+                MonthlySummary.month.in_(plan.months),
+            )
+        ):
+            weekday, hour = key.split(":")
+            stored[(int(weekday), int(hour))].add(data)
+    if plan.summarised:
         for day, key, data in uow.session.execute(
             select(DailySummary.business_day, DailySummary.key, DailySummary.totals).where(
                 DailySummary.site_code == uow.site.code,
                 DailySummary.report_group == "hour",
-                DailySummary.business_day.between(first, last),
+                DailySummary.business_day.in_(plan.summarised),
             )
         ):
-            cells[(day.weekday(), int(key))].merge(RowTotals.from_json(data))
-    open_days = [
-        first + timedelta(days=offset)
-        for offset in range((last - first).days + 1)
-        if first + timedelta(days=offset) not in summarised
-    ]
-    if open_days:
-        for step in _step_facts(uow, open_days):
-            local = step.enqueued_at.astimezone(uow.site.zone)
-            add_step(uow, cells[(step.business_day.weekday(), local.hour)], "hour", step)
+            stored[(day.weekday(), int(key))].add(data)
+    cells: dict[tuple[int, int], RowTotals] = defaultdict(RowTotals)
+    for cell, sums in stored.items():
+        cells[cell] = sums.totals()
+    for step in _open_steps(uow, plan, first, last):
+        local = step.enqueued_at.astimezone(uow.site.zone)
+        add_step(uow, cells[(step.business_day.weekday(), local.hour)], "hour", step)
     return {
         "from": first.isoformat(),
         "to": last.isoformat(),
@@ -414,11 +511,90 @@ def write_daily_summaries(uow: UnitOfWork, days: list[date] | None = None) -> li
             )
         uow.session.flush()
         written.append(day)
+    write_monthly_summaries(uow)
+    return written
+
+
+# Where a month's rows come from: the daily summaries of this group.
+MONTH_SOURCES = {group: group for group in GROUPS if group != "day"} | {
+    "all": "day",
+    "weekday_hour": "hour",
+}
+
+
+def write_monthly_summaries(uow: UnitOfWork) -> list[date]:
+    """Add up each finished month whose every day with steps is summarised, once (the
+    `all` row marks it done, so running this again changes nothing)."""
+    this_month = month_of(business_day(uow.site, uow.now))
+    rolled = set(
+        uow.session.scalars(
+            select(MonthlySummary.month).where(
+                MonthlySummary.site_code == uow.site.code, MonthlySummary.report_group == "all"
+            )
+        )
+    )
+    summarised_days = uow.session.scalars(
+        select(DailySummary.business_day)
+        .where(
+            DailySummary.site_code == uow.site.code,
+            DailySummary.report_group == "day",
+            DailySummary.business_day < this_month,
+        )
+        .distinct()
+    )
+    written = []
+    for month in sorted({month_of(day) for day in summarised_days} - rolled):
+        last = month_end(month)
+        with_steps = set(
+            uow.session.scalars(
+                select(Step.business_day)
+                .where(Step.site_code == uow.site.code, Step.business_day.between(month, last))
+                .distinct()
+            )
+        )
+        if not with_steps <= _summarised_days(uow, month, last):
+            continue  # a day of it is not summarised yet
+        for group, source in MONTH_SOURCES.items():
+            sums: dict[str, StoredTotalsSum] = defaultdict(StoredTotalsSum)
+            for day, key, data in uow.session.execute(
+                select(DailySummary.business_day, DailySummary.key, DailySummary.totals).where(
+                    DailySummary.site_code == uow.site.code,
+                    DailySummary.report_group == source,
+                    DailySummary.business_day.between(month, last),
+                )
+            ):
+                if group == "all":
+                    key = ""
+                elif group == "weekday_hour":
+                    key = f"{day.weekday()}:{int(key)}"
+                sums[key].add(data)
+            if group == "all" and not sums:
+                sums[""] = StoredTotalsSum()  # the marker of a month without steps
+            for key, stored in sums.items():
+                uow.session.add(
+                    MonthlySummary(
+                        site_code=uow.site.code,
+                        month=month,
+                        report_group=group,
+                        key=key,
+                        totals=stored.totals().to_json(),
+                        written_at=uow.now,
+                    )
+                )
+        uow.session.flush()
+        written.append(month)
     return written
 
 
 def drop_daily_summaries(uow: UnitOfWork, first: date, last: date) -> int:
-    """Forget summaries (they are rebuilt from the steps by the next run)."""
+    """Forget summaries, and the months they were added up into (they are rebuilt from the
+    steps by the next run)."""
+    uow.session.execute(
+        delete(MonthlySummary).where(
+            MonthlySummary.site_code == uow.site.code,
+            MonthlySummary.month.between(month_of(first), last),
+        )
+    )
     result = uow.session.execute(
         delete(DailySummary).where(
             DailySummary.site_code == uow.site.code,

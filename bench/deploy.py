@@ -1,0 +1,130 @@
+"""The servers a benchmark part needs: a bench hall file, a fresh database, N processes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import yaml
+
+from tests.live_server import ROOT, LiveServer
+
+POSTGRES_URL = os.environ.get(
+    "YIHAO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test_h7"
+)
+REDIS_URL = os.environ.get("YIHAO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+BENCH_COUNTERS = 30
+
+
+def write_bench_hall(path: Path, counters: int = BENCH_COUNTERS) -> Path:
+    """The demo hall with `counters` comprehensive counters ([A, B], fifo) and one clerk each."""
+    hall: dict[str, Any] = yaml.safe_load((ROOT / "config" / "demo-hall.yaml").read_text("utf-8"))
+    site = hall["sites"][0]
+    site["counters"] = [
+        {"number": number, "name": "综合窗口", "queues": ["A", "B"], "strategy": "fifo"}
+        for number in range(1, counters + 1)
+    ]
+    clerk = next(user for user in hall["users"] if user["role"] == "clerk")
+    others = [user for user in hall["users"] if user["role"] != "clerk"]
+    clerks = [
+        {
+            "username": f"clerk{number:02d}",
+            "name": f"职员{number:02d}",
+            "role": "clerk",
+            "clerk_no": f"RS{number:03d}",
+            "counter": number,
+            "password_hash": clerk["password_hash"],
+        }
+        for number in range(1, counters + 1)
+    ]
+    hall["users"] = clerks + others
+    path.write_text(yaml.safe_dump(hall, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+def reset_postgres(url: str = POSTGRES_URL) -> None:
+    """Create the bench database if missing, then empty it (its own: never `test`)."""
+    name = url.rsplit("/", 1)[1]
+    assert name not in ("test", "test_core", "postgres"), "the bench needs a database of its own"
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        if (
+            admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            is None
+        ):
+            admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One column of the table: a database kind, a number of processes and an async mode."""
+
+    db: str  # "sqlite" or "postgres"
+    processes: int
+    async_mode: str
+
+    @property
+    def label(self) -> str:
+        kind = "SQLite" if self.db == "sqlite" else "PG+Redis"
+        return f"{kind} ×{self.processes} {self.async_mode}"
+
+
+@dataclass
+class Deployment:
+    """`with Deployment(setup) as deployment:` — fresh database, N `run.py` processes."""
+
+    setup: Setup
+    servers: list[LiveServer] = field(default_factory=list)
+    final_log: str = ""
+    _workdir: Any = None
+
+    @property
+    def urls(self) -> list[str]:
+        return [server.url for server in self.servers]
+
+    def __enter__(self) -> Deployment:
+        self._workdir = tempfile.TemporaryDirectory(prefix="yihao-bench-")
+        workdir = Path(self._workdir.name)
+        hall = write_bench_hall(workdir / "bench-hall.yaml")
+        args = ["--no-scheduler", "--config", str(hall), "--async-mode", self.setup.async_mode]
+        env = {"YIHAO_SECRET_KEY": "bench-secret", "YIHAO_ASYNC_MODE": self.setup.async_mode}
+        database = None
+        if self.setup.db == "postgres":
+            reset_postgres()
+            database = POSTGRES_URL
+            args += ["--message-queue", REDIS_URL]
+            env["YIHAO_MESSAGE_QUEUE_CHANNEL"] = f"yihao-bench-{uuid.uuid4().hex[:12]}"
+        self.servers = [
+            LiveServer(workdir, *args, database=database, env=env)
+            for _ in range(self.setup.processes)
+        ]
+        try:
+            for server in self.servers:
+                server.start(timeout=60)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for server in self.servers:
+            server.stop()
+        self.final_log = self.log_text()
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    def log_text(self) -> str:
+        return "\n".join(
+            server.log_path.read_text(errors="replace")
+            for server in self.servers
+            if server.log_path.exists()
+        )
