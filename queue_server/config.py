@@ -30,6 +30,7 @@ ENVIRONMENT_KEYS = {
     "YIHAO_SECRET_KEY": "SECRET_KEY",
     "YIHAO_ASYNC_MODE": "ASYNC_MODE",
     "YIHAO_MESSAGE_QUEUE_CHANNEL": "MESSAGE_QUEUE_CHANNEL",
+    "YIHAO_SCHEDULER_LEASE_S": "SCHEDULER_LEASE_S",
 }
 
 
@@ -290,6 +291,7 @@ DEFAULTS: dict[str, Any] = {
     "TOKEN_MAX_AGE_S": 12 * 3600,
     "ASYNC_MODE": "threading",  # or "gevent" (run.py patches the standard library first)
     "MESSAGE_QUEUE_CHANNEL": "yihao",  # halls (or test runs) sharing one Redis use their own
+    "SCHEDULER_LEASE_S": 30,  # a dead scheduler process is replaced within this (+ a third)
     "LOGIN_RATE_LIMIT": "10 per minute",
     "PUBLISH_INTERVAL_S": 0.25,
     "POSITION_INTERVAL_S": 1.0,

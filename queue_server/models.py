@@ -245,3 +245,13 @@ class PrintJob(Base):
 
 
 from queue_server import models_manager  # noqa: E402, F401  (managers' tables, for create_all)
+
+
+class SchedulerLease(Base):
+    """Which process runs the scheduled jobs: the holder renews it; when the holder dies and
+    the lease runs out, another process takes it over."""
+
+    __tablename__ = "scheduler_leases"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

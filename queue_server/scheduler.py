@@ -1,7 +1,9 @@
 """Scheduled work as a table of jobs with fixed ids (APScheduler 3, started by run.py only).
 
-Each job first claims its slot with a unique row, so with several processes a slot runs
-once; each job picks up only work that is due and not done, so running it again is harmless.
+With several processes, the one holding the database lease runs the jobs and another takes
+over when it dies (the lease runs out). Each job also claims its slot with a unique row, so a
+slot runs once even across a takeover; each job picks up only work that is due and not done,
+so running it again is harmless.
 Correctness never waits for a job: time rules are decided when a request arrives.
 """
 
@@ -11,16 +13,17 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from queue_server import jobs_manager
 from queue_server.app_context import Yihao
-from queue_server.models import JobRun
+from queue_server.models import JobRun, SchedulerLease
 from queue_server.services.day_close import close_day
 from queue_server.services.printing import abandon_overdue
 
@@ -35,6 +38,53 @@ class Job:
     trigger_args: dict[str, object]
 
 
+LEASE_NAME = "scheduler"
+
+
+def process_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class Lease:
+    """The database lease that makes one process of several the scheduler. Wall-clock time
+    (not the hall's clock): it is about which process is alive."""
+
+    yihao: Yihao
+    ttl: timedelta
+    holder: str = field(default_factory=process_name)
+    held_until: datetime | None = None
+
+    def renew(self) -> bool:
+        now = datetime.now(UTC)
+        until = now + self.ttl
+        with self.yihao.sessions() as session:
+            taken = session.execute(  # type: ignore[attr-defined]
+                update(SchedulerLease)
+                .where(
+                    SchedulerLease.name == LEASE_NAME,
+                    or_(SchedulerLease.holder == self.holder, SchedulerLease.expires_at < now),
+                )
+                .values(holder=self.holder, expires_at=until)
+            ).rowcount
+            exists = bool(taken) or session.get(SchedulerLease, LEASE_NAME) is not None
+            if not exists:
+                session.add(SchedulerLease(name=LEASE_NAME, holder=self.holder, expires_at=until))
+            try:
+                session.commit()
+                held = bool(taken) or not exists
+            except IntegrityError:  # another process created it first
+                session.rollback()
+                held = False
+        if held and self.held_until is None:
+            log.info("this process (%s) now runs the scheduled jobs", self.holder)
+        self.held_until = until if held else None
+        return held
+
+    def held(self) -> bool:
+        return self.held_until is not None and datetime.now(UTC) < self.held_until
+
+
 def claim_slot(yihao: Yihao, job_id: str, slot: str) -> bool:
     with yihao.sessions() as session:
         session.add(
@@ -42,7 +92,7 @@ def claim_slot(yihao: Yihao, job_id: str, slot: str) -> bool:
                 job_id=job_id,
                 slot=slot,
                 claimed_at=datetime.now(UTC),
-                claimed_by=f"{socket.gethostname()}:{os.getpid()}",
+                claimed_by=process_name(),
             )
         )
         try:
@@ -85,11 +135,24 @@ JOBS = (
 
 
 def start_scheduler(app: Flask) -> BackgroundScheduler:
+    """Every process with a scheduler keeps trying for the lease; only its holder runs jobs."""
     yihao: Yihao = app.extensions["yihao"]
+    lease = Lease(yihao, timedelta(seconds=float(yihao.settings["SCHEDULER_LEASE_S"])))
+    _renew(lease)
     scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        _renew,
+        "interval",
+        args=(lease,),
+        seconds=lease.ttl.total_seconds() / 3,
+        id="scheduler_lease",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+    )
     for job in JOBS:
         scheduler.add_job(
-            _runner(job, yihao),
+            _runner(job, yihao, lease),
             job.trigger,
             id=job.id,
             replace_existing=True,
@@ -101,8 +164,18 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
     return scheduler
 
 
-def _runner(job: Job, yihao: Yihao) -> Callable[[], None]:
+def _renew(lease: Lease) -> None:
+    try:
+        lease.renew()
+    except Exception:
+        lease.held_until = None
+        log.exception("could not renew the scheduler lease; jobs wait until it is held again")
+
+
+def _runner(job: Job, yihao: Yihao, lease: Lease) -> Callable[[], None]:
     def run() -> None:
+        if not lease.held():
+            return
         try:
             job.run(yihao, yihao.hall.clock())
         except Exception:
