@@ -82,10 +82,9 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
             ticket_view(uow, existing), reused=True, ticket_id=existing.id, kiosk=request.kiosk
         )
 
-    if (
-        service.daily_quota is not None
-        and next_day_value(uow, f"quota:{service.code}") > service.daily_quota
-    ):
+    # Counted for every business, quota or not, so a quota set at noon counts the morning too.
+    issued_today = next_day_value(uow, f"quota:{service.code}")
+    if service.daily_quota is not None and issued_today > service.daily_quota:
         raise Conflict(f"今日{service.name}号源已满，请明日再来", code="quota_reached")
     queue_config = site.queue(queue)
     assert queue_config is not None

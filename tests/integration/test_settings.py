@@ -77,6 +77,15 @@ def test_a_new_app_on_the_same_database_sees_the_target(
 
 
 # -- a service's daily quota ---------------------------------------------------------------
+def test_a_quota_set_at_noon_counts_the_morning(
+    client: FlaskClient, admin: Staff, make_ticket: Callable[..., dict[str, Any]]
+) -> None:
+    make_ticket("maternity")
+    make_ticket("maternity")
+    ok(admin.post(f"{SERVICE}/maternity", {"daily_quota": 2}))
+    refused(client.post("/api/v1/tickets", json={"service": "maternity"}), 409, "quota_reached")
+
+
 def test_daily_quota_takes_effect_at_once_and_zero_removes_it(
     client: FlaskClient, admin: Staff, make_ticket: Callable[..., dict[str, Any]]
 ) -> None:
