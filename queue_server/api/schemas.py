@@ -280,6 +280,7 @@ class EventOut(BaseModel):
     actor: str
     kind: str
     ticket_id: str | None
+    step_id: int | None = None
     counter: int | None
     from_: str | None = Field(alias="from")
     to: str | None

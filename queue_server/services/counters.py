@@ -25,6 +25,7 @@ from queue_server.services.steps import (
     effective_state,
     end_step,
     enqueue,
+    enqueued,
     get_ticket,
     insert_step_after_current,
     lock_ticket,
@@ -217,6 +218,9 @@ def _call(
         to_state="called",
         reason=reason,
         display=display,
+        clerk=step.clerk_username,
+        queue=step.queue_code,
+        services=list(step.services),
     )
     _publish_counter(uow, counter, ticket.number)
     return _publish_in_hand(uow, counter, ticket)
@@ -406,6 +410,7 @@ def finish(
         to_state=ticket.state,
         outcome=outcome,
         services=step.services,
+        enqueued=enqueued(following) if ticket.state == "waiting" and following else None,
     )
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
@@ -500,6 +505,8 @@ def transfer(
         queue=target_queue,
         to_counter=reserved,
         position=position,
+        ended_step=step.id,
+        enqueued=enqueued(new_step),
     )
     _release(uow, counter)
     return publish_ticket(uow, ticket)

@@ -77,6 +77,7 @@ def events_since(uow: UnitOfWork, since: int) -> list[dict[str, Any]]:
             "actor": event.actor,
             "kind": event.kind,
             "ticket_id": event.ticket_id,
+            "step_id": event.step_id,
             "counter": event.counter_number,
             "from": event.from_state,
             "to": event.to_state,

@@ -116,6 +116,11 @@ def insert_step_after_current(
     return step
 
 
+def enqueued(step: Step) -> dict[str, object]:
+    """What an event says of a step it put in a line, so the log alone can rebuild it."""
+    return {"step": step.id, "queue": step.queue_code, "services": list(step.services)}
+
+
 def end_step(uow: UnitOfWork, step: Step, outcome: str) -> None:
     step.status = "ended"
     step.outcome = outcome

@@ -26,6 +26,7 @@ from queue_server.services.steps import (
     current_step_of,
     end_step,
     enqueue,
+    enqueued,
     get_ticket,
     insert_step_after_current,
     next_day_value,
@@ -124,8 +125,10 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     enqueue(uow, step, base_placement(request.priority == "green", uow.now))
     uow.session.add(step)
     uow.session.flush()
+    uow.session.flush()
     uow.record(
         "issue",
+        enqueued=enqueued(step),
         ticket=ticket,
         step=step,
         to_state="waiting",
@@ -279,6 +282,7 @@ def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     ticket.state = "waiting"
     uow.record(
         "return",
+        enqueued=enqueued(step),
         ticket=ticket,
         step=step,
         from_state="held",
@@ -306,7 +310,14 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     step = insert_step_after_current(uow, ticket, missed.queue_code, missed.services)
     enqueue(uow, step, placement)
     ticket.state = "waiting"
-    uow.record("reinstate", ticket=ticket, step=step, from_state="missed", to_state="waiting")
+    uow.record(
+        "reinstate",
+        ticket=ticket,
+        step=step,
+        from_state="missed",
+        to_state="waiting",
+        enqueued=enqueued(step),
+    )
     return publish_ticket(uow, ticket)
 
 
