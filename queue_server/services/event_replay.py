@@ -33,7 +33,7 @@ def facts_from_events(events: Iterable[Mapping[str, Any]], zone: ZoneInfo) -> li
             "rating": None,
         }
 
-    def end(step_id: int | None, at: datetime, outcome: str) -> None:
+    def end(step_id: int, at: datetime, outcome: str) -> None:
         if step_id in steps:
             steps[step_id].update(ended_at=at, outcome=outcome)
 
@@ -41,9 +41,9 @@ def facts_from_events(events: Iterable[Mapping[str, Any]], zone: ZoneInfo) -> li
         at = datetime.fromisoformat(event["at"])
         detail = event["detail"]
         kind = event["kind"]
-        step_id = event.get("step_id")
+        step_id = int(event.get("step_id") or 0)  # 0: an event of no step
         if kind == "transfer":
-            end(detail.get("ended_step"), at, "transferred")
+            end(int(detail["ended_step"]), at, "transferred")
         if kind == "finish":
             end(step_id, at, detail["outcome"])
             steps[step_id]["services"] = list(detail["services"])
