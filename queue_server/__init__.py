@@ -120,21 +120,11 @@ def _limit_logins(app: Flask, settings: dict[str, Any]) -> None:
 
 
 def _register_pages(app: Flask) -> None:
-    """Pages come with their own packages (display, kiosk, counter terminal, manager)."""
-    import importlib
+    """The pages live in their own packages; each registers its blueprint."""
+    import counter_client.web
+    import display
+    import queue_server.manager
+    import ticket_printer.web
 
-    for module_name in (
-        "display",
-        "ticket_printer.web",
-        "counter_client.web",
-        "queue_server.manager",
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name is None or not module_name.startswith(error.name):
-                raise
-            continue
-        register = getattr(module, "register", None)
-        if register is not None:
-            register(app)
+    for package in (display, ticket_printer.web, counter_client.web, queue_server.manager):
+        package.register(app)
