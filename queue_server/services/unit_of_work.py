@@ -28,6 +28,25 @@ class HallContext:
     secret: bytes
     clock: Callable[[], datetime]
     writer_gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
+    recent: RecentValues = field(default_factory=lambda: RecentValues(2.0))
+
+
+class RecentValues:
+    """Values that may be a moment old (a line's mean service time, for estimates): kept for
+    `ttl_s` of wall-clock time so issuing a ticket need not recompute them each time."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._values: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+    def get(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+        now = time.monotonic()
+        kept = self._values.get(key)
+        if kept is not None and kept[0] > now:
+            return kept[1]
+        value = compute()
+        self._values[key] = (now + self.ttl_s, value)
+        return value
 
 
 @dataclass

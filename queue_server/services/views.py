@@ -20,6 +20,7 @@ from queue_server.models import Counter, Event, SiteSequence, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 
 MEAN_SERVICE_SAMPLE = 20
+MEAN_SERVICE_DAYS = 7
 
 
 def business_day(site: SiteConfig, now: datetime) -> date:
@@ -195,28 +196,34 @@ class HallState:
         )
 
     def mean_service_s(self, queue: str) -> float:
-        """Mean service time of the line's last finished steps (the default when none)."""
+        """Mean service time of the line's last finished steps of the past week (the default
+        when none); a value up to two seconds old is good enough for an estimate."""
         if queue not in self._means:
-            rows = self.uow.session.execute(
-                select(Step.called_at, Step.started_at, Step.ended_at)
-                .where(
-                    Step.site_code == self.site.code,
-                    Step.queue_code == queue,
-                    Step.outcome == "done",
-                    Step.ended_at.is_not(None),
-                )
-                .order_by(Step.ended_at.desc())
-                .limit(MEAN_SERVICE_SAMPLE)
-            ).all()
-            durations = [
-                (ended - began).total_seconds()
-                for called, started, ended in rows
-                if ended is not None and (began := started or called) is not None
-            ]
-            self._means[queue] = (
-                sum(durations) / len(durations) if durations else self.site.policy.default_service_s
+            self._means[queue] = self.uow.hall.recent.get(
+                ("mean_service_s", self.site.code, queue), lambda: self._mean_service_s(queue)
             )
         return self._means[queue]
+
+    def _mean_service_s(self, queue: str) -> float:
+        since = business_day(self.site, self.now) - timedelta(days=MEAN_SERVICE_DAYS)
+        rows = self.uow.session.execute(
+            select(Step.called_at, Step.started_at, Step.ended_at)
+            .where(
+                Step.site_code == self.site.code,
+                Step.business_day >= since,  # the (site, day) index: never the whole history
+                Step.queue_code == queue,
+                Step.outcome == "done",
+                Step.ended_at.is_not(None),
+            )
+            .order_by(Step.ended_at.desc())
+            .limit(MEAN_SERVICE_SAMPLE)
+        ).all()
+        durations = [
+            (ended - began).total_seconds()
+            for called, started, ended in rows
+            if ended is not None and (began := started or called) is not None
+        ]
+        return sum(durations) / len(durations) if durations else self.site.policy.default_service_s
 
     @cached_property
     def open_counter_lines(self) -> list[list[str]]:
