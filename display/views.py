@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from queue_server.app_context import yihao
 from queue_server.config import SiteConfig
 from queue_server.services import tickets
+from queue_server.services.views import public_ticket
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 CATALOG_PATH = PACKAGE_DIR / "i18n.json"
@@ -27,25 +28,6 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 DEFAULT_SPEECH_REPEAT = 2
 MAX_SPEECH_REPEAT = 5
 TICKET_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
-# What the visitor's page shows of its own ticket (never staff fields, never the id).
-PUBLIC_TICKET_KEYS = (
-    "number",
-    "state",
-    "queue",
-    "queue_name",
-    "service",
-    "service_name",
-    "services",
-    "step",
-    "steps_total",
-    "waiting_ahead",
-    "est_wait_s",
-    "counter",
-    "reason",
-    "return_until",
-    "reinstate_until",
-    "held_at_counter",
-)
 FALSE_WORDS = {"0", "false", "off", "no"}
 RATING_REASONS = ("wait", "slow", "attitude", "skill", "unclear")
 VERSIONED_MAX_AGE_S = 7 * 24 * 3600  # asset URLs carry ?v=<mtime>: a change makes a new URL
@@ -241,7 +223,7 @@ def find_public_ticket(ticket_id: str) -> tuple[SiteConfig, dict[str, Any]] | No
     for site in app_state.hall.config.sites:
         if app_state.read(site, tickets.ticket_in_site, ticket_id):
             view = app_state.read(site, tickets.find_ticket, ticket_id)
-            return site, {key: view.get(key) for key in PUBLIC_TICKET_KEYS}
+            return site, public_ticket(view)
     return None
 
 

@@ -33,6 +33,7 @@ from queue_server.services.steps import (
     require_state,
     service_or_error,
     today,
+    todays_ticket,
 )
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import (
@@ -284,13 +285,7 @@ def call_number(
     counter = acting_counter(uow, number, user)
     _require_open(counter)
     _require_empty_hands(counter, "叫号")
-    found = uow.session.scalars(
-        select(Ticket).where(
-            Ticket.site_code == uow.site.code,
-            Ticket.business_day == today(uow),
-            Ticket.number == ticket_number.strip().upper(),
-        )
-    ).one_or_none()
+    found = todays_ticket(uow, ticket_number)
     if found is None:
         raise NotFound(f"今天没有{ticket_number}号")
     ticket = get_ticket(uow, found.id)

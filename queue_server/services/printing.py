@@ -30,7 +30,7 @@ from queue_server.domain.identity import (
 )
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import PrintJob, Ticket
-from queue_server.services.steps import get_ticket, today
+from queue_server.services.steps import get_ticket, today, todays_ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import local_iso, site_seq, ticket_view
 
@@ -397,13 +397,7 @@ def lookup_ticket(
     except IdentityError as error:
         raise BadRequest(error.message, code=error.code) from None
     not_found = NotFound("没有找到这张号票，请核对号码和取号时登记的证件号或手机号")
-    ticket = uow.session.scalars(
-        select(Ticket).where(
-            Ticket.site_code == uow.site.code,
-            Ticket.business_day == today(uow),
-            Ticket.number == number.strip().upper(),
-        )
-    ).one_or_none()
+    ticket = todays_ticket(uow, number)
     if ticket is None:
         raise not_found
     secret = uow.hall.secret

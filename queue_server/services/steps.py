@@ -55,6 +55,17 @@ def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -
     return uow.session.scalars(query).one_or_none()
 
 
+def todays_ticket(uow: UnitOfWork, number: str) -> Ticket | None:
+    """Today's ticket of this site with that number (A023 or a023)."""
+    return uow.session.scalars(
+        select(Ticket).where(
+            Ticket.site_code == uow.site.code,
+            Ticket.business_day == today(uow),
+            Ticket.number == number.strip().upper(),
+        )
+    ).one_or_none()
+
+
 def get_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket:
     ticket = lock_ticket(uow, ticket_id) if lock else uow.session.get(Ticket, ticket_id)
     if ticket is None or ticket.site_code != uow.site.code:

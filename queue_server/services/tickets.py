@@ -34,6 +34,7 @@ from queue_server.services.steps import (
     require_state,
     service_or_error,
     today,
+    todays_ticket,
 )
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import HallState, steps_of, ticket_view, visit_services
@@ -243,13 +244,7 @@ def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
 
 
 def find_by_number(uow: UnitOfWork, number: str) -> dict[str, Any]:
-    ticket = uow.session.scalars(
-        select(Ticket).where(
-            Ticket.site_code == uow.site.code,
-            Ticket.business_day == today(uow),
-            Ticket.number == number.strip().upper(),
-        )
-    ).one_or_none()
+    ticket = todays_ticket(uow, number)
     if ticket is None:
         raise NotFound(f"今天没有{number}号")
     return ticket_view(uow, ticket, staff=True)

@@ -20,6 +20,25 @@ from queue_server.models import Counter, Event, SiteSequence, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 
 MEAN_SERVICE_SAMPLE = 20
+# What a visitor's own page shows of the ticket (never staff fields, never the id).
+PUBLIC_TICKET_KEYS = (
+    "number",
+    "state",
+    "queue",
+    "queue_name",
+    "service",
+    "service_name",
+    "services",
+    "step",
+    "steps_total",
+    "waiting_ahead",
+    "est_wait_s",
+    "counter",
+    "reason",
+    "return_until",
+    "reinstate_until",
+    "held_at_counter",
+)
 MEAN_SERVICE_DAYS = 7
 
 
@@ -406,23 +425,7 @@ def step_view(uow: UnitOfWork, step: Step) -> dict[str, Any]:
 
 def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
     """The `/ticket` live payload: what the visitor's own page needs, nothing of staff's."""
-    keys = (
-        "number",
-        "state",
-        "queue",
-        "queue_name",
-        "step",
-        "steps_total",
-        "waiting_ahead",
-        "est_wait_s",
-        "counter",
-        "reason",
-        "return_until",
-        "reinstate_until",
-        "services",
-        "held_at_counter",
-    )
-    return {key: view.get(key) for key in keys}
+    return {key: view.get(key) for key in PUBLIC_TICKET_KEYS}
 
 
 def _queue_name(site: SiteConfig, code: str) -> str:
