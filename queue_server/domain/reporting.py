@@ -56,6 +56,21 @@ def nearest_ranks(histogram: Mapping[int, int], percents: tuple[float, ...]) -> 
     raise AssertionError("unreachable: ranks never exceed the total")
 
 
+# The plain counters of a row, added up when rows merge and stored as they are.
+COUNTS = (
+    "issued",
+    "served",
+    "items",
+    "no_show",
+    "called",
+    "sla_met",
+    "service_count",
+    "service_sum_s",
+    "rating_count",
+    "rating_sum",
+)
+
+
 @dataclass
 class RowTotals:
     """Everything a report row needs, kept so that two totals add up exactly (days merge
@@ -96,18 +111,7 @@ class RowTotals:
         self.rating_sum += rating
 
     def merge(self, other: RowTotals) -> None:
-        for name in (
-            "issued",
-            "served",
-            "items",
-            "no_show",
-            "called",
-            "sla_met",
-            "service_count",
-            "service_sum_s",
-            "rating_count",
-            "rating_sum",
-        ):
+        for name in COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.waits.update(other.waits)
         self.service_times.update(other.service_times)
@@ -133,35 +137,15 @@ class RowTotals:
     # -- storage (daily summaries) ----------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         return {
-            "issued": self.issued,
-            "served": self.served,
-            "items": self.items,
-            "no_show": self.no_show,
-            "called": self.called,
-            "sla_met": self.sla_met,
+            **{name: getattr(self, name) for name in COUNTS},
             "waits": _histogram_out(self.waits),
-            "service_count": self.service_count,
-            "service_sum_s": self.service_sum_s,
             "service_times": _histogram_out(self.service_times),
-            "rating_count": self.rating_count,
-            "rating_sum": self.rating_sum,
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RowTotals:
         totals = cls()
-        for name in (
-            "issued",
-            "served",
-            "items",
-            "no_show",
-            "called",
-            "sla_met",
-            "service_count",
-            "service_sum_s",
-            "rating_count",
-            "rating_sum",
-        ):
+        for name in COUNTS:
             setattr(totals, name, int(data.get(name, 0)))
         totals.waits = _histogram_in(data.get("waits", {}))
         totals.service_times = _histogram_in(data.get("service_times", {}))

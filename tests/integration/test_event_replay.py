@@ -11,23 +11,18 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from queue_server.services.event_replay import facts_from_events
-from queue_server.services.stats import GROUPS, StepFacts, _step_facts, key_value, live_totals
+from queue_server.services.stats import (
+    COLUMNS,
+    GROUPS,
+    StepFacts,
+    _step_facts,
+    key_value,
+    live_totals,
+)
 from queue_server.services.unit_of_work import UnitOfWork
 from tests.conftest import Staff
 
-NUMBERS = (
-    "issued",
-    "served",
-    "items",
-    "no_show",
-    "avg_wait_s",
-    "p50_wait_s",
-    "p90_wait_s",
-    "max_wait_s",
-    "avg_service_s",
-    "sla_pct",
-    "rating_avg",
-)
+NUMBERS = COLUMNS[2:]  # every figure of a row (after its key and name)
 
 
 def busy_day(client: FlaskClient, clerk_at: Callable[[int], Staff], clock: Any) -> None:
