@@ -26,7 +26,8 @@ import socketio  # type: ignore[import-untyped]
 
 from queue_server.realtime.kiosk import ACK_EVENT, FAILED_EVENT, JOB_EVENT, NAMESPACE
 from ticket_printer.drivers import PrinterDriver, PrinterError, open_printer
-from ticket_printer.render import TicketLayout, TicketView, render_ticket
+from ticket_printer.output import print_ticket
+from ticket_printer.render import TicketLayout
 
 log = logging.getLogger("ticket_printer.agent")
 REMEMBERED_JOBS = 1000
@@ -111,24 +112,15 @@ class PrintAgent:
 
     def _print(self, job: dict[str, Any]) -> tuple[str, bool] | None:
         layout = job.get("layout") or {}
-        try:
-            data = render_ticket(
-                TicketView(**job["view"]),
-                TicketLayout(
-                    width_mm=layout.get("paper_mm", 80),
-                    chinese_mode=layout.get("chinese", "gb18030"),
-                    qr=layout.get("qr", "native"),
-                ),
-            )
-            status = self.driver.status()
-            if status.state == "error":
-                return status.error or "printer error", True
-            self.driver.send(data)
-        except PrinterError as error:
-            return error.reason, False
-        except Exception as error:
-            return f"{type(error).__name__}: {error}", False
-        return None
+        return print_ticket(
+            self.driver,
+            job["view"],
+            TicketLayout(
+                width_mm=layout.get("paper_mm", 80),
+                chinese_mode=layout.get("chinese", "gb18030"),
+                qr=layout.get("qr", "native"),
+            ),
+        )
 
     def _send(self, name: str, payload: dict[str, Any]) -> None:
         # Jobs may arrive before the namespace's connect is complete: answer once it is.

@@ -26,8 +26,9 @@ from queue_server.config import KioskConfig, SiteConfig
 from queue_server.models import PrintJob
 from queue_server.realtime.kiosk import JOB_EVENT, NAMESPACE, agent_room
 from queue_server.services import printing
-from ticket_printer.drivers import PrinterDriver, PrinterError, open_printer
-from ticket_printer.render import TicketLayout, TicketView, render_ticket
+from ticket_printer.drivers import PrinterDriver, open_printer
+from ticket_printer.output import print_ticket
+from ticket_printer.render import TicketLayout
 
 if TYPE_CHECKING:
     from queue_server.app_context import Yihao
@@ -72,17 +73,9 @@ class PrinterLane:
 
     def _print(self, job: printing.ClaimedJob) -> tuple[str, bool] | None:
         """None when the paper is out; else (why, whether the printer reported a fault)."""
-        try:
-            data = render_ticket(TicketView(**job.view), layout_for(self.kiosk))
-            status = self.driver.status()
-            if status.state == "error":
-                return status.error or "printer error", True
-            self.driver.send(data)
-        except PrinterError as error:
-            return error.reason, False
-        except Exception as error:  # a bad font or view must not stop the lane
-            log.exception("print job %s could not be rendered", job.id)
-            return f"{type(error).__name__}: {error}", False
+        failure = print_ticket(self.driver, job.view, layout_for(self.kiosk))
+        if failure is not None:
+            return failure
         self.yihao.run(self.site, self.actor, printing.mark_printed, job.id)
         log.info("printed %s (job %s) on %s", job.number, job.id, self.driver.url)
         return None
