@@ -16,13 +16,11 @@ from queue_server.domain.dispatch import (
     choose_next,
     returning_placement,
 )
-from queue_server.domain.lifecycle import allows
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.models import Counter, Step, Ticket
 from queue_server.services.steps import (
     current_step_of,
-    effective_state,
     end_step,
     enqueue,
     enqueued,
@@ -32,6 +30,7 @@ from queue_server.services.steps import (
     publish_ticket,
     require_state,
     service_or_error,
+    state_conflict,
     today,
     todays_ticket,
 )
@@ -164,13 +163,6 @@ def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, St
         raise Conflict(f"{counter.number}号窗口当前没有号，不能{action}", code="invalid_state")
     ticket = get_ticket(uow, counter.current_ticket_id)
     return ticket, current_step_of(uow, ticket)
-
-
-def _require(uow: UnitOfWork, action: str, ticket: Ticket, words: str) -> str:
-    state = effective_state(uow, ticket)
-    if not allows(action, state):
-        require_state(uow, ticket, set(), words)
-    return state
 
 
 def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
@@ -310,14 +302,13 @@ def call_number(
             new_step = insert_step_after_current(uow, ticket, step.queue_code, step.services)
             enqueue(uow, new_step, returning_placement("reinstated", uow.now))
             return _call(uow, counter, ticket, new_step, "manual", user)
-    require_state(uow, ticket, set(), "在本窗口叫号")
-    raise AssertionError("unreachable")
+    raise state_conflict(uow, ticket, "在本窗口叫号")
 
 
 def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "重呼")
-    _require(uow, "recall", ticket, "重呼")
+    require_state(uow, ticket, "recall", "重呼")
     step.recalls += 1
     display = _announce(uow, counter, ticket, step, recall=True)
     uow.record(
@@ -336,7 +327,7 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
 def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "开始办理")
-    _require(uow, "start", ticket, "开始办理")
+    require_state(uow, ticket, "start", "开始办理")
     step.status = "serving"
     step.started_at = uow.now
     ticket.state = "serving"
@@ -373,7 +364,7 @@ def finish(
 ) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "办结")
-    from_state = _require(uow, "finish", ticket, "办结")
+    from_state = require_state(uow, ticket, "finish", "办结")
     if services is not None:
         for code in services:
             service_or_error(uow, code)
@@ -426,7 +417,7 @@ def finish(
 def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "过号")
-    _require(uow, "no_show", ticket, "过号")
+    require_state(uow, ticket, "no_show", "过号")
     end_step(uow, step, "no_show")
     ticket.state = "missed"
     uow.record(
@@ -455,7 +446,7 @@ def transfer(
         raise BadRequest("请指定一个转移目标：queue、counter 或 service 之一", code="invalid_field")
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "转移")
-    from_state = _require(uow, "transfer", ticket, "转移")
+    from_state = require_state(uow, ticket, "transfer", "转移")
     services = list(step.services)
     reserved: int | None = None
     if queue is not None:
@@ -512,7 +503,7 @@ def hold(
 ) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "挂起")
-    from_state = _require(uow, "hold", ticket, "挂起")
+    from_state = require_state(uow, ticket, "hold", "挂起")
     end_step(uow, step, "held")
     step.hold_reason = reason
     step.keep_counter = keep_counter

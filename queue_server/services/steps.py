@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import Placement
-from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE
+from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, allows
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
@@ -138,12 +138,17 @@ def end_step(uow: UnitOfWork, step: Step, outcome: str) -> None:
     step.ended_at = uow.now
 
 
-def require_state(
-    uow: UnitOfWork, ticket: Ticket, allowed: frozenset[str] | set[str], action: str
-) -> str:
+def state_conflict(uow: UnitOfWork, ticket: Ticket, words: str) -> Conflict:
+    """409 invalid_state, saying in words what the ticket is now and what cannot be done."""
     state = effective_state(uow, ticket)
-    if state not in allowed:
-        raise Conflict(f"号票{ticket.number}当前为{STATE_WORDS.get(state, state)}，不能{action}")
+    return Conflict(f"号票{ticket.number}当前为{STATE_WORDS.get(state, state)}，不能{words}")
+
+
+def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> str:
+    """The ticket's state now, if the action (lifecycle.ACTION_NEEDS) allows it."""
+    state = effective_state(uow, ticket)
+    if not allows(action, state):
+        raise state_conflict(uow, ticket, words)
     return state
 
 

@@ -252,7 +252,7 @@ def find_by_number(uow: UnitOfWork, number: str) -> dict[str, Any]:
 
 def cancel_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     ticket = get_ticket(uow, ticket_id)
-    state = require_state(uow, ticket, {"waiting", "held", "missed"}, "取消")
+    state = require_state(uow, ticket, "cancel", "取消")
     for step in steps_of(uow, ticket):
         if step.status in ("waiting", "planned"):
             end_step(uow, step, "cancelled")
@@ -265,7 +265,7 @@ def cancel_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
 def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     """Back from a hold (补齐材料回来): ahead of ordinary tickets within the window."""
     ticket = get_ticket(uow, ticket_id)
-    require_state(uow, ticket, {"held"}, "返回排队")
+    require_state(uow, ticket, "return", "返回排队")
     held = current_step_of(uow, ticket)
     assert held.ended_at is not None
     window = timedelta(minutes=uow.site.policy.return_window_min)
@@ -291,7 +291,7 @@ def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
 def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     """A missed visitor who comes back within the grace goes behind the next few (过号重排)."""
     ticket = get_ticket(uow, ticket_id)
-    require_state(uow, ticket, {"missed"}, "过号重排")
+    require_state(uow, ticket, "reinstate", "过号重排")
     missed = current_step_of(uow, ticket)
     assert missed.ended_at is not None
     grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
