@@ -27,6 +27,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         make_session_factory,
         writer_gate,
     )
+    from queue_server.realtime.fanout import fanout_manager, use_shared_frames
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
     from queue_server.services.auth import StaffDirectory
@@ -66,13 +67,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     _limit_logins(app, settings)
     _register_pages(app)
 
+    client_manager = fanout_manager(settings["MESSAGE_QUEUE"], settings["MESSAGE_QUEUE_CHANNEL"])
     socketio = SocketIO(
         app,
         async_mode=settings["ASYNC_MODE"],
         message_queue=settings["MESSAGE_QUEUE"],
-        channel=settings["MESSAGE_QUEUE_CHANNEL"],
+        client_manager=client_manager,
         json=app.json,  # type: ignore[arg-type]
     )
+    use_shared_frames(socketio.server.eio, client_manager)
     extension.socketio = socketio
     extension.publisher = Publisher(socketio, extension)
     register_namespaces(socketio, extension)

@@ -199,9 +199,10 @@ def _call(
     ticket.state = "called"
     counter.current_ticket_id = ticket.id
     counter.idle_since = None
-    _close_evaluation(uow, counter)
     uow.session.flush()
+    # The call goes out first: the screens announce it while the rest follows.
     display = _announce(uow, counter, ticket, step, recall=False)
+    _close_evaluation(uow, counter)
     uow.record(
         "call",
         ticket=ticket,
