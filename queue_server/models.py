@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -142,11 +143,19 @@ class Step(Base):
         CheckConstraint(_in("status", STEP_STATUSES), name="status"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', STEP_OUTCOMES)}", name="outcome"),
         CheckConstraint("rating IS NULL OR (rating BETWEEN 1 AND 5)", name="rating"),
+        # The waiting steps of a line in call order, with what the overdue guard and a
+        # reservation read: position counts and line heads are index-only (migration 0005).
         Index(
             "ix_steps_waiting",
             "site_code",
             "business_day",
             "queue_code",
+            "priority_class",
+            "sort_at",
+            "enqueued_at",
+            "overdue_at",
+            "reserved_counter",
+            "status",  # constant here, but SQLite reads only indexed columns from an index
             sqlite_where=text("status = 'waiting'"),
             postgresql_where=text("status = 'waiting'"),
         ),
@@ -179,6 +188,11 @@ class Step(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_reasons: Mapped[list[str] | None] = mapped_column(JSON)
     rated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# Written into the SQL text, not bound: only a literal lets SQLite (and PostgreSQL's generic
+# plans) use the partial index of waiting steps; with `status = ?` they scan the whole day.
+STEP_IS_WAITING = Step.status == literal_column("'waiting'")
 
 
 class Event(Base):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -29,18 +30,33 @@ def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
     return ticket.state
 
 
+def _next_value_statement(dialect: str) -> Any:
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    return (
+        insert(DayCounter)
+        .values(site_code=bindparam("site"), business_day=bindparam("day"), key=bindparam("key"))
+        .values(value=1)
+        .on_conflict_do_update(
+            index_elements=["site_code", "business_day", "key"],
+            set_={"value": DayCounter.value + 1},
+        )
+        .returning(DayCounter.value)
+    )
+
+
+# Built once per dialect: building the upsert costs more than running it.
+NEXT_VALUE = {dialect: _next_value_statement(dialect) for dialect in ("sqlite", "postgresql")}
+
+
 def next_day_value(uow: UnitOfWork, key: str) -> int:
     """Increment a per-(site, day, key) counter row in this transaction and return it."""
-    dialect = uow.session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    values = insert(DayCounter).values(
-        site_code=uow.site.code, business_day=today(uow), key=key, value=1
+    connection = uow.session.connection()
+    return int(
+        connection.execute(
+            NEXT_VALUE[connection.dialect.name],
+            {"site": uow.site.code, "day": today(uow), "key": key},
+        ).scalar_one()
     )
-    statement = values.on_conflict_do_update(
-        index_elements=["site_code", "business_day", "key"],
-        set_={"value": DayCounter.__table__.c.value + 1},
-    ).returning(DayCounter.__table__.c.value)
-    return int(uow.session.execute(statement).scalar_one())
 
 
 def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -> Ticket | None:

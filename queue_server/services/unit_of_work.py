@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +57,16 @@ class Message:
     name: str
     payload: dict[str, Any]
     room: str | None = None
+
+
+# Built once: building a statement costs more than running it.
+ADVANCE_EVENT_SEQ = (
+    update(SiteSequence)
+    .where(SiteSequence.site_code == bindparam("site"), SiteSequence.name == "event")
+    .values(value=SiteSequence.value + bindparam("count"))
+    .returning(SiteSequence.value)
+)
+INSERT_EVENTS = insert(Event)
 
 
 @dataclass
@@ -109,17 +119,15 @@ class UnitOfWork:
         and seq order is commit order."""
         if self.events:
             self.session.flush()
-            last = self.session.execute(
-                update(SiteSequence)
-                .where(SiteSequence.site_code == self.site.code, SiteSequence.name == "event")
-                .values(value=SiteSequence.value + len(self.events))
-                .returning(SiteSequence.value)
+            connection = self.session.connection()
+            last = connection.execute(
+                ADVANCE_EVENT_SEQ, {"site": self.site.code, "count": len(self.events)}
             ).scalar_one()
             first = last - len(self.events) + 1
             for offset, event in enumerate(self.events):
                 event["seq"] = first + offset
             # A plain INSERT: the log is append-only and nothing reads these rows back here.
-            self.session.execute(insert(Event), self.events)
+            connection.execute(INSERT_EVENTS, self.events)
             self.seq = last
         self.session.commit()
         for message in self.messages:

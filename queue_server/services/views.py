@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, tuple_
+from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.db import UTCDateTime
@@ -16,7 +16,7 @@ from queue_server.domain.dispatch import (
     line_order,
 )
 from queue_server.domain.numbering import call_speech, call_text
-from queue_server.models import Counter, Event, SiteSequence, Step, Ticket
+from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 
 MEAN_SERVICE_SAMPLE = 20
@@ -74,7 +74,7 @@ def waiting_steps(uow: UnitOfWork, queues: list[str] | None = None) -> list[Step
     query = select(Step).where(
         Step.site_code == uow.site.code,
         Step.business_day == business_day(uow.site, uow.now),
-        Step.status == "waiting",
+        STEP_IS_WAITING,
     )
     if queues is not None:
         query = query.where(Step.queue_code.in_(queues))
@@ -94,23 +94,43 @@ def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
     return uow.hall.config.user(username) if username else None
 
 
-def called_before(step: Any, now: datetime) -> ColumnElement[bool]:
-    """SQL for "this waiting step is called before `step`": the same order as
-    domain.dispatch.call_rank (overdue first by enqueue time, then class, sort_at,
-    enqueued_at, id). tests/integration/test_positions.py holds the two to agreement."""
-    other_overdue = Step.overdue_at <= now
-    if now >= step.overdue_at:
-        return and_(
-            other_overdue, tuple_(Step.enqueued_at, Step.id) < tuple_(step.enqueued_at, step.id)
-        )
+def _position_statements() -> tuple[Any, Any, Any]:
+    """`position`'s COUNTs, built once with bind parameters (building a statement costs more
+    than running it). The call order is domain.dispatch.call_rank's: overdue steps first by
+    enqueue time, then class, sort_at, enqueued_at, id; tests/integration/test_positions.py
+    holds the two to agreement.
+
+    For a step not yet overdue, "ahead" is every other step of the line less those behind
+    it (not overdue and later in that order): two index-only COUNTs, the second a short
+    range, cost half of one COUNT testing the order on every row of a long line."""
+    now = bindparam("now", type_=UTCDateTime())
+    others = select(func.count()).where(
+        Step.site_code == bindparam("site"),
+        Step.business_day == bindparam("day"),
+        STEP_IS_WAITING,
+        Step.queue_code == bindparam("queue"),
+        Step.id != bindparam("step_id"),
+    )
     mine = tuple_(
-        literal(step.priority_class),
-        literal(step.sort_at, UTCDateTime()),
-        literal(step.enqueued_at, UTCDateTime()),
-        literal(step.id),
+        bindparam("priority_class"),
+        bindparam("sort_at", type_=UTCDateTime()),
+        bindparam("enqueued_at", type_=UTCDateTime()),
+        bindparam("step_id"),
     )
     theirs = tuple_(Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id)
-    return or_(other_overdue, theirs < mine)
+    behind_not_overdue = others.where(Step.overdue_at > now, theirs > mine)
+    ahead_overdue = others.where(
+        Step.overdue_at <= now,
+        tuple_(Step.enqueued_at, Step.id)
+        < tuple_(bindparam("enqueued_at", type_=UTCDateTime()), bindparam("step_id")),
+    )
+    return others, behind_not_overdue, ahead_overdue
+
+
+LINE_OTHERS, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE = _position_statements()
+OPEN_COUNTER_LINES = select(Counter.queues).where(
+    Counter.site_code == bindparam("site"), Counter.state == "open"
+)
 
 
 WAITING_COLUMNS = (
@@ -157,7 +177,7 @@ class HallState:
             select(*WAITING_COLUMNS).where(
                 Step.site_code == self.site.code,
                 Step.business_day == business_day(self.site, self.now),
-                Step.status == "waiting",
+                STEP_IS_WAITING,
                 Step.queue_code.in_(missing),
             )
         ).all()
@@ -179,7 +199,7 @@ class HallState:
         base = select(*WAITING_COLUMNS).where(
             Step.site_code == self.site.code,
             Step.business_day == business_day(self.site, self.now),
-            Step.status == "waiting",
+            STEP_IS_WAITING,
             Step.queue_code == queue,
         )
         if counter is not None:
@@ -246,12 +266,11 @@ class HallState:
 
     @cached_property
     def open_counter_lines(self) -> list[list[str]]:
+        self.uow.session.flush()  # a Core statement does not autoflush
         return [
             list(queues)
-            for queues in self.uow.session.scalars(
-                select(Counter.queues).where(
-                    Counter.site_code == self.site.code, Counter.state == "open"
-                )
+            for queues in self.uow.session.connection().scalars(
+                OPEN_COUNTER_LINES, {"site": self.site.code}
             )
         ]
 
@@ -274,18 +293,23 @@ class HallState:
             step
             or self.uow.session.execute(select(*WAITING_COLUMNS).where(Step.id == step_id)).one()
         )
-        ahead = self.uow.session.scalar(
-            select(func.count())
-            .select_from(Step)
-            .where(
-                Step.site_code == self.site.code,
-                Step.business_day == business_day(self.site, self.now),
-                Step.status == "waiting",
-                Step.queue_code == queue,
-                Step.id != step_id,
-                called_before(row, self.now),
-            )
-        )
+        self.uow.session.flush()  # a Core statement does not autoflush
+        connection = self.uow.session.connection()
+        parameters = {
+            "site": self.site.code,
+            "day": business_day(self.site, self.now),
+            "queue": queue,
+            "step_id": step_id,
+            "now": self.now,
+            "priority_class": row.priority_class,
+            "sort_at": row.sort_at,
+            "enqueued_at": row.enqueued_at,
+        }
+        if self.now >= row.overdue_at:
+            ahead = connection.scalar(AHEAD_OVERDUE, parameters) or 0
+        else:
+            others = connection.scalar(LINE_OTHERS, parameters) or 0
+            ahead = others - (connection.scalar(BEHIND_NOT_OVERDUE, parameters) or 0)
         return int(ahead or 0)
 
     def queue_summaries(self) -> list[dict[str, Any]]:
@@ -295,7 +319,7 @@ class HallState:
             .where(
                 Step.site_code == self.site.code,
                 Step.business_day == business_day(self.site, self.now),
-                Step.status == "waiting",
+                STEP_IS_WAITING,
             )
             .group_by(Step.queue_code)
         ).all()
