@@ -20,6 +20,7 @@ from queue_server.db import normalise_url
 
 POSTGRES_URL = os.environ.get("YIHAO_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI") == "true"
+REDIS_URL = os.environ.get("YIHAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0" if IN_CI else None)
 SECRET = "test-secret-key-for-yihao-tests-only"
 
 # 2026-11-20 09:00 in Shanghai (a Friday).
@@ -50,6 +51,16 @@ def reset_postgres(url: str) -> None:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+
+
+def postgres_and_redis() -> tuple[str, str]:
+    """The URLs of the multi-process tests: under CI=true they must run, elsewhere they skip
+    without both."""
+    if not (POSTGRES_URL and REDIS_URL):
+        if IN_CI:
+            pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL and Redis for the scale-out tests")
+        pytest.skip("needs YIHAO_TEST_POSTGRES_URL and YIHAO_TEST_REDIS_URL")
+    return POSTGRES_URL, REDIS_URL
 
 
 @pytest.fixture(params=database_params())

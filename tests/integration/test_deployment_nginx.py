@@ -18,8 +18,7 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import IN_CI, POSTGRES_URL, reset_postgres
-from tests.integration.test_scale_out import REDIS_URL
+from tests.conftest import IN_CI, postgres_and_redis, reset_postgres
 from tests.live_server import ROOT, LiveServer, free_port
 
 pytestmark = pytest.mark.postgres
@@ -48,20 +47,17 @@ def behind_nginx(
         if IN_CI:
             pytest.fail("nginx is missing: .ci/run installs it (apt-get install -y nginx)")
         pytest.skip("nginx is not installed (apt-get install -y nginx)")
-    if not (POSTGRES_URL and REDIS_URL):
-        if IN_CI:
-            pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL and Redis for the scale-out tests")
-        pytest.skip("needs YIHAO_TEST_POSTGRES_URL and YIHAO_TEST_REDIS_URL")
-    reset_postgres(POSTGRES_URL)
+    postgres_url, redis_url = postgres_and_redis()
+    reset_postgres(postgres_url)
     workdir = tmp_path_factory.mktemp("nginx")
     env = {
         "YIHAO_MESSAGE_QUEUE_CHANNEL": f"yihao-nginx-{time.time_ns()}",
         "YIHAO_ASYNC_MODE": "gevent",
     }
-    common = ("--message-queue", REDIS_URL)
-    servers = [LiveServer(workdir, *common, database=POSTGRES_URL, env=env).start()]
+    common = ("--message-queue", redis_url)
+    servers = [LiveServer(workdir, *common, database=postgres_url, env=env).start()]
     servers.append(
-        LiveServer(workdir, *common, "--no-scheduler", database=POSTGRES_URL, env=env).start()
+        LiveServer(workdir, *common, "--no-scheduler", database=postgres_url, env=env).start()
     )
     listen = free_port()
     conf = workdir / "nginx.conf"

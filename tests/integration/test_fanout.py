@@ -25,8 +25,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
 from queue_server.realtime.fanout import text_frame
-from tests.conftest import IN_CI, POSTGRES_URL, reset_postgres
-from tests.integration.test_scale_out import REDIS_URL
+from tests.conftest import postgres_and_redis, reset_postgres
 from tests.live_server import ROOT, LiveServer
 
 SCREENS = 30
@@ -233,16 +232,13 @@ def test_screens_joining_while_calls_flow_get_their_snapshot_first(
 # -- two gevent processes on PostgreSQL and Redis ------------------------------------
 @pytest.mark.postgres
 def test_a_call_on_one_gevent_process_reaches_screens_on_both(tmp_path: Path) -> None:
-    if not (POSTGRES_URL and REDIS_URL):
-        if IN_CI:
-            pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL and Redis for the scale-out tests")
-        pytest.skip("needs YIHAO_TEST_POSTGRES_URL and YIHAO_TEST_REDIS_URL")
-    reset_postgres(POSTGRES_URL)
-    common = ("--message-queue", REDIS_URL, "--async-mode", "gevent")
+    postgres_url, redis_url = postgres_and_redis()
+    reset_postgres(postgres_url)
+    common = ("--message-queue", redis_url, "--async-mode", "gevent")
     channel = {"YIHAO_MESSAGE_QUEUE_CHANNEL": f"yihao-fanout-{time.time_ns()}"}
-    first = LiveServer(tmp_path, *common, database=POSTGRES_URL, env=channel).start()
+    first = LiveServer(tmp_path, *common, database=postgres_url, env=channel).start()
     second = LiveServer(
-        tmp_path, *common, "--no-scheduler", database=POSTGRES_URL, env=channel
+        tmp_path, *common, "--no-scheduler", database=postgres_url, env=channel
     ).start()
     screens: list[Screen] = []
     try:

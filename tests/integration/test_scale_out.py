@@ -4,7 +4,6 @@ through both never collide; clerks on both call every ticket exactly once."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -14,10 +13,8 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.conftest import IN_CI, POSTGRES_URL, reset_postgres
+from tests.conftest import postgres_and_redis, reset_postgres
 from tests.live_server import LiveServer
-
-REDIS_URL = os.environ.get("YIHAO_TEST_REDIS_URL", "redis://127.0.0.1:6379/0" if IN_CI else None)
 
 pytestmark = pytest.mark.postgres
 
@@ -26,15 +23,12 @@ pytestmark = pytest.mark.postgres
 def two_processes(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
-    if not (POSTGRES_URL and REDIS_URL):
-        if IN_CI:
-            pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL and Redis for the scale-out tests")
-        pytest.skip("needs YIHAO_TEST_POSTGRES_URL and YIHAO_TEST_REDIS_URL")
-    reset_postgres(POSTGRES_URL)
+    postgres_url, redis_url = postgres_and_redis()
+    reset_postgres(postgres_url)
     workdir = tmp_path_factory.mktemp("scale")
-    first = LiveServer(workdir, "--message-queue", REDIS_URL, database=POSTGRES_URL).start()
+    first = LiveServer(workdir, "--message-queue", redis_url, database=postgres_url).start()
     second = LiveServer(
-        workdir, "--message-queue", REDIS_URL, "--no-scheduler", database=POSTGRES_URL
+        workdir, "--message-queue", redis_url, "--no-scheduler", database=postgres_url
     ).start()
     yield first, second
     first.stop()
