@@ -25,17 +25,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def queues_payload(uow: UnitOfWork) -> dict[str, Any]:
-    return {"seq": site_seq(uow), "queues": HallState(uow).queue_summaries()}
+def queues_payload(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any]:
+    return {"seq": site_seq(uow), "queues": (state or HallState(uow)).queue_summaries()}
 
 
-def lines_payload(uow: UnitOfWork) -> dict[str, Any]:
+def lines_payload(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any]:
     """For clerks: each line's count and its next tickets (numbers only)."""
     return {
         "seq": site_seq(uow),
-        "queues": HallState(uow).queue_summaries(),
+        "queues": (state or HallState(uow)).queue_summaries(),
         "lines": lines_detail(uow),
     }
+
+
+def site_payloads(uow: UnitOfWork) -> tuple[dict[str, Any], ...]:
+    """What the screens, the terminals and the managers' board get, from one look at the
+    site: the line counts are read once, not three times."""
+    state = HallState(uow)
+    return queues_payload(uow, state), lines_payload(uow, state), live_stats(uow, state)
 
 
 class Publisher:
@@ -69,14 +76,10 @@ class Publisher:
             site = self.yihao.hall.config.site(code)
             if site is None:
                 continue
-            queues = self.yihao.read(site, queues_payload)
+            queues, lines, stats = self.yihao.read(site, site_payloads)
             self.socketio.emit("queues", queues, namespace="/display", to=code)
-            self.socketio.emit(
-                "queues", self.yihao.read(site, lines_payload), namespace="/counter", to=code
-            )
-            self.socketio.emit(
-                "stats", self.yihao.read(site, live_stats), namespace="/manager", to=code
-            )
+            self.socketio.emit("queues", lines, namespace="/counter", to=code)
+            self.socketio.emit("stats", stats, namespace="/manager", to=code)
 
     def watch_ticket(self, sid: str, site: str, ticket_id: str) -> None:
         with self._lock:

@@ -15,8 +15,8 @@ from queue_server.services.views import HallState, local_iso, site_seq
 EVENTS_PAGE = 1000
 
 
-def live_stats(uow: UnitOfWork) -> dict[str, Any]:
-    state = HallState(uow)
+def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any]:
+    state = state or HallState(uow)
     queues = []
     alerts: list[dict[str, Any]] = []
     rules = uow.site.rules()

@@ -100,17 +100,18 @@ def _position_statements() -> tuple[Any, Any, Any]:
     enqueue time, then class, sort_at, enqueued_at, id; tests/integration/test_positions.py
     holds the two to agreement.
 
-    For a step not yet overdue, "ahead" is every other step of the line less those behind
-    it (not overdue and later in that order): two index-only COUNTs, the second a short
-    range, cost half of one COUNT testing the order on every row of a long line."""
+    For a step not yet overdue, "ahead" is the rest of the line less those behind it (not
+    overdue and later in that order): two index-only COUNTs, the first of the whole line
+    with nothing to test per entry, the second a short range, cost well under half of one
+    COUNT testing the order on every entry of a long line."""
     now = bindparam("now", type_=UTCDateTime())
-    others = select(func.count()).where(
+    line = select(func.count()).where(
         Step.site_code == bindparam("site"),
         Step.business_day == bindparam("day"),
         STEP_IS_WAITING,
         Step.queue_code == bindparam("queue"),
-        Step.id != bindparam("step_id"),
     )
+    others = line.where(Step.id != bindparam("step_id"))
     mine = tuple_(
         bindparam("priority_class"),
         bindparam("sort_at", type_=UTCDateTime()),
@@ -124,10 +125,10 @@ def _position_statements() -> tuple[Any, Any, Any]:
         tuple_(Step.enqueued_at, Step.id)
         < tuple_(bindparam("enqueued_at", type_=UTCDateTime()), bindparam("step_id")),
     )
-    return others, behind_not_overdue, ahead_overdue
+    return line, behind_not_overdue, ahead_overdue
 
 
-LINE_OTHERS, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE = _position_statements()
+WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE = _position_statements()
 OPEN_COUNTER_LINES = select(Counter.queues).where(
     Counter.site_code == bindparam("site"), Counter.state == "open"
 )
@@ -168,6 +169,7 @@ class HallState:
         self.now = uow.now
         self._lines: dict[str, list[WaitingStep]] = {}
         self._means: dict[str, float] = {}
+        self._summaries: list[dict[str, Any]] | None = None
 
     def _load_lines(self, queues: list[str]) -> None:
         missing = [code for code in queues if code not in self._lines]
@@ -291,7 +293,9 @@ class HallState:
             return len(line)
         row = (
             step
-            or self.uow.session.execute(select(*WAITING_COLUMNS).where(Step.id == step_id)).one()
+            or self.uow.session.execute(
+                select(*WAITING_COLUMNS, Step.status).where(Step.id == step_id)
+            ).one()
         )
         self.uow.session.flush()  # a Core statement does not autoflush
         connection = self.uow.session.connection()
@@ -308,12 +312,18 @@ class HallState:
         if self.now >= row.overdue_at:
             ahead = connection.scalar(AHEAD_OVERDUE, parameters) or 0
         else:
-            others = connection.scalar(LINE_OTHERS, parameters) or 0
+            in_line = row.status == "waiting" and row.queue_code == queue
+            others = (connection.scalar(WHOLE_LINE, parameters) or 0) - (1 if in_line else 0)
             ahead = others - (connection.scalar(BEHIND_NOT_OVERDUE, parameters) or 0)
         return int(ahead or 0)
 
     def queue_summaries(self) -> list[dict[str, Any]]:
-        """Count and longest wait of every line, in one aggregate query."""
+        """Count and longest wait of every line, in one aggregate query (once per look)."""
+        if self._summaries is None:
+            self._summaries = self._queue_summaries()
+        return self._summaries
+
+    def _queue_summaries(self) -> list[dict[str, Any]]:
         rows = self.uow.session.execute(
             select(Step.queue_code, func.count(), func.min(Step.enqueued_at))
             .where(
