@@ -7,7 +7,7 @@ greenlet woke, polled the queue (with a timer), and simple-websocket ran wsproto
 serializer and one `send` per message. Here:
 
 - A server's frames are never masked (RFC 6455 §5.1), so without a negotiated extension a
-  text message is the same bytes on every connection: `text_frame` builds it once.
+  text message is the same bytes on every connection: `FrameCache` builds it once.
   Connections that negotiated permessage-deflate (browsers offer it) compress per
   connection and keep the library's path.
 - `CoalescedWrites` (gevent): the frames a connection is given in one go — a call's `call`,
@@ -30,29 +30,37 @@ from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from socketio import packet as sio_packet
 
 FIN_TEXT = 0x81
-CACHED_FRAMES = 64
 
-_frames: dict[str, bytes] = {}
+
+class FrameCache:
+    """Text frames of the last few messages: a broadcast hands the same str object to every
+    recipient, so after the first one its frame is a dict probe."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self.frames: dict[str, bytes] = {}
+
+    def frame(self, text: str) -> bytes:
+        """One final, unmasked text frame carrying `text` (RFC 6455 §5.2)."""
+        frame = self.frames.get(text)
+        if frame is None:
+            frame = text_frame(text)
+            if len(self.frames) >= self.size:
+                self.frames.clear()
+            self.frames[text] = frame
+        return frame
 
 
 def text_frame(text: str) -> bytes:
-    """One final, unmasked text frame carrying `text` (the same object for every recipient of
-    a broadcast, so after the first the lookup is one dict probe)."""
-    frame = _frames.get(text)
-    if frame is None:
-        payload = text.encode("utf-8")
-        size = len(payload)
-        if size < 126:
-            header = struct.pack("!BB", FIN_TEXT, size)
-        elif size < 1 << 16:
-            header = struct.pack("!BBH", FIN_TEXT, 126, size)
-        else:
-            header = struct.pack("!BBQ", FIN_TEXT, 127, size)
-        frame = header + payload
-        if len(_frames) >= CACHED_FRAMES:
-            _frames.clear()
-        _frames[text] = frame
-    return frame
+    payload = text.encode("utf-8")
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", FIN_TEXT, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", FIN_TEXT, 126, size)
+    else:
+        header = struct.pack("!BBQ", FIN_TEXT, 127, size)
+    return header + payload
 
 
 class CoalescedWrites:
@@ -210,6 +218,7 @@ def use_shared_frames(engineio_server: Any, manager: Any) -> None:
     if not (isinstance(transport, type) and issubclass(transport, SimpleWebSocketWSGI)):
         return
     coalesce = engineio_server.async_mode == "gevent"
+    frames = FrameCache()
     websockets: dict[str, Any] = {}
     if coalesce and isinstance(manager, DirectFanout):
         manager.websockets = websockets
@@ -253,7 +262,7 @@ def use_shared_frames(engineio_server: Any, manager: Any) -> None:
             ):
                 return False
             try:
-                self._writes().send(text_frame(text))
+                self._writes().send(frames.frame(text))
             except OSError:
                 return False
             return True
@@ -266,10 +275,10 @@ def use_shared_frames(engineio_server: Any, manager: Any) -> None:
             if not self.ws.connected:
                 raise OSError("websocket closed")
             if coalesce:
-                self._writes().send(text_frame(message))
+                self._writes().send(frames.frame(message))
                 return None
             try:
-                self.ws.sock.sendall(text_frame(message))
+                self.ws.sock.sendall(frames.frame(message))
             except simple_websocket.ConnectionClosed as error:
                 raise OSError() from error
             return None

@@ -24,7 +24,7 @@ import socketio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
-from queue_server.realtime.fanout import text_frame
+from queue_server.realtime.fanout import FrameCache
 from tests.conftest import postgres_and_redis, reset_postgres
 from tests.live_server import ROOT, LiveServer
 
@@ -45,14 +45,15 @@ DEADLINE_S = 10.0
     ],
 )
 def test_a_shared_frame_reads_back_as_the_same_text_message(text: str) -> None:
+    frames = FrameCache()
     reader = Connection(ConnectionType.CLIENT)
-    reader.receive_data(text_frame(text))
+    reader.receive_data(frames.frame(text))
     events = list(reader.events())
     assert len(events) == 1
     assert isinstance(events[0], TextMessage)
     assert events[0].data == text
     assert events[0].message_finished
-    assert text_frame(text) is text_frame(text), "built once, then shared"
+    assert frames.frame(text) is frames.frame(text), "built once, then shared"
 
 
 # -- one gevent process --------------------------------------------------------------
