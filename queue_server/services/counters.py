@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from queue_server.config import UserConfig
 from queue_server.domain.dispatch import (
@@ -48,12 +48,18 @@ STAFF_ROLES = ("manager", "admin")
 CALL_CANDIDATES = 8
 
 
+# Built once: on the call path, building a statement cost more than running it.
+LOCK_COUNTER = (
+    select(Counter)
+    .where(Counter.site_code == bindparam("site"), Counter.number == bindparam("number"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def load_counter(uow: UnitOfWork, number: int) -> Counter:
     counter = uow.session.scalars(
-        select(Counter)
-        .where(Counter.site_code == uow.site.code, Counter.number == number)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        LOCK_COUNTER, {"site": uow.site.code, "number": number}
     ).one_or_none()
     if counter is None:
         raise NotFound(f"没有{number}号窗口")

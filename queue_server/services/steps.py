@@ -59,16 +59,27 @@ def next_day_value(uow: UnitOfWork, key: str) -> int:
     )
 
 
+# Built once: on the call path, building a statement cost more than running it.
+LOCK_TICKET = {
+    skip_locked: select(Ticket)
+    .where(Ticket.id == bindparam("ticket"), Ticket.site_code == bindparam("site"))
+    .with_for_update(skip_locked=skip_locked)
+    .execution_options(populate_existing=True)
+    for skip_locked in (False, True)
+}
+CURRENT_STEP = (
+    select(Step)
+    .where(Step.ticket_id == bindparam("ticket"), Step.position == bindparam("position"))
+    .execution_options(populate_existing=True)
+)
+
+
 def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -> Ticket | None:
     """The ticket row is the lock of a visit: every change to it or its steps takes it first.
     (SQLite ignores FOR UPDATE; BEGIN IMMEDIATE already serialises writers there.)"""
-    query = (
-        select(Ticket)
-        .where(Ticket.id == ticket_id, Ticket.site_code == uow.site.code)
-        .with_for_update(skip_locked=skip_locked)
-        .execution_options(populate_existing=True)
-    )
-    return uow.session.scalars(query).one_or_none()
+    return uow.session.scalars(
+        LOCK_TICKET[skip_locked], {"ticket": ticket_id, "site": uow.site.code}
+    ).one_or_none()
 
 
 def todays_ticket(uow: UnitOfWork, number: str) -> Ticket | None:
@@ -91,9 +102,7 @@ def get_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket:
 
 def current_step_of(uow: UnitOfWork, ticket: Ticket) -> Step:
     return uow.session.scalars(
-        select(Step)
-        .where(Step.ticket_id == ticket.id, Step.position == ticket.current_step)
-        .execution_options(populate_existing=True)
+        CURRENT_STEP, {"ticket": ticket.id, "position": ticket.current_step}
     ).one()
 
 

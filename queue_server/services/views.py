@@ -146,6 +146,37 @@ WAITING_COLUMNS = (
 )
 
 
+def _line_head_statements(for_counter: bool) -> tuple[Any, Any]:
+    """`line_head`'s two queries (the first overdue steps by enqueue time, the first of the
+    others in call order), built once with bind parameters; `for_counter` leaves out steps
+    kept for another counter."""
+    now = bindparam("now", type_=UTCDateTime())
+    base = select(*WAITING_COLUMNS).where(
+        Step.site_code == bindparam("site"),
+        Step.business_day == bindparam("day"),
+        STEP_IS_WAITING,
+        Step.queue_code == bindparam("queue"),
+    )
+    if for_counter:
+        base = base.where(
+            or_(Step.reserved_counter.is_(None), Step.reserved_counter == bindparam("counter"))
+        )
+    overdue = (
+        base.where(Step.overdue_at <= now)
+        .order_by(Step.enqueued_at, Step.id)
+        .limit(bindparam("limit"))
+    )
+    others = (
+        base.where(Step.overdue_at > now)
+        .order_by(Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id)
+        .limit(bindparam("limit"))
+    )
+    return overdue, others
+
+
+LINE_HEAD = {for_counter: _line_head_statements(for_counter) for for_counter in (False, True)}
+
+
 def _waiting(row: Any) -> WaitingStep:
     return WaitingStep(
         step_id=row.id,
@@ -198,24 +229,18 @@ class HallState:
             if counter is not None:
                 line = [step for step in line if step.reserved_counter in (None, counter)]
             return line[:limit]
-        base = select(*WAITING_COLUMNS).where(
-            Step.site_code == self.site.code,
-            Step.business_day == business_day(self.site, self.now),
-            STEP_IS_WAITING,
-            Step.queue_code == queue,
-        )
-        if counter is not None:
-            base = base.where(
-                or_(Step.reserved_counter.is_(None), Step.reserved_counter == counter)
-            )
-        overdue = base.where(Step.overdue_at <= self.now).order_by(Step.enqueued_at, Step.id)
-        others = base.where(Step.overdue_at > self.now).order_by(
-            Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id
-        )
-        rows = [
-            *self.uow.session.execute(overdue.limit(limit)),
-            *self.uow.session.execute(others.limit(limit)),
-        ]
+        self.uow.session.flush()  # a Core statement does not autoflush
+        connection = self.uow.session.connection()
+        parameters = {
+            "site": self.site.code,
+            "day": business_day(self.site, self.now),
+            "queue": queue,
+            "counter": counter,
+            "now": self.now,
+            "limit": limit,
+        }
+        overdue, others = LINE_HEAD[counter is not None]
+        rows = [*connection.execute(overdue, parameters), *connection.execute(others, parameters)]
         return line_order([_waiting(row) for row in rows], self.now)[:limit]
 
     def line(self, queue: str) -> list[WaitingStep]:
@@ -349,10 +374,11 @@ class HallState:
         return summaries
 
 
+STEPS_OF_TICKET = select(Step).where(Step.ticket_id == bindparam("ticket")).order_by(Step.position)
+
+
 def steps_of(uow: UnitOfWork, ticket: Ticket) -> list[Step]:
-    return list(
-        uow.session.scalars(select(Step).where(Step.ticket_id == ticket.id).order_by(Step.position))
-    )
+    return list(uow.session.scalars(STEPS_OF_TICKET, {"ticket": ticket.id}))
 
 
 def current_step(uow: UnitOfWork, ticket: Ticket) -> Step:
