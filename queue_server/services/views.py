@@ -220,6 +220,17 @@ class HallState:
         for code, steps in lines.items():
             self._lines[code] = line_order(steps, self.now)
 
+    def _line_statement_inputs(self, queue: str) -> tuple[Any, dict[str, Any]]:
+        """The connection and the common parameters of the prebuilt statements of one line."""
+        self.uow.session.flush()  # a Core statement does not autoflush
+        parameters = {
+            "site": self.site.code,
+            "day": business_day(self.site, self.now),
+            "queue": queue,
+            "now": self.now,
+        }
+        return self.uow.session.connection(), parameters
+
     def line_head(self, queue: str, limit: int, counter: int | None = None) -> list[WaitingStep]:
         """The first `limit` of a line in call order, without loading the rest: the first
         overdue ones and the first of the others, each by an indexed ORDER BY ... LIMIT.
@@ -229,16 +240,8 @@ class HallState:
             if counter is not None:
                 line = [step for step in line if step.reserved_counter in (None, counter)]
             return line[:limit]
-        self.uow.session.flush()  # a Core statement does not autoflush
-        connection = self.uow.session.connection()
-        parameters = {
-            "site": self.site.code,
-            "day": business_day(self.site, self.now),
-            "queue": queue,
-            "counter": counter,
-            "now": self.now,
-            "limit": limit,
-        }
+        connection, parameters = self._line_statement_inputs(queue)
+        parameters.update(counter=counter, limit=limit)
         overdue, others = LINE_HEAD[counter is not None]
         rows = [*connection.execute(overdue, parameters), *connection.execute(others, parameters)]
         return line_order([_waiting(row) for row in rows], self.now)[:limit]
@@ -322,18 +325,13 @@ class HallState:
                 select(*WAITING_COLUMNS, Step.status).where(Step.id == step_id)
             ).one()
         )
-        self.uow.session.flush()  # a Core statement does not autoflush
-        connection = self.uow.session.connection()
-        parameters = {
-            "site": self.site.code,
-            "day": business_day(self.site, self.now),
-            "queue": queue,
-            "step_id": step_id,
-            "now": self.now,
-            "priority_class": row.priority_class,
-            "sort_at": row.sort_at,
-            "enqueued_at": row.enqueued_at,
-        }
+        connection, parameters = self._line_statement_inputs(queue)
+        parameters.update(
+            step_id=step_id,
+            priority_class=row.priority_class,
+            sort_at=row.sort_at,
+            enqueued_at=row.enqueued_at,
+        )
         if self.now >= row.overdue_at:
             ahead = connection.scalar(AHEAD_OVERDUE, parameters) or 0
         else:
