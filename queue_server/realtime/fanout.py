@@ -23,6 +23,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+import gevent
 import simple_websocket
 import socketio
 from engineio import packet as eio_packet
@@ -69,8 +70,6 @@ class CoalescedWrites:
     frames wait behind it, so frames never interleave."""
 
     def __init__(self, sock: Any) -> None:
-        import gevent
-
         self.sock = sock
         self.raw = getattr(sock, "_sock", sock)  # gevent's socket wraps a non-blocking one
         self.loop = gevent.get_hub().loop
@@ -89,8 +88,6 @@ class CoalescedWrites:
 
     def _flush(self) -> None:
         """Runs in the hub, so it must not block."""
-        import gevent
-
         self.scheduled = False
         if self.draining or not self.pending:
             return
@@ -121,8 +118,6 @@ class CoalescedWrites:
     def finish(self) -> None:
         """Send what is pending now, from the calling greenlet (before a close frame, or a
         frame that takes the library's path)."""
-        import gevent
-
         while self.draining:
             gevent.sleep(0.001)
         if self.pending and self.error is None:
