@@ -152,20 +152,6 @@ class RowTotals:
         return totals
 
 
-COUNTS = (
-    "issued",
-    "served",
-    "items",
-    "no_show",
-    "called",
-    "sla_met",
-    "service_count",
-    "service_sum_s",
-    "rating_count",
-    "rating_sum",
-)
-
-
 @dataclass
 class StoredTotalsSum:
     """Adds up many stored totals (`RowTotals.to_json()`, a year of daily summaries) fast:
