@@ -182,5 +182,19 @@
     }());
   };
 
+  // A screen's announcer from the hall file's sound settings, with the button that lets
+  // staff unlock sound when the browser blocks it.
+  Announcer.forScreen = function (sound, soundButton) {
+    var announcer = new Announcer({
+      enabled: sound.enabled,
+      voice: sound.voice,
+      repeat: sound.repeat,
+      rate: sound.rate,
+      onBlockedChange: function (blocked) { soundButton.hidden = !blocked; }
+    });
+    soundButton.addEventListener('click', function () { announcer.unlock(); });
+    return announcer;
+  };
+
   window.YihaoAnnouncer = Announcer;
 }());

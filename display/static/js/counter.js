@@ -47,14 +47,7 @@
   var flashTimer = null;
   var thanksTimer = null;
 
-  var announcer = new window.YihaoAnnouncer({
-    enabled: config.sound.enabled,
-    voice: config.sound.voice,
-    repeat: config.sound.repeat,
-    rate: config.sound.rate,
-    onBlockedChange: function (blocked) { nodes.soundButton.hidden = !blocked; }
-  });
-  nodes.soundButton.addEventListener('click', function () { announcer.unlock(); });
+  var announcer = window.YihaoAnnouncer.forScreen(config.sound, nodes.soundButton);
 
   Y.startClock(null, document.getElementById('time'));
 

@@ -31,14 +31,7 @@
   var flashTimers = {};
   var bannerTimer = null;
 
-  var announcer = new window.YihaoAnnouncer({
-    enabled: config.sound.enabled,
-    voice: config.sound.voice,
-    repeat: config.sound.repeat,
-    rate: config.sound.rate,
-    onBlockedChange: function (blocked) { nodes.soundButton.hidden = !blocked; }
-  });
-  nodes.soundButton.addEventListener('click', function () { announcer.unlock(); });
+  var announcer = window.YihaoAnnouncer.forScreen(config.sound, nodes.soundButton);
 
   Y.startClock(document.getElementById('date'), document.getElementById('time'));
 
