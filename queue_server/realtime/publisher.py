@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from queue_server.services.counters import lines_detail
 from queue_server.services.reports import live_stats
-from queue_server.services.steps import get_ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import HallState, public_ticket, site_seq, ticket_view
+from queue_server.services.views import HallState, public_ticket, site_seq, ticket_views
 
 if TYPE_CHECKING:
     from flask_socketio import SocketIO
@@ -104,13 +103,15 @@ class Publisher:
 
     def _push_site_positions(self, uow: UnitOfWork, items: list[tuple[str, str]]) -> None:
         seq = site_seq(uow)
-        state = HallState(uow)
-        for sid, ticket_id in items:
-            if self._position_seq.get(sid) == seq:
-                continue
+        due = [(sid, ticket_id) for sid, ticket_id in items if self._position_seq.get(sid) != seq]
+        for sid, _ in due:
             self._position_seq[sid] = seq
-            ticket = get_ticket(uow, ticket_id, lock=False)
-            payload = public_ticket(ticket_view(uow, ticket, state=state))
+        views = ticket_views(uow, list({ticket_id for _, ticket_id in due}), HallState(uow))
+        for sid, ticket_id in due:
+            view = views.get(ticket_id)
+            if view is None:
+                continue
+            payload = public_ticket(view)
             fingerprint = (payload["state"], payload["waiting_ahead"], payload["est_wait_s"])
             if self._last_position.get(sid) == fingerprint:
                 continue

@@ -201,6 +201,7 @@ class HallState:
         self._lines: dict[str, list[WaitingStep]] = {}
         self._means: dict[str, float] = {}
         self._summaries: list[dict[str, Any]] | None = None
+        self._places: dict[str, dict[int, int]] = {}  # queue -> step id -> people ahead
 
     def _load_lines(self, queues: list[str]) -> None:
         missing = [code for code in queues if code not in self._lines]
@@ -314,11 +315,12 @@ class HallState:
         """How many of the line will be called before this step. Counted in SQL unless the
         line is loaded anyway: a long line costs one COUNT, not one row each."""
         if queue in self._lines:
-            line = self._lines[queue]
-            for index, step in enumerate(line):
-                if step.step_id == step_id:
-                    return index
-            return len(line)
+            places = self._places.get(queue)
+            if places is None:
+                places = self._places[queue] = {
+                    step.step_id: index for index, step in enumerate(self._lines[queue])
+                }
+            return places.get(step_id, len(self._lines[queue]))
         row = (
             step
             or self.uow.session.execute(
@@ -456,6 +458,36 @@ def ticket_view(
             steps=[step_view(uow, item) for item in steps],
         )
     return view
+
+
+# From this many tickets on, reading every line once (a position is then a lookup) costs
+# less than two COUNTs for each ticket.
+WHOLE_LINES_FROM = 20
+IN_CHUNK = 500
+
+
+def ticket_views(
+    uow: UnitOfWork, ticket_ids: list[str], state: HallState
+) -> dict[str, dict[str, Any]]:
+    """The views of many tickets of this site from one look at it: tickets and steps read
+    a chunk at a time, not one ticket at a time (the phones' position updates: 2,000
+    phones took ≈1 s a round one by one)."""
+    if len(ticket_ids) >= WHOLE_LINES_FROM:
+        state.waiting_by_queue  # noqa: B018 - loads every line once
+    views: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ticket_ids), IN_CHUNK):
+        chunk = ticket_ids[start : start + IN_CHUNK]
+        tickets = uow.session.scalars(
+            select(Ticket).where(Ticket.id.in_(chunk), Ticket.site_code == uow.site.code)
+        ).all()
+        steps: dict[str, list[Step]] = {}
+        for step in uow.session.scalars(
+            select(Step).where(Step.ticket_id.in_(chunk)).order_by(Step.position)
+        ):
+            steps.setdefault(step.ticket_id, []).append(step)
+        for ticket in tickets:
+            views[ticket.id] = ticket_view(uow, ticket, state=state, steps=steps[ticket.id])
+    return views
 
 
 def step_view(uow: UnitOfWork, step: Step) -> dict[str, Any]:

@@ -136,6 +136,37 @@ def test_ticket_namespace_follows_one_ticket(
     assert mine["id"] not in json.dumps(called)
 
 
+def test_many_phones_get_the_positions_the_api_gives(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    """Enough phones that their positions come from the lines read once
+    (views.WHOLE_LINES_FROM): each must equal what the API counts for that ticket."""
+    from queue_server.services.views import WHOLE_LINES_FROM
+
+    tickets = [make_ticket() for _ in range(WHOLE_LINES_FROM + 5)]
+    tickets.append(make_ticket(priority="green"))  # called before the ordinary ones
+    phones = [connect(app, "/ticket", auth={"ticket": ticket["id"]}) for ticket in tickets]
+    for phone in phones:
+        received(phone, "/ticket")
+    clerk = clerk_at(1)
+    clerk.counter(1, "call-next")  # the green ticket: everyone else moves up one
+    clerk.counter(1, "finish")
+    clerk.counter(1, "call-next")  # the first ordinary ticket
+    flush(app)
+    client = app.test_client()
+    checked = 0
+    for ticket, phone in zip(tickets, phones, strict=True):
+        pushed = [payload for name, payload in received(phone, "/ticket") if name == "ticket"]
+        expected = client.get(f"/api/v1/tickets/{ticket['id']}").get_json()["ticket"]
+        if expected["state"] != "waiting":
+            continue
+        assert pushed, f"{ticket['number']} got its new position"
+        assert pushed[-1]["waiting_ahead"] == expected["waiting_ahead"]
+        assert pushed[-1]["est_wait_s"] == expected["est_wait_s"]
+        checked += 1
+    assert checked == WHOLE_LINES_FROM + 4
+
+
 @pytest.mark.parametrize("auth", [None, {}, {"ticket": "no-such-ticket"}, {"ticket": 5}])
 def test_ticket_namespace_needs_a_real_ticket(app: Flask, auth: Any) -> None:
     assert not connect(app, "/ticket", auth=auth).is_connected("/ticket")
