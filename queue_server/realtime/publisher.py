@@ -88,6 +88,7 @@ class Publisher:
         with self._lock:
             self._watchers.pop(sid, None)
             self._last_position.pop(sid, None)
+            self._position_seq.pop(sid, None)  # a phone that left keeps nothing here
 
     def push_positions(self) -> None:
         """Send a visitor's page its new place in line when it changed (at most once a run)."""
