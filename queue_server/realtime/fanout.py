@@ -24,7 +24,6 @@ import struct
 from typing import Any
 
 import gevent
-import simple_websocket
 import socketio
 from engineio import packet as eio_packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
@@ -271,11 +270,8 @@ def use_shared_frames(engineio_server: Any, manager: Any) -> None:
                 raise OSError("websocket closed")
             if coalesce:
                 self._writes().send(frames.frame(message))
-                return None
-            try:
-                self.ws.sock.sendall(frames.frame(message))
-            except simple_websocket.ConnectionClosed as error:
-                raise OSError() from error
+            else:
+                self.ws.sock.sendall(frames.frame(message))  # an OSError ends the writer
             return None
 
         def close(self) -> None:

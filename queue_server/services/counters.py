@@ -20,7 +20,6 @@ from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.models import Counter, Step, Ticket
 from queue_server.services.steps import (
-    current_step_of,
     end_step,
     enqueue,
     enqueued,
@@ -39,6 +38,7 @@ from queue_server.services.views import (
     HallState,
     call_payload,
     counter_payload,
+    current_step,
     local_iso,
     site_seq,
     ticket_view,
@@ -168,7 +168,7 @@ def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, St
     if counter.current_ticket_id is None:
         raise Conflict(f"{counter.number}号窗口当前没有号，不能{action}", code="invalid_state")
     ticket = get_ticket(uow, counter.current_ticket_id)
-    return ticket, current_step_of(uow, ticket)
+    return ticket, current_step(uow, ticket)
 
 
 def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
@@ -269,7 +269,7 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
         # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
         ticket = lock_ticket(uow, step.ticket_id, skip_locked=True) if step else None
         if ticket is not None and ticket.state == "waiting" and ticket.business_day == today(uow):
-            step = current_step_of(uow, ticket)
+            step = current_step(uow, ticket)
             if step.id == chosen.step_id and step.status == "waiting":
                 return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
         tried.add(chosen.step_id)
@@ -288,7 +288,7 @@ def call_number(
     if found is None:
         raise NotFound(f"今天没有{ticket_number}号")
     ticket = get_ticket(uow, found.id)
-    step = current_step_of(uow, ticket)
+    step = current_step(uow, ticket)
     if ticket.state == "waiting":
         if step.queue_code not in counter.queues or step.reserved_counter not in (
             None,

@@ -67,11 +67,6 @@ LOCK_TICKET = {
     .execution_options(populate_existing=True)
     for skip_locked in (False, True)
 }
-CURRENT_STEP = (
-    select(Step)
-    .where(Step.ticket_id == bindparam("ticket"), Step.position == bindparam("position"))
-    .execution_options(populate_existing=True)
-)
 
 
 def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -> Ticket | None:
@@ -98,12 +93,6 @@ def get_ticket(uow: UnitOfWork, ticket_id: str, *, lock: bool = True) -> Ticket:
     if ticket is None or ticket.site_code != uow.site.code:
         raise NotFound("没有这张号票")
     return ticket
-
-
-def current_step_of(uow: UnitOfWork, ticket: Ticket) -> Step:
-    return uow.session.scalars(
-        CURRENT_STEP, {"ticket": ticket.id, "position": ticket.current_step}
-    ).one()
 
 
 def overdue_at(uow: UnitOfWork, services: list[str]) -> timedelta:

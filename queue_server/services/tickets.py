@@ -23,7 +23,6 @@ from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import STEP_IS_WAITING, Step, Ticket
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
-    current_step_of,
     end_step,
     enqueue,
     enqueued,
@@ -37,7 +36,13 @@ from queue_server.services.steps import (
     todays_ticket,
 )
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import HallState, steps_of, ticket_view, visit_services
+from queue_server.services.views import (
+    HallState,
+    current_step,
+    steps_of,
+    ticket_view,
+    visit_services,
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,17 @@ class IssueResult:
     reused: bool
     ticket_id: str
     kiosk: str | None
+
+
+# A new ticket and its first step are written by Core INSERTs (issue_ticket says why).
+INSERT_TICKET = insert(Ticket)
+INSERT_STEP = insert(Step).returning(Step.id)
+STEP_COLUMNS = tuple(column.key for column in Step.__table__.columns if column.key != "id")
+
+
+def _step_row(step: Step) -> dict[str, Any]:
+    """The attributes set on a new Step (unset ones keep their column defaults)."""
+    return {key: step.__dict__[key] for key in STEP_COLUMNS if key in step.__dict__}
 
 
 def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
@@ -145,16 +161,6 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
         queue_print_job(uow, ticket, request.kiosk, view=view)
     return IssueResult(view, reused=False, ticket_id=ticket.id, kiosk=request.kiosk)
-
-
-INSERT_TICKET = insert(Ticket)
-INSERT_STEP = insert(Step).returning(Step.id)
-STEP_COLUMNS = tuple(column.key for column in Step.__table__.columns if column.key != "id")
-
-
-def _step_row(step: Step) -> dict[str, Any]:
-    """The attributes set on a new Step (unset ones keep their column defaults)."""
-    return {key: step.__dict__[key] for key in STEP_COLUMNS if key in step.__dict__}
 
 
 def _identities(uow: UnitOfWork, request: IssueRequest) -> tuple[Identity | None, Identity | None]:
@@ -277,7 +283,7 @@ def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     """Back from a hold (补齐材料回来): ahead of ordinary tickets within the window."""
     ticket = get_ticket(uow, ticket_id)
     require_state(uow, ticket, "return", "返回排队")
-    held = current_step_of(uow, ticket)
+    held = current_step(uow, ticket)
     assert held.ended_at is not None
     window = timedelta(minutes=uow.site.policy.return_window_min)
     placement = return_placement(held.ended_at, window, ticket.priority == "green", uow.now)
@@ -303,7 +309,7 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     """A missed visitor who comes back within the grace goes behind the next few (过号重排)."""
     ticket = get_ticket(uow, ticket_id)
     require_state(uow, ticket, "reinstate", "过号重排")
-    missed = current_step_of(uow, ticket)
+    missed = current_step(uow, ticket)
     assert missed.ended_at is not None
     grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
     if uow.now > missed.ended_at + grace:

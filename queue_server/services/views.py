@@ -312,8 +312,9 @@ class HallState:
         return estimate_wait_s(ahead, self.mean_service_s(queue), self.open_counters(queue))
 
     def position(self, step_id: int, queue: str, step: Any = None) -> int:
-        """How many of the line will be called before this step. Counted in SQL unless the
-        line is loaded anyway: a long line costs one COUNT, not one row each."""
+        """How many of the line will be called before this step: looked up when the line is
+        loaded anyway, else counted in SQL (a long line costs two index-only COUNTs, never
+        one row each)."""
         if queue in self._lines:
             places = self._places.get(queue)
             if places is None:
@@ -381,9 +382,17 @@ def steps_of(uow: UnitOfWork, ticket: Ticket) -> list[Step]:
     return list(uow.session.scalars(STEPS_OF_TICKET, {"ticket": ticket.id}))
 
 
+CURRENT_STEP = (
+    select(Step)
+    .where(Step.ticket_id == bindparam("ticket"), Step.position == bindparam("position"))
+    .execution_options(populate_existing=True)
+)
+
+
 def current_step(uow: UnitOfWork, ticket: Ticket) -> Step:
+    """The step the visit is at now, fresh from the database."""
     return uow.session.scalars(
-        select(Step).where(Step.ticket_id == ticket.id, Step.position == ticket.current_step)
+        CURRENT_STEP, {"ticket": ticket.id, "position": ticket.current_step}
     ).one()
 
 
