@@ -120,26 +120,26 @@ class SocketClient(asyncio.Protocol):
     def _frame(self, first: int, buffer: bytearray, start: int, end: int) -> None:
         opcode, final = first & 0x0F, first & 0x80
         if opcode == OP_TEXT and final:
-            if buffer.startswith(self.call_prefix, start):
-                match = NUMBER.search(buffer, start, end)
-                if match:
-                    self.stats.records.append((match.group(1).decode(), time.perf_counter()))
-            elif not buffer.startswith(self.event_prefix, start):
-                self._packet(bytes(buffer[start:end]).decode())
+            self._message(buffer, start, end)
         elif opcode in (OP_TEXT, 0x0):  # a fragmented message (not sent by our server)
             self.fragments = (self.fragments or bytearray()) + buffer[start:end]
-            if final and self.fragments is not None:
-                whole, self.fragments = bytes(self.fragments), None
-                if whole.startswith(self.call_prefix):
-                    match = NUMBER.search(whole)
-                    if match:
-                        self.stats.records.append((match.group(1).decode(), time.perf_counter()))
-                else:
-                    self._packet(whole.decode())
+            if final:
+                whole, self.fragments = self.fragments, None
+                self._message(whole, 0, len(whole))
         elif opcode == OP_PING:
             self._write(0xA, bytes(buffer[start:end]))
         elif opcode == OP_CLOSE:
             self._end()
+
+    def _message(self, data: bytearray, start: int, end: int) -> None:
+        """A whole text message in data[start:end]: a `call` is recorded without decoding
+        the rest, other events are ignored, Engine.IO and namespace packets answered."""
+        if data.startswith(self.call_prefix, start):
+            match = NUMBER.search(data, start, end)
+            if match:
+                self.stats.records.append((match.group(1).decode(), time.perf_counter()))
+        elif not data.startswith(self.event_prefix, start):
+            self._packet(bytes(data[start:end]).decode())
 
     def _packet(self, packet: str) -> None:
         if packet == "2":
