@@ -7,6 +7,9 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +86,12 @@ class LiveServer:
             self._log.close()
             self._log = None
 
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     # -- a small API client ------------------------------------------------------------
     def login(self, username: str, password: str = "demo") -> str:
         response = requests.post(
@@ -100,3 +109,29 @@ class LiveServer:
     def get(self, path: str, token: str | None = None) -> requests.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return requests.get(self.url + path, headers=headers, timeout=10)
+
+
+@contextmanager
+def processes_on(
+    workdir: Path,
+    database: str,
+    message_queue: str,
+    *extra_args: str,
+    count: int = 2,
+    env: dict[str, str] | None = None,
+) -> Iterator[list[LiveServer]]:
+    """`count` run.py processes on one database and one message queue, on a channel of
+    their own; only the first runs the scheduler. All are stopped on the way out, also when
+    one of them fails to start."""
+    env = {"YIHAO_MESSAGE_QUEUE_CHANNEL": f"yihao-test-{uuid.uuid4().hex[:12]}", **(env or {})}
+    servers: list[LiveServer] = []
+    try:
+        for index in range(count):
+            args = [*extra_args, "--message-queue", message_queue]
+            if index:
+                args.append("--no-scheduler")
+            servers.append(LiveServer(workdir, *args, database=database, env=env).start())
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()

@@ -30,9 +30,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(tmp_path_factory.mktemp("live"), "--no-scheduler").start()
-    yield server
-    server.stop()
+    with LiveServer(tmp_path_factory.mktemp("live"), "--no-scheduler") as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

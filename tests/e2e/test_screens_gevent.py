@@ -26,8 +26,6 @@ __all__ = [
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(
-        tmp_path_factory.mktemp("live-gevent"), "--no-scheduler", "--async-mode", "gevent"
-    ).start()
-    yield server
-    server.stop()
+    workdir = tmp_path_factory.mktemp("live-gevent")
+    with LiveServer(workdir, "--no-scheduler", "--async-mode", "gevent") as server:
+        yield server

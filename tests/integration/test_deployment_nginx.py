@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import requests
 import socketio
 
 from tests.conftest import IN_CI, postgres_and_redis, reset_postgres
-from tests.live_server import ROOT, LiveServer, free_port
+from tests.live_server import ROOT, LiveServer, free_port, processes_on
 
 pytestmark = pytest.mark.postgres
 
@@ -39,6 +40,48 @@ def documented_site(upstream_ports: tuple[int, int], listen_port: int) -> str:
     return site.replace("listen 80;", f"listen 127.0.0.1:{listen_port};")
 
 
+@contextmanager
+def running_nginx(workdir: Path, site: str, listen: int) -> Iterator[str]:
+    """nginx with `site` inside a minimal http block, in `workdir`; yields its URL once it
+    answers /healthz."""
+    conf = workdir / "nginx.conf"
+    conf.write_text(
+        "worker_processes 1;\n"
+        f"pid {workdir}/nginx.pid;\n"
+        f"error_log {workdir}/nginx-error.log;\n"
+        "events { worker_connections 1024; }\n"
+        "http {\n"
+        "  log_format upstreams '$request_uri $upstream_addr $status';\n"
+        f"  access_log {workdir}/nginx-access.log upstreams;\n"
+        f"  client_body_temp_path {workdir}/body;\n"
+        f"  proxy_temp_path {workdir}/proxy;\n" + site + "\n}\n",
+        "utf-8",
+    )
+    stderr = workdir / "nginx-stderr.log"
+    with stderr.open("wb") as log:
+        nginx = subprocess.Popen(
+            [NGINX, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{listen}"
+        try:
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    if requests.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.RequestException:
+                    pass
+                assert nginx.poll() is None, stderr.read_text()
+                assert time.monotonic() < deadline, "nginx did not answer"
+                time.sleep(0.1)
+            yield url
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+
+
 @pytest.fixture(scope="module")
 def behind_nginx(
     tmp_path_factory: pytest.TempPathFactory,
@@ -50,56 +93,12 @@ def behind_nginx(
     postgres_url, redis_url = postgres_and_redis()
     reset_postgres(postgres_url)
     workdir = tmp_path_factory.mktemp("nginx")
-    env = {
-        "YIHAO_MESSAGE_QUEUE_CHANNEL": f"yihao-nginx-{time.time_ns()}",
-        "YIHAO_ASYNC_MODE": "gevent",
-    }
-    common = ("--message-queue", redis_url)
-    servers = [LiveServer(workdir, *common, database=postgres_url, env=env).start()]
-    servers.append(
-        LiveServer(workdir, *common, "--no-scheduler", database=postgres_url, env=env).start()
-    )
-    listen = free_port()
-    conf = workdir / "nginx.conf"
-    conf.write_text(
-        "worker_processes 1;\n"
-        f"pid {workdir}/nginx.pid;\n"
-        f"error_log {workdir}/nginx-error.log;\n"
-        "events { worker_connections 1024; }\n"
-        "http {\n"
-        "  log_format upstreams '$request_uri $upstream_addr $status';\n"
-        f"  access_log {workdir}/nginx-access.log upstreams;\n"
-        f"  client_body_temp_path {workdir}/body;\n"
-        f"  proxy_temp_path {workdir}/proxy;\n"
-        + documented_site((servers[0].port, servers[1].port), listen)
-        + "\n}\n",
-        "utf-8",
-    )
-    nginx_log = (workdir / "nginx-stderr.log").open("wb")
-    nginx = subprocess.Popen(
-        [NGINX, "-p", str(workdir), "-c", str(conf), "-g", "daemon off;"],
-        stdout=nginx_log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{listen}"
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                if requests.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert nginx.poll() is None, (workdir / "nginx-stderr.log").read_text()
-            assert time.monotonic() < deadline, "nginx did not answer"
-            time.sleep(0.1)
-        yield url, servers
-    finally:
-        nginx.terminate()
-        nginx.wait(timeout=10)
-        nginx_log.close()
-        for server in servers:
-            server.stop()
+    gevent = {"YIHAO_ASYNC_MODE": "gevent"}
+    with processes_on(workdir, postgres_url, redis_url, env=gevent) as servers:
+        listen = free_port()
+        site = documented_site((servers[0].port, servers[1].port), listen)
+        with running_nginx(workdir, site, listen) as url:
+            yield url, servers
 
 
 def test_tickets_through_nginx_get_distinct_numbers(

@@ -26,7 +26,7 @@ from wsproto.events import TextMessage
 
 from queue_server.realtime.fanout import FrameCache
 from tests.conftest import postgres_and_redis, reset_postgres
-from tests.live_server import ROOT, LiveServer
+from tests.live_server import ROOT, LiveServer, processes_on
 
 SCREENS = 30
 CALLS = 20
@@ -109,11 +109,9 @@ def close_all(screens: list[Screen]) -> None:
 
 @pytest.fixture(scope="module")
 def gevent_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(
-        tmp_path_factory.mktemp("fanout"), "--no-scheduler", "--async-mode", "gevent"
-    ).start()
-    yield server
-    server.stop()
+    workdir = tmp_path_factory.mktemp("fanout")
+    with LiveServer(workdir, "--no-scheduler", "--async-mode", "gevent") as server:
+        yield server
 
 
 def sign_in(server: LiveServer, counter: int) -> str:
@@ -235,23 +233,17 @@ def test_screens_joining_while_calls_flow_get_their_snapshot_first(
 def test_a_call_on_one_gevent_process_reaches_screens_on_both(tmp_path: Path) -> None:
     postgres_url, redis_url = postgres_and_redis()
     reset_postgres(postgres_url)
-    common = ("--message-queue", redis_url, "--async-mode", "gevent")
-    channel = {"YIHAO_MESSAGE_QUEUE_CHANNEL": f"yihao-fanout-{time.time_ns()}"}
-    first = LiveServer(tmp_path, *common, database=postgres_url, env=channel).start()
-    second = LiveServer(
-        tmp_path, *common, "--no-scheduler", database=postgres_url, env=channel
-    ).start()
     screens: list[Screen] = []
-    try:
-        screens = [Screen(server.url) for server in (first, second) for _ in range(5)]
-        issue(first, 6)
-        token = sign_in(first, 1)
-        called = set(serve(first, 1, token, 6))
-        assert wait_for(lambda: all(len(screen.calls()) >= 6 for screen in screens))
-        time.sleep(0.3)
-        for screen in screens:
-            assert_in_order(screen, called)
-    finally:
-        close_all(screens)
-        first.stop()
-        second.stop()
+    with processes_on(tmp_path, postgres_url, redis_url, "--async-mode", "gevent") as servers:
+        try:
+            screens = [Screen(server.url) for server in servers for _ in range(5)]
+            first = servers[0]
+            issue(first, 6)
+            token = sign_in(first, 1)
+            called = set(serve(first, 1, token, 6))
+            assert wait_for(lambda: all(len(screen.calls()) >= 6 for screen in screens))
+            time.sleep(0.3)
+            for screen in screens:
+                assert_in_order(screen, called)
+        finally:
+            close_all(screens)

@@ -68,11 +68,9 @@ def test_help_lists_every_option() -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    live = LiveServer(
-        tmp_path_factory.mktemp("run"), "--no-scheduler", "--public-url", "http://hall.example:8080"
-    ).start()
-    yield live
-    live.stop()
+    workdir = tmp_path_factory.mktemp("run")
+    with LiveServer(workdir, "--no-scheduler", "--public-url", "http://hall.example:8080") as live:
+        yield live
 
 
 def test_a_hall_screen_gets_each_call_over_websocket(server: LiveServer) -> None:

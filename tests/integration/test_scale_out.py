@@ -14,7 +14,7 @@ import pytest
 import socketio
 
 from tests.conftest import postgres_and_redis, reset_postgres
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, processes_on
 
 pytestmark = pytest.mark.postgres
 
@@ -25,14 +25,8 @@ def two_processes(
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
     postgres_url, redis_url = postgres_and_redis()
     reset_postgres(postgres_url)
-    workdir = tmp_path_factory.mktemp("scale")
-    first = LiveServer(workdir, "--message-queue", redis_url, database=postgres_url).start()
-    second = LiveServer(
-        workdir, "--message-queue", redis_url, "--no-scheduler", database=postgres_url
-    ).start()
-    yield first, second
-    first.stop()
-    second.stop()
+    with processes_on(tmp_path_factory.mktemp("scale"), postgres_url, redis_url) as servers:
+        yield servers[0], servers[1]
 
 
 def test_a_call_on_one_process_reaches_a_screen_on_the_other(
