@@ -47,7 +47,7 @@ from flask.testing import FlaskClient
 from queue_server import create_app
 from queue_server.config import DEFAULT_HALL_FILE
 from queue_server.domain.reporting import GROUPS
-from queue_server.jobs_manager import write_summaries
+from queue_server.manager.jobs import write_summaries
 
 SITE = "city"
 ZONE = ZoneInfo("Asia/Shanghai")

@@ -35,13 +35,13 @@ from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from counter_client import protocol
-from counter_client.figures import clerk_figures
 from counter_client.i18n import LANGUAGES, pick_language, table, translate
 from queue_server.app_context import Yihao, yihao
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.domain.lifecycle import ACTION_NEEDS
 from queue_server.errors import Conflict, NotFound, Unauthenticated
 from queue_server.services import counters as counter_services
+from queue_server.services.clerk_figures import clerk_figures
 from queue_server.web_policy import CONTENT_SECURITY_POLICY
 
 blueprint = Blueprint(

@@ -258,7 +258,7 @@ class PrintJob(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
-from queue_server import models_manager  # noqa: E402, F401  (managers' tables, for create_all)
+from queue_server.manager import models as manager_models  # noqa: E402, F401  (managers' tables, for create_all)
 
 
 class SchedulerLease(Base):

@@ -21,8 +21,8 @@ from flask import Flask
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
-from queue_server import jobs_manager
 from queue_server.app_context import Yihao
+from queue_server.manager import jobs as manager_jobs
 from queue_server.models import JobRun, SchedulerLease
 from queue_server.services.day_close import close_day
 from queue_server.services.printing import abandon_overdue
@@ -128,9 +128,9 @@ JOBS = (
     # caught up, and the slot row keeps it to one run per day and site.
     Job("day_close", day_close_job, "cron", {"minute": "*/5"}),
     Job("print_retry", print_retry_job, "interval", {"seconds": 5}),
-    # Managers' jobs (queue_server/jobs_manager.py): idempotent, see there.
-    Job("manager_alerts", jobs_manager.alerts_job, "interval", {"seconds": 10}),
-    Job("daily_summaries", jobs_manager.daily_summary_job, "cron", {"minute": "*/5"}),
+    # Managers' jobs (queue_server/manager/jobs.py): idempotent, see there.
+    Job("manager_alerts", manager_jobs.alerts_job, "interval", {"seconds": 10}),
+    Job("daily_summaries", manager_jobs.daily_summary_job, "cron", {"minute": "*/5"}),
 )
 
 

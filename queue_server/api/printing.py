@@ -26,7 +26,7 @@ from queue_server.api.schemas import TicketEnvelope, TicketOut
 from queue_server.api.tickets import _public, _ticket_site
 from queue_server.app_context import yihao
 from queue_server.errors import BadRequest, Forbidden, YihaoError
-from queue_server.services import printing
+from queue_server.services import printing, tickets
 from queue_server.services.steps import get_ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from ticket_printer.render import CJKFontNotFoundError, TicketLayout, TicketView, render_ticket_png
@@ -148,7 +148,7 @@ def lookup() -> Any:
     view = yihao().run(
         site,
         body.kiosk or "visitor",
-        printing.lookup_ticket,
+        tickets.lookup_ticket,
         body.number,
         body.visitor_id,
         body.phone,

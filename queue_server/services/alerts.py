@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from queue_server.manager.models import ManagerAlert
 from queue_server.models import Counter, Step, Ticket
-from queue_server.models_manager import ManagerAlert
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import local_iso, site_seq, waiting_steps
 

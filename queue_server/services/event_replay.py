@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.services.stats import StepFacts
+from queue_server.manager.stats import StepFacts
 
 ENDING = {"no_show": "no_show", "hold": "held"}
 

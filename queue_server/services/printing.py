@@ -21,16 +21,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 
 from queue_server.config import DEFAULT_PRINTER_KIOSK, KioskConfig
-from queue_server.domain.identity import (
-    Identity,
-    IdentityError,
-    parse_credit_code,
-    parse_id_card,
-    parse_phone,
-)
+from queue_server.domain.lifecycle import UNFINISHED
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import PrintJob, Ticket
-from queue_server.services.steps import get_ticket, today, todays_ticket
+from queue_server.services.steps import get_ticket, today
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import local_iso, site_seq, ticket_view
 
@@ -39,7 +33,6 @@ RETRY_DELAYS_S = (2.0, 3.0, 5.0)  # then every 5 s until the window closes
 STALE_CLAIM_S = 30.0  # a `printing` claim older than this belongs to a worker that died
 AGENT_RESEND_S = 10.0  # an agent that has not acknowledged a job gets it again
 PENDING_STATES = ("queued", "printing", "failed")
-UNFINISHED_TICKET_STATES = ("waiting", "called", "serving", "held", "missed")
 
 
 @dataclass(frozen=True)
@@ -142,7 +135,7 @@ def reprint_ticket(uow: UnitOfWork, ticket_id: str, kiosk: str | None) -> dict[s
     ticket = get_ticket(uow, ticket_id, lock=False)
     if ticket.site_code != uow.site.code:
         raise NotFound("没有这张号票")
-    if ticket.state not in UNFINISHED_TICKET_STATES or ticket.business_day != today(uow):
+    if ticket.state not in UNFINISHED or ticket.business_day != today(uow):
         raise Conflict(f"号票{ticket.number}已结束，不能补打", code="invalid_state")
     code = kiosk or ticket.kiosk or DEFAULT_PRINTER_KIOSK
     config = uow.site.kiosk(code)
@@ -371,57 +364,3 @@ def _alert(uow: UnitOfWork, message: str, kiosk: str, ticket: str | None = None)
     if ticket is not None:
         payload["ticket"] = ticket
     uow.publish("manager", "alert", payload, room=uow.site.code)
-
-
-# -- the kiosk's look-up ---------------------------------------------------------------
-
-
-def lookup_ticket(
-    uow: UnitOfWork,
-    number: str,
-    visitor_id: str | None,
-    phone: str | None,
-    *,
-    kiosk: str | None = None,
-    reprint: bool = False,
-) -> dict[str, Any]:
-    """A returning visitor's ticket by its number and the identity given at issue (the
-    number alone is never a key). Wrong number and wrong identity answer alike."""
-    if not visitor_id and not phone:
-        raise BadRequest("请输入取号时登记的身份证号、信用代码或手机号", code="invalid_field")
-    if kiosk is not None and uow.site.kiosk(kiosk) is None:
-        raise BadRequest(f"没有这台取号机：{kiosk}", code="invalid_field")
-    try:
-        identity = _any_visitor_id(visitor_id, uow) if visitor_id else None
-        phone_identity = parse_phone(phone) if phone else None
-    except IdentityError as error:
-        raise BadRequest(error.message, code=error.code) from None
-    not_found = NotFound("没有找到这张号票，请核对号码和取号时登记的证件号或手机号")
-    ticket = todays_ticket(uow, number)
-    if ticket is None:
-        raise not_found
-    secret = uow.hall.secret
-    if identity is not None and ticket.identity_hash != identity.keyed_hash(secret):
-        raise not_found
-    if phone_identity is not None and ticket.phone_hash != phone_identity.keyed_hash(secret):
-        raise not_found
-    if reprint:
-        if kiosk is None:
-            raise BadRequest("补打需要指明取号机 kiosk", code="invalid_field")
-        if ticket.state in UNFINISHED_TICKET_STATES:
-            queue_print_job(uow, get_ticket(uow, ticket.id, lock=False), kiosk, reprint=True)
-    return ticket_view(uow, ticket)
-
-
-def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:
-    """An ID-card number or a credit code: the shape tells which (both are 18 characters)."""
-    value = raw.strip().upper()
-    if not (value[:17].isdigit() and (value[17:].isdigit() or value[17:] == "X")):
-        return parse_credit_code(value)
-    try:
-        return parse_id_card(value, today(uow))
-    except IdentityError as id_card_error:
-        try:
-            return parse_credit_code(value)  # a credit code may be all digits too
-        except IdentityError:
-            raise id_card_error from None

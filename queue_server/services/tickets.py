@@ -15,7 +15,14 @@ from queue_server.domain.dispatch import (
     reinstate_placement,
     return_placement,
 )
-from queue_server.domain.identity import Identity, IdentityError, parse_phone, parse_visitor_id
+from queue_server.domain.identity import (
+    Identity,
+    IdentityError,
+    parse_credit_code,
+    parse_id_card,
+    parse_phone,
+    parse_visitor_id,
+)
 from queue_server.domain.lifecycle import UNFINISHED
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
@@ -353,3 +360,57 @@ def waiting_line(uow: UnitOfWork, queue: str) -> list[Step]:
 def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:
     ticket = uow.session.get(Ticket, ticket_id)
     return ticket is not None and ticket.site_code == uow.site.code
+
+
+# -- the kiosk's look-up (我已有号) ------------------------------------------------------
+
+
+def lookup_ticket(
+    uow: UnitOfWork,
+    number: str,
+    visitor_id: str | None,
+    phone: str | None,
+    *,
+    kiosk: str | None = None,
+    reprint: bool = False,
+) -> dict[str, Any]:
+    """A returning visitor's ticket by its number and the identity given at issue (the
+    number alone is never a key). Wrong number and wrong identity answer alike."""
+    if not visitor_id and not phone:
+        raise BadRequest("请输入取号时登记的身份证号、信用代码或手机号", code="invalid_field")
+    if kiosk is not None and uow.site.kiosk(kiosk) is None:
+        raise BadRequest(f"没有这台取号机：{kiosk}", code="invalid_field")
+    try:
+        identity = _any_visitor_id(visitor_id, uow) if visitor_id else None
+        phone_identity = parse_phone(phone) if phone else None
+    except IdentityError as error:
+        raise BadRequest(error.message, code=error.code) from None
+    not_found = NotFound("没有找到这张号票，请核对号码和取号时登记的证件号或手机号")
+    ticket = todays_ticket(uow, number)
+    if ticket is None:
+        raise not_found
+    secret = uow.hall.secret
+    if identity is not None and ticket.identity_hash != identity.keyed_hash(secret):
+        raise not_found
+    if phone_identity is not None and ticket.phone_hash != phone_identity.keyed_hash(secret):
+        raise not_found
+    if reprint:
+        if kiosk is None:
+            raise BadRequest("补打需要指明取号机 kiosk", code="invalid_field")
+        if ticket.state in UNFINISHED:
+            queue_print_job(uow, get_ticket(uow, ticket.id, lock=False), kiosk, reprint=True)
+    return ticket_view(uow, ticket)
+
+
+def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:
+    """An ID-card number or a credit code: the shape tells which (both are 18 characters)."""
+    value = raw.strip().upper()
+    if not (value[:17].isdigit() and (value[17:].isdigit() or value[17:] == "X")):
+        return parse_credit_code(value)
+    try:
+        return parse_id_card(value, today(uow))
+    except IdentityError as id_card_error:
+        try:
+            return parse_credit_code(value)  # a credit code may be all digits too
+        except IdentityError:
+            raise id_card_error from None

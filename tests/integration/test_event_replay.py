@@ -10,8 +10,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from queue_server.services.event_replay import facts_from_events
-from queue_server.services.stats import (
+from queue_server.manager.stats import (
     COLUMNS,
     GROUPS,
     StepFacts,
@@ -19,6 +18,7 @@ from queue_server.services.stats import (
     key_value,
     live_totals,
 )
+from queue_server.services.event_replay import facts_from_events
 from queue_server.services.unit_of_work import UnitOfWork
 from tests.conftest import Staff
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from flask import Flask
 
-from queue_server.models_manager import MonthlySummary
-from queue_server.services.stats import drop_daily_summaries, plan_range, write_daily_summaries
+from queue_server.manager.models import MonthlySummary
+from queue_server.manager.stats import drop_daily_summaries, plan_range, write_daily_summaries
 from tests.conftest import FakeClock, Staff
 from tests.integration import test_reports
 from tests.integration.test_reports import EXPECTED, ok, without_names

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from queue_server.models_manager import DailySummary
-from queue_server.services.stats import write_daily_summaries
+from queue_server.manager.models import DailySummary
+from queue_server.manager.stats import write_daily_summaries
 from tests.conftest import FakeClock, Staff
 
 DAY = "2026-11-20"  # a Friday; the clock starts at 09:00 Shanghai time

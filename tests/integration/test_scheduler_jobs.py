@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from queue_server.jobs_manager import send_alerts, write_summaries
-from queue_server.models_manager import DailySummary, ManagerAlert
+from queue_server.manager.jobs import send_alerts, write_summaries
+from queue_server.manager.models import DailySummary, ManagerAlert
 from queue_server.scheduler import JOBS
 from tests.conftest import FakeClock, Staff
 

@@ -4,7 +4,8 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-21 06:52:45
 
-Declared in models_manager.py (ix_steps_site_business_day on steps, ix_daily_summaries_range)
+Declared in queue_server/manager/models.py (ix_steps_site_business_day on steps,
+ix_daily_summaries_range)
 before migrations came, so a database that create_all made may have them already.
 """
 

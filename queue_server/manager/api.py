@@ -28,8 +28,9 @@ from queue_server.api.schemas import (
 )
 from queue_server.app_context import yihao
 from queue_server.errors import BadRequest, NotFound
-from queue_server.services import alerts, reviews, stats
-from queue_server.services import settings as hall_settings
+from queue_server.manager import reviews, stats
+from queue_server.manager import settings as hall_settings
+from queue_server.services import alerts
 
 MANAGERS = ("manager", "admin")
 ERRORS = (400, 401, 403)

@@ -19,7 +19,7 @@ from werkzeug.routing import BuildError
 from queue_server.app_context import Yihao, yihao
 from queue_server.config import UserConfig
 from queue_server.errors import Unauthenticated
-from queue_server.services import settings as hall_settings
+from queue_server.manager import settings as hall_settings
 from queue_server.web_policy import CONTENT_SECURITY_POLICY
 
 MANAGER_ROLES = ("manager", "admin")

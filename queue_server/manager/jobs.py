@@ -10,9 +10,9 @@ import logging
 from datetime import datetime
 
 from queue_server.app_context import Yihao
-from queue_server.services import settings
+from queue_server.manager import settings
+from queue_server.manager.stats import write_daily_summaries
 from queue_server.services.alerts import check_alerts
-from queue_server.services.stats import write_daily_summaries
 
 log = logging.getLogger(__name__)
 

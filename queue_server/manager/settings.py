@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from queue_server.config import HallConfig, SiteConfig, UserConfig
 from queue_server.errors import BadRequest, NotFound
+from queue_server.manager.models import SiteSetting
 from queue_server.models import Counter, Event
-from queue_server.models_manager import SiteSetting
 from queue_server.services import counters as counter_use_cases
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import local_iso

@@ -28,8 +28,8 @@ from sqlalchemy import delete, exists, select
 
 from queue_server.domain.reporting import GROUPS, RowTotals, StoredTotalsSum, whole_seconds
 from queue_server.errors import BadRequest
+from queue_server.manager.models import DailySummary, MonthlySummary
 from queue_server.models import Step
-from queue_server.models_manager import DailySummary, MonthlySummary
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day
 

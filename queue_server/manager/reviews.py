@@ -15,8 +15,8 @@ from sqlalchemy import select
 from queue_server.config import SiteConfig
 from queue_server.domain.reporting import WorkCalendar
 from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.manager.models import ReviewFollowUp
 from queue_server.models import Step, Ticket
-from queue_server.models_manager import ReviewFollowUp
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day, local_iso
 
