@@ -107,8 +107,8 @@ def db_main(argv: list[str]) -> int:
         if args.command == "revision" and not args.database:
             url = f"sqlite:///{Path(scratch) / 'scratch.sqlite3'}"
         else:
-            instance_dir = Path(settings.get("INSTANCE_DIR") or INSTANCE_DIR)
-            url = settings["DATABASE_URL"] or default_sqlite_url(instance_dir)
+            instance_dir = Path(settings.instance_dir or INSTANCE_DIR)
+            url = settings.database_url or default_sqlite_url(instance_dir)
         engine = make_engine(url)
         try:
             heads = ", ".join(migrations.head_revisions())

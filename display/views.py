@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from queue_server.app_context import yihao
-from queue_server.config import SiteConfig
+from queue_server.config import Settings, SiteConfig
 from queue_server.services import tickets
 from queue_server.services.views import public_ticket
 
@@ -59,13 +59,13 @@ class DisplaySettings:
     speech_repeat: int = DEFAULT_SPEECH_REPEAT
 
     @classmethod
-    def load(cls, settings: dict[str, Any]) -> DisplaySettings:
+    def load(cls, settings: Settings) -> DisplaySettings:
         catalog = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
         missing = set(catalog["zh"]) ^ set(catalog["en"])
         if missing:
             raise ValueError(f"display/i18n.json: keys not in both languages: {sorted(missing)}")
-        repeat = settings.get("SPEECH_REPEAT", DEFAULT_SPEECH_REPEAT)
-        return cls(catalog=catalog, speech_repeat=_clamp(int(repeat), 0, MAX_SPEECH_REPEAT))
+        repeat = _clamp(settings.speech_repeat, 0, MAX_SPEECH_REPEAT)
+        return cls(catalog=catalog, speech_repeat=repeat)
 
 
 def _settings() -> DisplaySettings:

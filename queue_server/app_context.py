@@ -10,22 +10,34 @@ from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from queue_server.config import SiteConfig
+from queue_server.config import HallConfig, Settings, SiteConfig
 from queue_server.db import READONLY
 from queue_server.services.auth import StaffDirectory
 from queue_server.services.unit_of_work import HallContext, UnitOfWork, run_in_transaction
 
 if TYPE_CHECKING:
+    from flask_limiter import Limiter
     from flask_socketio import SocketIO
 
     from queue_server.realtime.publisher import Publisher
+    from ticket_printer.worker import PrintWorker
 
 ResultT = TypeVar("ResultT")
 
 
 @dataclass
+class SettingsOverlay:
+    """The admins' stored settings laid over the hall file: what was laid, and when it was
+    last looked at (manager/settings.py `refresh`)."""
+
+    file_config: HallConfig
+    applied: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checked_at: float = float("-inf")
+
+
+@dataclass
 class Yihao:
-    settings: dict[str, Any]
+    settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
     readonly_sessions: sessionmaker[Session]
@@ -33,7 +45,12 @@ class Yihao:
     staff: StaffDirectory
     socketio: SocketIO | None = None
     publisher: Publisher | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    limiter: Limiter | None = None
+    print_worker: PrintWorker | None = None
+    overlay: SettingsOverlay = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.overlay = SettingsOverlay(self.hall.config)
 
     def run(
         self,

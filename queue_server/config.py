@@ -7,31 +7,20 @@ file is refused with the path of each mistake.
 
 from __future__ import annotations
 
-import os
-from datetime import date, time
+from collections.abc import Callable
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from queue_server.domain.routing import RoutingRule, default_rules
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_HALL_FILE = PACKAGE_DIR.parent / "config" / "demo-hall.yaml"
-
-ENVIRONMENT_KEYS = {
-    "YIHAO_CONFIG": "CONFIG",
-    "YIHAO_DATABASE_URL": "DATABASE_URL",
-    "YIHAO_MESSAGE_QUEUE": "MESSAGE_QUEUE",
-    "YIHAO_PUBLIC_URL": "PUBLIC_URL",
-    "YIHAO_PRINTER": "PRINTER",
-    "YIHAO_SECRET_KEY": "SECRET_KEY",
-    "YIHAO_ASYNC_MODE": "ASYNC_MODE",
-    "YIHAO_MESSAGE_QUEUE_CHANNEL": "MESSAGE_QUEUE_CHANNEL",
-    "YIHAO_SCHEDULER_LEASE_S": "SCHEDULER_LEASE_S",
-}
 
 
 class ConfigError(Exception):
@@ -281,34 +270,67 @@ def parse_hall(raw: Any, source: str = "hall configuration") -> HallConfig:
         raise ConfigError(f"{source}: {problems}") from None
 
 
-DEFAULTS: dict[str, Any] = {
-    "CONFIG": str(DEFAULT_HALL_FILE),
-    "DATABASE_URL": None,  # SQLite under instance/ when unset
-    "MESSAGE_QUEUE": None,
-    "PUBLIC_URL": None,
-    "PRINTER": "dummy://",
-    "SECRET_KEY": None,
-    "TOKEN_MAX_AGE_S": 12 * 3600,
-    "ASYNC_MODE": "threading",  # or "gevent" (run.py patches the standard library first)
-    "MESSAGE_QUEUE_CHANNEL": "yihao",  # halls (or test runs) sharing one Redis use their own
-    "SCHEDULER_LEASE_S": 30,  # a dead scheduler process is replaced within this (+ a third)
-    "LOGIN_RATE_LIMIT": "10 per minute",
-    "PUBLISH_INTERVAL_S": 0.25,
-    "POSITION_INTERVAL_S": 1.0,
-    "START_BACKGROUND": False,
-    "TESTING": False,
-}
+class Settings(BaseSettings):
+    """The process's settings: defaults < `YIHAO_*` environment < the overrides passed in
+    (run.py's options, a test's dict; keys in any case). `hall` is the parsed hall file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="YIHAO_", case_sensitive=False, extra="forbid", arbitrary_types_allowed=True
+    )
+
+    config: str = str(DEFAULT_HALL_FILE)
+    database_url: str | None = None  # SQLite under instance/ when unset
+    message_queue: str | None = None
+    public_url: str | None = None
+    printer: str = "dummy://"
+    printer_timeout_s: float = Field(3.0, gt=0)
+    secret_key: str | None = None
+    token_max_age_s: int = Field(12 * 3600, gt=0)
+    async_mode: Literal["threading", "gevent"] = "threading"  # gevent: run.py patches first
+    message_queue_channel: str = "yihao"  # halls (or test runs) sharing one Redis use their own
+    scheduler_lease_s: float = Field(30, gt=0)  # a dead scheduler is replaced within this (+⅓)
+    login_rate_limit: str = "10 per minute"
+    publish_interval_s: float = Field(0.25, gt=0)
+    position_interval_s: float = Field(1.0, gt=0)
+    speech_repeat: int = 2  # how often a screen says each call (display/views.py clamps it)
+    start_background: bool = False
+    testing: bool = False
+    instance_dir: str | None = None
+    clock: Callable[[], datetime] | None = Field(None, exclude=True)
+    hall: HallConfig | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings  # no .env files, no secret directories
+
+    @property
+    def hall_config(self) -> HallConfig:
+        assert self.hall is not None  # load_settings() always sets it
+        return self.hall
 
 
-def load_settings(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    settings = dict(DEFAULTS)
-    for env_key, key in ENVIRONMENT_KEYS.items():
-        if os.environ.get(env_key):
-            settings[key] = os.environ[env_key]
-    settings.update(overrides or {})
-    hall = settings.get("HALL")
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """The settings with the hall file read and checked (ConfigError says what is wrong)."""
+    given = {key.lower(): value for key, value in (overrides or {}).items()}
+    hall = given.pop("hall", None)
+    try:
+        settings = Settings(**given)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise ConfigError(f"settings: {problems}") from None
     if hall is None:
-        settings["HALL"] = load_hall_file(settings["CONFIG"])
+        hall = load_hall_file(settings.config)
     elif not isinstance(hall, HallConfig):
-        settings["HALL"] = parse_hall(hall)
+        hall = parse_hall(hall)
+    settings.hall = hall
     return settings

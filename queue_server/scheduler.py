@@ -118,7 +118,7 @@ def print_retry_job(yihao: Yihao, now: datetime) -> None:
     jobs are claimed one by one with a conditional UPDATE, so running it twice is harmless."""
     for site in yihao.hall.config.sites:
         yihao.run(site, "scheduler", abandon_overdue)
-    worker = yihao.extras.get("print_worker")
+    worker = yihao.print_worker
     if worker is not None:
         worker.wake()
 
@@ -137,7 +137,7 @@ JOBS = (
 def start_scheduler(app: Flask) -> BackgroundScheduler:
     """Every process with a scheduler keeps trying for the lease; only its holder runs jobs."""
     yihao: Yihao = app.extensions["yihao"]
-    lease = Lease(yihao, timedelta(seconds=float(yihao.settings["SCHEDULER_LEASE_S"])))
+    lease = Lease(yihao, timedelta(seconds=yihao.settings.scheduler_lease_s))
     _renew(lease)
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(

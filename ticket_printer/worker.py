@@ -124,8 +124,8 @@ class AgentDispatcher:
 class PrintWorker:
     def __init__(self, yihao: Yihao) -> None:
         self.yihao = yihao
-        default_printer = str(yihao.settings.get("PRINTER") or "dummy://")
-        timeout = float(yihao.settings.get("PRINTER_TIMEOUT_S") or 3.0)
+        default_printer = yihao.settings.printer
+        timeout = yihao.settings.printer_timeout_s
         self.lanes: list[PrinterLane] = []
         agents: list[tuple[SiteConfig, KioskConfig]] = []
         for site in yihao.hall.config.sites:

@@ -115,7 +115,7 @@ def base_url() -> str:
     """The configured public address, else the one this request came to. (Not
     `request.host_url`: its IRI conversion cost 4 % of a ticket; the ASCII form of the host
     is what a QR code needs anyway.)"""
-    configured = current_app.extensions["yihao"].settings.get("PUBLIC_URL")
+    configured = current_app.extensions["yihao"].settings.public_url
     return str(configured or f"{request.scheme}://{request.host}").rstrip("/")
 
 

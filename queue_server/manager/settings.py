@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from queue_server.app_context import Yihao
 
 CHECK_INTERVAL_S = 1.0
-FILE_CONFIG = "hall_file_config"
-APPLIED = "settings_applied"
-CHECKED_AT = "settings_checked_at"
 
 
 # -- applying the rows over the hall file ------------------------------------------------
@@ -80,19 +77,21 @@ def refresh(yihao: Yihao, *, force: bool = False) -> bool:
     The stored values themselves are compared (a few rows): a count and a latest
     `updated_at` miss a row changed twice within one clock tick, or by a process whose
     clock is behind."""
+    overlay = yihao.overlay
+    overlay = yihao.overlay
     now = time.monotonic()
-    if not force and now - yihao.extras.get(CHECKED_AT, 0.0) < CHECK_INTERVAL_S:
+    if not force and now - overlay.checked_at < CHECK_INTERVAL_S:
         return False
-    yihao.extras[CHECKED_AT] = now
-    base: HallConfig = yihao.extras.setdefault(FILE_CONFIG, yihao.hall.config)
+    overlay.checked_at = now
     with yihao.readonly_sessions() as session:
         stored = _stored(session)
-    if stored == yihao.extras.get(APPLIED, {}):
+    if stored == overlay.applied:
         return False
+    base = overlay.file_config
     sites = tuple(apply_settings(site, stored.get(site.code, {})) for site in base.sites)
     hall = base.model_copy(update={"sites": sites})
     yihao.hall = dataclasses.replace(yihao.hall, config=hall)
-    yihao.extras[APPLIED] = stored
+    overlay.applied = stored
     return True
 
 

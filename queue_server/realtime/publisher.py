@@ -48,8 +48,8 @@ class Publisher:
     def __init__(self, socketio: SocketIO, yihao: Yihao) -> None:
         self.socketio = socketio
         self.yihao = yihao
-        self.publish_interval_s = float(yihao.settings["PUBLISH_INTERVAL_S"])
-        self.position_interval_s = float(yihao.settings["POSITION_INTERVAL_S"])
+        self.publish_interval_s = yihao.settings.publish_interval_s
+        self.position_interval_s = yihao.settings.position_interval_s
         self._lock = threading.Lock()
         self._dirty_sites: set[str] = set()
         self._watchers: dict[str, tuple[str, str]] = {}  # sid -> (site, ticket id), this process

@@ -39,10 +39,10 @@ def printing_app(make_app: Callable[..., Flask], printer: PrinterEmulator) -> Fl
 
 def worker_of(app: Flask) -> PrintWorker:
     """This app's print worker, run by hand (the tests' apps start no background tasks)."""
-    extras = app.extensions["yihao"].extras
-    if "print_worker" not in extras:
-        extras["print_worker"] = PrintWorker(app.extensions["yihao"])
-    worker: PrintWorker = extras["print_worker"]
+    extension = app.extensions["yihao"]
+    if extension.print_worker is None:
+        extension.print_worker = PrintWorker(extension)
+    worker: PrintWorker = extension.print_worker
     return worker
 
 
@@ -364,7 +364,7 @@ def test_background_worker_prints_right_after_the_commit(
         assert time.monotonic() - started < 2.0  # woken by the commit, not by a poll
         assert any(number.encode() in job for job in connections)
     finally:
-        extension.extras["print_worker"].stop()
+        extension.print_worker.stop()
         extension.publisher.stop()
 
 

@@ -52,8 +52,8 @@
   };
   var lang = config.lang === "en" ? "en" : "zh";
   var t = TEXT[lang];
-  var token = config.token || (config.own_login ? sessionStorage.getItem("yihao_manager_token") : null);
-  var user = config.user || JSON.parse(sessionStorage.getItem("yihao_manager_user") || "null");
+  var token = config.token;
+  var user = config.user;
   var socket = null;
   var chart = null;
   var seenAlerts = {};
@@ -85,7 +85,7 @@
       options.body = JSON.stringify(body);
     }
     return fetch(config.urls.api + path, options).then(function (response) {
-      if (response.status === 401 && !config.own_login) {
+      if (response.status === 401) {
         return fetch(config.urls.token, { credentials: "same-origin" }).then(function (renewed) {
           if (!renewed.ok) { window.location.href = "/login?next=" + encodeURIComponent("/manager"); throw new Error("signed out"); }
           return renewed.json().then(function (data) { token = data.token; return api(method, path, body); });
@@ -97,29 +97,6 @@
         if (!response.ok) { throw new Error((data.error && data.error.message) || response.status); }
         return data;
       });
-    });
-  }
-
-  // -- login (only when the web login is not installed) ----------------------------------
-  function showLogin() {
-    $("#login").hidden = false;
-    $("#login-form").addEventListener("submit", function (event) {
-      event.preventDefault();
-      var form = event.target;
-      fetch(config.urls.api + "/auth/login", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ username: form.username.value, password: form.password.value })
-      }).then(function (response) { return response.json().then(function (data) { return [response, data]; }); })
-        .then(function (pair) {
-          var data = pair[1];
-          if (!pair[0].ok) { $("#login-error").textContent = t.login_failed; return; }
-          if (data.user.role !== "manager" && data.user.role !== "admin") { $("#login-error").textContent = t.forbidden; return; }
-          token = data.token; user = data.user;
-          sessionStorage.setItem("yihao_manager_token", token);
-          sessionStorage.setItem("yihao_manager_user", JSON.stringify(user));
-          $("#login").hidden = true;
-          start();
-        });
     });
   }
 
@@ -186,11 +163,9 @@
     socket.on("connect", function () { $("#live-state").className = "online"; $("#live-state").textContent = t.online; });
     socket.on("disconnect", function () { $("#live-state").className = "offline"; $("#live-state").textContent = t.offline; });
     socket.on("connect_error", function () {
-      if (!config.own_login) {
-        fetch(config.urls.token, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok) { response.json().then(function (data) { token = data.token; socket.auth.token = token; }); }
-        });
-      }
+      fetch(config.urls.token, { credentials: "same-origin" }).then(function (response) {
+        if (response.ok) { response.json().then(function (data) { token = data.token; socket.auth.token = token; }); }
+      });
     });
     socket.on("snapshot", renderStats);
     socket.on("stats", renderStats);
@@ -404,5 +379,5 @@
     window.setInterval(function () { api("GET", "/stats/live").then(renderStats).catch(function () {}); }, 10000);
     document.body.setAttribute("data-ready", "1");
   }
-  if (token) { start(); } else { showLogin(); }
+  start();
 })();
