@@ -12,14 +12,19 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-_ID_CARD_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CARD_CHECK = "10X98765432"  # ISO 7064 MOD 11-2, indexed by weighted sum mod 11
+from stdnum.cn import uscc
+from stdnum.iso7064 import mod_11_2
 
 # GB 32100-2015: the 31 characters of a unified social credit code (no I, O, Z, S, V).
-_CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_CODE_CHARSET = frozenset("0123456789ABCDEFGHJKLMNPQRTUWXY")
+# Full-width digits and letters (U+FF10–U+FF5A), as an IME types them, read as ASCII.
+_FULL_WIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF5B)}
 
-_PHONE_RE = re.compile(r"1\d{10}")
+_PHONE_RE = re.compile(r"1[0-9]{10}")
+
+_ID_CARD_SHAPE = "身份证号应为18位：17位数字加1位数字或X"
+_CREDIT_CODE_SHAPE = "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）"
+_PHONE_SHAPE = "手机号应为以1开头的11位数字"
 
 
 class IdentityError(ValueError):
@@ -46,29 +51,33 @@ class Identity:
         return self.value[:4] + "*" * 10 + self.value[-4:]
 
 
+def ascii_form(raw: str, code: str, message: str) -> str:
+    """Full-width digits and letters become ASCII; any other non-ASCII character (a
+    superscript, another script's digits) is refused, so one identity has one form."""
+    value = raw.translate(_FULL_WIDTH_TO_ASCII).strip()
+    if not value.isascii():
+        raise IdentityError(code, message)
+    return value
+
+
 def id_card_check_char(first17: str) -> str:
-    total = sum(
-        int(digit) * weight for digit, weight in zip(first17, _ID_CARD_WEIGHTS, strict=True)
-    )
-    return _ID_CARD_CHECK[total % 11]
+    """ISO 7064 MOD 11-2, the 18th character of a resident ID-card number."""
+    return str(mod_11_2.calc_check_digit(first17))
 
 
 def credit_code_check_char(first17: str) -> str:
-    total = sum(
-        _CREDIT_CODE_CHARSET.index(char) * weight
-        for char, weight in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True)
-    )
-    return _CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
+    """GB 32100-2015's check character of a unified social credit code."""
+    return str(uscc.calc_check_digit(first17))
 
 
 def parse_id_card(raw: str, today: date) -> Identity:
-    value = raw.strip().upper()
+    value = ascii_form(raw, "invalid_visitor_id", _ID_CARD_SHAPE).upper()
     if (
         len(value) != 18
         or not value[:17].isdigit()
         or not (value[17].isdigit() or value[17] == "X")
     ):
-        raise IdentityError("invalid_visitor_id", "身份证号应为18位：17位数字加1位数字或X")
+        raise IdentityError("invalid_visitor_id", _ID_CARD_SHAPE)
     try:
         birth = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
@@ -83,21 +92,18 @@ def parse_id_card(raw: str, today: date) -> Identity:
 
 
 def parse_credit_code(raw: str) -> Identity:
-    value = raw.strip().upper()
+    value = ascii_form(raw, "invalid_visitor_id", _CREDIT_CODE_SHAPE).upper()
     if len(value) != 18 or any(char not in _CREDIT_CODE_CHARSET for char in value):
-        raise IdentityError(
-            "invalid_visitor_id",
-            "统一社会信用代码应为18位数字或大写字母（不含I、O、Z、S、V）",
-        )
+        raise IdentityError("invalid_visitor_id", _CREDIT_CODE_SHAPE)
     if credit_code_check_char(value[:17]) != value[17]:
         raise IdentityError("invalid_visitor_id", "统一社会信用代码校验位不符，请核对是否输错")
     return Identity("credit_code", value)
 
 
 def parse_phone(raw: str) -> Identity:
-    value = raw.strip().replace(" ", "").replace("-", "")
+    value = ascii_form(raw, "invalid_phone", _PHONE_SHAPE).replace(" ", "").replace("-", "")
     if not _PHONE_RE.fullmatch(value):
-        raise IdentityError("invalid_phone", "手机号应为以1开头的11位数字")
+        raise IdentityError("invalid_phone", _PHONE_SHAPE)
     return Identity("phone", value)
 
 

@@ -18,6 +18,7 @@ from queue_server.domain.dispatch import (
 from queue_server.domain.identity import (
     Identity,
     IdentityError,
+    ascii_form,
     parse_credit_code,
     parse_id_card,
     parse_phone,
@@ -404,7 +405,7 @@ def lookup_ticket(
 
 def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:
     """An ID-card number or a credit code: the shape tells which (both are 18 characters)."""
-    value = raw.strip().upper()
+    value = ascii_form(raw, "invalid_visitor_id", "证件号只能包含数字和字母").upper()
     if not (value[:17].isdigit() and (value[17:].isdigit() or value[17:] == "X")):
         return parse_credit_code(value)
     try:

@@ -76,6 +76,8 @@ def test_unknown_ticket_is_404(client: FlaskClient) -> None:
         ({"visitor_id": ID_CARD}, {"visitor_id": ID_CARD.lower()}),
         ({"phone": "13800138000"}, {"phone": "138 0013 8000"}),
         ({"visitor_id": ID_CARD, "phone": "13800138000"}, {"phone": "13800138000"}),
+        # full-width digits and letters, as a Chinese IME types them, are the same identity
+        ({"visitor_id": ID_CARD}, {"visitor_id": "１１０１０５１９４９１２３１００２Ｘ"}),
     ],
 )
 def test_one_number_per_visitor(
@@ -144,6 +146,10 @@ def test_a_finished_visit_frees_the_identity(
             "invalid_visitor_id",
         ),
         ({"service": "employment", "phone": "12345"}, "invalid_phone"),
+        # other non-ASCII digits are refused, not read as digits nor a 500
+        ({"service": "employment", "visitor_id": "1101051949123100²X"}, "invalid_visitor_id"),
+        ({"service": "employment", "visitor_id": "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"}, "invalid_visitor_id"),
+        ({"service": "employment", "phone": "1380013800٠"}, "invalid_phone"),
         ({}, "invalid_field"),
         ({"service": 12}, "invalid_field"),
         ({"service": "employment", "headcount": "3"}, "invalid_field"),

@@ -1,9 +1,12 @@
 from datetime import date
+from typing import Any
 
 import pytest
 
 from queue_server.domain.identity import (
     IdentityError,
+    credit_code_check_char,
+    id_card_check_char,
     parse_credit_code,
     parse_id_card,
     parse_phone,
@@ -93,3 +96,46 @@ def test_keyed_hash_depends_on_secret_and_hides_value() -> None:
     assert first != second
     assert "13800138000" not in first
     assert identity.keyed_hash(b"one") == first
+
+
+# -- one identity, one form (SPEC §2): full-width is ASCII, anything else non-ASCII is refused
+FULL_WIDTH_ID = "１１０１０５１９４９１２３１００２Ｘ"
+
+
+def test_full_width_id_card_is_the_same_identity() -> None:
+    ascii_identity = parse_id_card("11010519491231002X", TODAY)
+    full_width = parse_id_card(FULL_WIDTH_ID, TODAY)
+    assert full_width == ascii_identity
+    assert full_width.keyed_hash(b"k") == ascii_identity.keyed_hash(b"k")
+
+
+def test_full_width_phone_and_credit_code_are_read_as_ascii() -> None:
+    assert parse_phone("１３８００１３８０００").value == "13800138000"
+    assert parse_credit_code("９１３５０１００Ｍ０００１００Ｙ４３").value == "91350100M000100Y43"
+
+
+@pytest.mark.parametrize(
+    ("raw", "parse"),
+    [
+        ("1101051949123100²X", lambda raw: parse_id_card(raw, TODAY)),  # superscript two
+        ("١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", lambda raw: parse_id_card(raw, TODAY)),  # Arabic-Indic
+        ("1380013800٠", parse_phone),
+        ("91350100M000100Y4³", parse_credit_code),
+    ],
+)
+def test_other_non_ascii_characters_are_refused(raw: str, parse: Any) -> None:
+    with pytest.raises(IdentityError) as error:
+        parse(raw)
+    assert error.value.code in {"invalid_visitor_id", "invalid_phone"}
+
+
+@pytest.mark.parametrize(
+    ("first17", "check"),
+    [("11010519491231002", "X"), ("44052418800101001", "4"), ("51010419800101001", "4")],
+)
+def test_id_card_check_character(first17: str, check: str) -> None:
+    assert id_card_check_char(first17) == check
+
+
+def test_credit_code_check_character() -> None:
+    assert credit_code_check_char("91350100M000100Y4") == "3"
