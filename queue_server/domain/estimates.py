@@ -1,0 +1,455 @@
+"""Wait estimates: the counters' next calls simulated forward, in their real call order.
+
+Pure: no Flask, no database; the clock (`now`) and the random generator are passed in.
+
+- `ServiceTimes` holds, per business and per hour of day, how long a counter is taken by one
+  step (call → end: the walk from the seats, the service, the recalls of a no-show),
+  learned from the hall's finished steps by `learn_service_times`, or the configured
+  durations when a hall has no history yet.
+- `estimate_wait` takes the counters serving the visitor's line (and every line they
+  serve), the tickets in their hands, the waiting steps, and draws the counters' next calls
+  a few hundred times, each counter choosing as `dispatch.choose_next` does, until the
+  visitor's step is called. The median of the draws is `est_wait_s` (the error measured is
+  an absolute one, and the median minimises it; docs/estimates.md), p10–p90 its range.
+- `waiting_ahead` is SPEC §4's: over the open counters serving the line, the smallest
+  number of steps any one of them would call first on its own.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+from statistics import NormalDist
+
+from queue_server.domain.dispatch import CounterPlan, WaitingStep, call_rank, can_call, choose_next
+
+QUANTILE_POINTS = 101  # a distribution is kept as its percentiles 0, 1, …, 100
+DEFAULT_SIGMA = 0.5  # spread (log-normal σ) assumed for a configured duration
+SERVICE_PRIOR_WEIGHT = 5  # the configured duration counts as this many observed steps
+HOUR_PRIOR_WEIGHT = 20  # an hour's own steps count against this many of the business's
+SHORTEST_S = 5.0  # shorter occupancies are mistakes (a call undone at once)
+LONGEST_S = 3 * 3600.0
+DEFAULT_DRAWS = 200
+PACE_WINDOW = timedelta(hours=1)
+PACE_PRIOR_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class Quantiles:
+    """A distribution of durations (seconds) as its percentiles, drawn by inversion."""
+
+    values: tuple[float, ...]
+
+    @classmethod
+    def from_samples(cls, samples: Sequence[float]) -> Quantiles:
+        ordered = sorted(samples)
+        last = len(ordered) - 1
+        values = []
+        for index in range(QUANTILE_POINTS):
+            position = last * index / (QUANTILE_POINTS - 1)
+            below = int(position)
+            above = min(below + 1, last)
+            share = position - below
+            values.append(ordered[below] * (1 - share) + ordered[above] * share)
+        return cls(tuple(values))
+
+    @classmethod
+    def log_normal(cls, typical_s: float, sigma: float = DEFAULT_SIGMA) -> Quantiles:
+        """The log-normal with this median (a configured duration is a typical one, not a
+        mean: what a clerk answers when asked), cut at its 0.5th and 99.5th percentiles."""
+        normal = NormalDist(math.log(typical_s), sigma)
+        points = [min(max(index / 100, 0.005), 0.995) for index in range(QUANTILE_POINTS)]
+        return cls(tuple(math.exp(normal.inv_cdf(point)) for point in points))
+
+    def at(self, share: float) -> float:
+        position = share * (QUANTILE_POINTS - 1)
+        below = min(int(position), QUANTILE_POINTS - 2)
+        fraction = position - below
+        return self.values[below] + (self.values[below + 1] - self.values[below]) * fraction
+
+    def draw(self, rng: random.Random) -> float:
+        return self.at(rng.random())
+
+    def share_below(self, seconds: float) -> float:
+        """F(seconds), read off the percentiles."""
+        index = bisect_right(self.values, seconds)
+        if index == 0:
+            return 0.0
+        if index >= QUANTILE_POINTS:
+            return 1.0
+        low, high = self.values[index - 1], self.values[index]
+        fraction = (seconds - low) / (high - low) if high > low else 0.0
+        return (index - 1 + fraction) / (QUANTILE_POINTS - 1)
+
+    def draw_remaining(self, elapsed_s: float, rng: random.Random, scale: float = 1.0) -> float:
+        """Time still to go on a step already `elapsed_s` old: drawn beyond `elapsed_s` (from
+        the distribution stretched by `scale`)."""
+        floor = self.share_below(elapsed_s / scale)
+        if floor >= 0.99:  # already longer than nearly all: nearly done, we cannot say more
+            return rng.random() * max(self.at(0.5) * scale * 0.2, 30.0)
+        return max(scale * self.at(floor + (1 - floor) * rng.random()) - elapsed_s, 0.0)
+
+    @property
+    def mean(self) -> float:
+        inner = self.values[1:-1]
+        return (sum(inner) + (self.values[0] + self.values[-1]) / 2) / (QUANTILE_POINTS - 1)
+
+    def points(self, count: int) -> list[float]:
+        """`count` evenly spread values of the distribution (pseudo-observations)."""
+        return [self.at((index + 0.5) / count) for index in range(count)]
+
+
+@dataclass(frozen=True)
+class FinishedStep:
+    """What learning needs of one finished step (any outcome after a call)."""
+
+    services: tuple[str, ...]
+    called_at: datetime
+    started_at: datetime | None
+    ended_at: datetime
+
+
+@dataclass(frozen=True)
+class ServiceTimes:
+    """How long a counter is taken by one step, per business and hour of day (local)."""
+
+    zone: tzinfo
+    by_service: Mapping[str, Quantiles]
+    by_hour: Mapping[tuple[str, int], Quantiles]
+    fallback: Quantiles
+    samples: int = 0
+    pace: float = 1.0  # today's recent steps against the learned times (1.2: 20 % slower)
+
+    def table(self, service: str, hour: int) -> Quantiles:
+        return self.by_hour.get((service, hour)) or self.by_service.get(service) or self.fallback
+
+    def draw(self, services: Sequence[str], hour: int, rng: random.Random) -> float:
+        """A step with several businesses (一窗通办) takes the sum of theirs."""
+        if not services:
+            return self.pace * self.fallback.draw(rng)
+        return self.pace * sum(self.table(service, hour).draw(rng) for service in services)
+
+    def draw_remaining(
+        self, services: Sequence[str], hour: int, elapsed_s: float, rng: random.Random
+    ) -> float:
+        """Time still to go on a step `elapsed_s` into its occupancy of the counter."""
+        if len(services) <= 1:
+            table = self.table(services[0], hour) if services else self.fallback
+            return table.draw_remaining(elapsed_s, rng, self.pace)
+        for _ in range(20):  # several businesses: a sum drawn beyond what has elapsed
+            total = self.draw(services, hour, rng)
+            if total > elapsed_s:
+                return total - elapsed_s
+        return rng.random() * 30.0
+
+    def mean_s(self, services: Sequence[str], hour: int) -> float:
+        if not services:
+            return self.pace * self.fallback.mean
+        return self.pace * sum(self.table(service, hour).mean for service in services)
+
+    def hour_of(self, moment: datetime) -> int:
+        return moment.astimezone(self.zone).hour
+
+
+def configured_service_times(
+    zone: tzinfo, default_s: float, per_service_s: Mapping[str, float] | None = None
+) -> ServiceTimes:
+    """A new hall: the configured durations, log-normal around them."""
+    given = per_service_s or {}
+    by_service = {code: Quantiles.log_normal(value) for code, value in given.items()}
+    return ServiceTimes(zone, by_service, {}, Quantiles.log_normal(default_s))
+
+
+def occupancy_s(step: FinishedStep) -> float:
+    """The counter's time on the step: from the call (the visitor still walking to the
+    window) to its end."""
+    return (step.ended_at - step.called_at).total_seconds()
+
+
+def learn_service_times(
+    steps: Iterable[FinishedStep],
+    zone: tzinfo,
+    default_s: float,
+    per_service_s: Mapping[str, float] | None = None,
+    now: datetime | None = None,
+) -> ServiceTimes:
+    """Distributions of counter occupancy per business and per (business, hour), each an
+    empirical one pooled with pseudo-observations of the level above (the configured
+    duration for a business, the business for an hour), so a few steps move it a little and
+    many steps decide it. Steps with several businesses teach only the hall-wide fallback.
+
+    With `now`, also today's pace: the steps ended in the last hour against what the
+    distributions expected of them, pooled with `PACE_PRIOR_WEIGHT` steps at the usual pace
+    (a slow morning stretches the next hour's estimates, not the afternoon's after a lull)."""
+    steps = list(steps)
+    configured = configured_service_times(zone, default_s, per_service_s)
+    by_service_samples: dict[str, list[float]] = defaultdict(list)
+    by_hour_samples: dict[tuple[str, int], list[float]] = defaultdict(list)
+    everything: list[float] = []
+    for step in steps:
+        seconds = occupancy_s(step)
+        if not SHORTEST_S <= seconds <= LONGEST_S:
+            continue
+        everything.append(seconds)
+        if len(step.services) != 1:
+            continue
+        service = step.services[0]
+        by_service_samples[service].append(seconds)
+        by_hour_samples[(service, step.called_at.astimezone(zone).hour)].append(seconds)
+    fallback = configured.fallback
+    if everything:
+        fallback = Quantiles.from_samples(everything + fallback.points(SERVICE_PRIOR_WEIGHT))
+    by_service = dict(configured.by_service)
+    for service, samples in by_service_samples.items():
+        prior = configured.by_service.get(service, configured.fallback)
+        by_service[service] = Quantiles.from_samples(samples + prior.points(SERVICE_PRIOR_WEIGHT))
+    by_hour = {}
+    for (service, hour), samples in by_hour_samples.items():
+        parent = by_service[service]
+        by_hour[(service, hour)] = Quantiles.from_samples(
+            samples + parent.points(HOUR_PRIOR_WEIGHT)
+        )
+    learned = ServiceTimes(zone, by_service, by_hour, fallback, samples=len(everything))
+    if now is None:
+        return learned
+    return replace(learned, pace=recent_pace(steps, learned, now))
+
+
+def recent_pace(steps: Iterable[FinishedStep], times: ServiceTimes, now: datetime) -> float:
+    """Σ occupancy ÷ Σ expected over the steps ended within `PACE_WINDOW` before `now`,
+    pooled with `PACE_PRIOR_WEIGHT` usual steps, kept within [0.5, 2]."""
+    since = now - PACE_WINDOW
+    observed = expected = 0.0
+    count = 0
+    for step in steps:
+        if not since < step.ended_at <= now:
+            continue
+        seconds = occupancy_s(step)
+        if not SHORTEST_S <= seconds <= LONGEST_S:
+            continue
+        observed += seconds
+        expected += times.mean_s(step.services, times.hour_of(step.called_at))
+        count += 1
+    if not count:
+        return 1.0
+    usual = expected / count * PACE_PRIOR_WEIGHT
+    return min(max((observed + usual) / (expected + usual), 0.5), 2.0)
+
+
+@dataclass(frozen=True)
+class InHand:
+    """The step a counter is on: its businesses and when it was called."""
+
+    services: tuple[str, ...]
+    called_at: datetime
+
+
+@dataclass(frozen=True)
+class CounterNow:
+    plan: CounterPlan
+    state: str  # "open" or "paused" (closed counters are left out)
+    in_hand: InHand | None = None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    line_open: bool
+    waiting_ahead: int | None
+    est_wait_s: int | None
+    range_s: tuple[int, int] | None  # p10, p90
+    mean_s: int | None = None
+
+
+def counter_order(
+    waiting: Sequence[WaitingStep], counter: CounterPlan, now: datetime
+) -> list[WaitingStep]:
+    """The order in which this counter alone would call the steps (as `choose_next`
+    chooses at `now`): overdue first, then FIFO by class across its lines (`fifo`), or line
+    by line in its list (`ordered`)."""
+    eligible = [step for step in waiting if can_call(step, counter)]
+    overdue = sorted(
+        (step for step in eligible if step.is_overdue(now)), key=lambda step: call_rank(step, now)
+    )
+    others = [step for step in eligible if not step.is_overdue(now)]
+    if counter.strategy == "fifo":
+        return overdue + sorted(others, key=lambda step: call_rank(step, now))
+    by_line = []
+    for queue in counter.queues:
+        by_line += sorted(
+            (step for step in others if step.queue == queue), key=lambda step: call_rank(step, now)
+        )
+    return overdue + by_line
+
+
+def waiting_ahead(
+    step_id: int,
+    counters: Sequence[CounterNow],
+    waiting: Sequence[WaitingStep],
+    now: datetime,
+) -> int | None:
+    """Over the open counters that may call the step, the fewest steps any one of them would
+    call before it on its own; None when no open counter may call it."""
+    counts = []
+    for counter in counters:
+        if counter.state != "open":
+            continue
+        order = counter_order(waiting, counter.plan, now)
+        place = next((index for index, step in enumerate(order) if step.step_id == step_id), None)
+        if place is not None:
+            counts.append(place)
+    return min(counts) if counts else None
+
+
+@dataclass
+class _CounterRun:
+    """One counter's fixed part of the forward run: its own order at `now`, and its steps
+    not yet overdue grouped by how long they may wait (each group sorted by enqueue time, so
+    each group's first uncalled one is the next to turn overdue)."""
+
+    plan: CounterPlan
+    order: list[int]  # indices into the steps, in the counter's own order at `now`
+    overdue_groups: list[list[int]] = field(default_factory=list)
+
+
+def _prepare(
+    counters: Sequence[CounterNow], steps: Sequence[WaitingStep], now: datetime
+) -> list[_CounterRun]:
+    index_of = {step.step_id: index for index, step in enumerate(steps)}
+    runs = []
+    for counter in counters:
+        order = [index_of[step.step_id] for step in counter_order(steps, counter.plan, now)]
+        groups: dict[timedelta, list[int]] = defaultdict(list)
+        for index in order:
+            step = steps[index]
+            if not step.is_overdue(now):
+                groups[step.overdue_at - step.enqueued_at].append(index)
+        sorted_groups = [
+            sorted(group, key=lambda index: (steps[index].enqueued_at, steps[index].step_id))
+            for group in groups.values()
+        ]
+        runs.append(_CounterRun(counter.plan, order, sorted_groups))
+    return runs
+
+
+def _draw_wait(
+    target: int,
+    runs: Sequence[_CounterRun],
+    first_free: Sequence[float],
+    steps: Sequence[WaitingStep],
+    services: Sequence[tuple[str, ...]],
+    overdue_in: Sequence[float],
+    times: ServiceTimes,
+    now: datetime,
+    local_s: float,
+    rng: random.Random,
+) -> float | None:
+    """One draw: seconds from `now` until `target` (an index into `steps`) is called."""
+    taken = bytearray(len(steps))
+    heads = [0] * len(runs)
+    group_heads = [[0] * len(run.overdue_groups) for run in runs]
+    free = [(first_free[number], number) for number in range(len(runs))]
+    heapq.heapify(free)
+    while free:
+        at, number = heapq.heappop(free)
+        run = runs[number]
+        order = run.order
+        head = heads[number]
+        while head < len(order) and taken[order[head]]:
+            head += 1
+        heads[number] = head
+        chosen = order[head] if head < len(order) else None
+        turned = []  # steps that have turned overdue since `now`
+        for group_number, group in enumerate(run.overdue_groups):
+            position = group_heads[number][group_number]
+            while position < len(group) and taken[group[position]]:
+                position += 1
+            group_heads[number][group_number] = position
+            if position < len(group) and overdue_in[group[position]] <= at:
+                turned.append(group[position])
+        if turned:
+            candidates = [steps[index] for index in {*turned, chosen} if index is not None]
+            moment = now + timedelta(seconds=at)
+            picked = choose_next(candidates, run.plan, moment)
+            assert picked is not None
+            chosen = next(
+                index for index in (*turned, chosen) if index is not None and steps[index] is picked
+            )
+        if chosen is None:
+            continue  # nothing left this counter may call: it stays idle
+        if chosen == target:
+            return at
+        taken[chosen] = 1
+        hour = int((local_s + at) // 3600) % 24
+        heapq.heappush(free, (at + times.draw(services[chosen], hour, rng), number))
+    return None
+
+
+def estimate_wait(
+    step_id: int,
+    counters: Sequence[CounterNow],
+    waiting: Sequence[WaitingStep],
+    services: Mapping[int, Sequence[str]],
+    times: ServiceTimes,
+    now: datetime,
+    rng: random.Random,
+    draws: int = DEFAULT_DRAWS,
+) -> Estimate:
+    """The wait of a waiting step: the counters' next calls drawn `draws` times.
+
+    `counters`: the open and paused counters serving the step's line (and any other counter
+    serving a line they serve); `waiting`: the waiting steps of every line those counters
+    serve, the visitor's among them; `services`: the businesses of each waiting step."""
+    line = next((step.queue for step in waiting if step.step_id == step_id), None)
+    serving = [counter for counter in counters if line in counter.plan.queues]
+    if line is None or not serving:
+        return Estimate(line_open=False, waiting_ahead=None, est_wait_s=None, range_s=None)
+    ahead = waiting_ahead(step_id, serving, waiting, now)
+    open_counters = [counter for counter in counters if counter.state == "open"]
+    if ahead is None or not any(counter.state == "open" for counter in serving):
+        return Estimate(line_open=True, waiting_ahead=ahead, est_wait_s=None, range_s=None)
+    steps = list(waiting)
+    target = next(index for index, step in enumerate(steps) if step.step_id == step_id)
+    runs = _prepare(open_counters, steps, now)
+    step_services = [tuple(services.get(step.step_id, ())) for step in steps]
+    overdue_in = [(step.overdue_at - now).total_seconds() for step in steps]
+    local = now.astimezone(times.zone)
+    local_s = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    hour = local.hour
+    results = []
+    for _ in range(draws):
+        first_free = []
+        for counter in open_counters:
+            if counter.in_hand is None:
+                first_free.append(0.0)
+                continue
+            elapsed = max((now - counter.in_hand.called_at).total_seconds(), 0.0)
+            first_free.append(times.draw_remaining(counter.in_hand.services, hour, elapsed, rng))
+        wait = _draw_wait(
+            target, runs, first_free, steps, step_services, overdue_in, times, now, local_s, rng
+        )
+        if wait is not None:
+            results.append(wait)
+    if not results:  # kept for a counter that is not open: nobody open will call it
+        return Estimate(line_open=True, waiting_ahead=ahead, est_wait_s=None, range_s=None)
+    results.sort()
+    median = _quantile(results, 0.5)
+    return Estimate(
+        line_open=True,
+        waiting_ahead=ahead,
+        est_wait_s=round(median),
+        range_s=(round(_quantile(results, 0.1)), round(_quantile(results, 0.9))),
+        mean_s=round(sum(results) / len(results)),
+    )
+
+
+def _quantile(ordered: Sequence[float], share: float) -> float:
+    position = (len(ordered) - 1) * share
+    below = int(position)
+    above = min(below + 1, len(ordered) - 1)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
