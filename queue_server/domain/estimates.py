@@ -337,8 +337,8 @@ def _prepare(
     return runs
 
 
-def _draw_wait(
-    target: int,
+def _draw_calls(
+    targets: set[int],
     runs: Sequence[_CounterRun],
     first_free: Sequence[float],
     steps: Sequence[WaitingStep],
@@ -348,11 +348,14 @@ def _draw_wait(
     now: datetime,
     local_s: float,
     rng: random.Random,
-) -> float | None:
-    """One draw: seconds from `now` until `target` (an index into `steps`) is called."""
+) -> dict[int, float]:
+    """One draw of the counters' next calls: seconds from `now` until each of `targets`
+    (indices into `steps`) is called, until all of them are (missing: never called)."""
     taken = bytearray(len(steps))
     heads = [0] * len(runs)
     group_heads = [[0] * len(run.overdue_groups) for run in runs]
+    called: dict[int, float] = {}
+    left = len(targets)
     free = [(first_free[number], number) for number in range(len(runs))]
     heapq.heapify(free)
     while free:
@@ -382,12 +385,15 @@ def _draw_wait(
             )
         if chosen is None:
             continue  # nothing left this counter may call: it stays idle
-        if chosen == target:
-            return at
         taken[chosen] = 1
+        if chosen in targets:
+            called[chosen] = at
+            left -= 1
+            if not left:
+                break
         hour = int((local_s + at) // 3600) % 24
         heapq.heappush(free, (at + times.draw(services[chosen], hour, rng), number))
-    return None
+    return called
 
 
 def estimate_wait(
@@ -400,28 +406,52 @@ def estimate_wait(
     rng: random.Random,
     draws: int = DEFAULT_DRAWS,
 ) -> Estimate:
-    """The wait of a waiting step: the counters' next calls drawn `draws` times.
+    """The wait of one waiting step (see `estimate_waits`)."""
+    return estimate_waits([step_id], counters, waiting, services, times, now, rng, draws)[step_id]
 
-    `counters`: the open and paused counters serving the step's line (and any other counter
+
+def estimate_waits(
+    step_ids: Iterable[int],
+    counters: Sequence[CounterNow],
+    waiting: Sequence[WaitingStep],
+    services: Mapping[int, Sequence[str]],
+    times: ServiceTimes,
+    now: datetime,
+    rng: random.Random,
+    draws: int = DEFAULT_DRAWS,
+) -> dict[int, Estimate]:
+    """The waits of waiting steps, from one set of `draws` draws of the counters' next calls
+    (a whole line costs about what its last step alone does).
+
+    `counters`: the open and paused counters serving the steps' lines (and any other counter
     serving a line they serve); `waiting`: the waiting steps of every line those counters
-    serve, the visitor's among them; `services`: the businesses of each waiting step."""
-    line = next((step.queue for step in waiting if step.step_id == step_id), None)
-    serving = [counter for counter in counters if line in counter.plan.queues]
-    if line is None or not serving:
-        return Estimate(line_open=False, waiting_ahead=None, est_wait_s=None, range_s=None)
-    ahead = waiting_ahead(step_id, serving, waiting, now)
-    open_counters = [counter for counter in counters if counter.state == "open"]
-    if ahead is None or not any(counter.state == "open" for counter in serving):
-        return Estimate(line_open=True, waiting_ahead=ahead, est_wait_s=None, range_s=None)
+    serve; `services`: the businesses of each waiting step."""
     steps = list(waiting)
-    target = next(index for index, step in enumerate(steps) if step.step_id == step_id)
+    index_of = {step.step_id: index for index, step in enumerate(steps)}
+    open_counters = [counter for counter in counters if counter.state == "open"]
+    estimates: dict[int, Estimate] = {}
+    targets: dict[int, int] = {}  # index → step id, of the steps to draw for
+    for step_id in step_ids:
+        index = index_of.get(step_id)
+        line = steps[index].queue if index is not None else None
+        serving = [counter for counter in counters if line in counter.plan.queues]
+        if index is None or not serving:
+            estimates[step_id] = Estimate(False, None, None, None)
+            continue
+        ahead = waiting_ahead(step_id, serving, steps, now)
+        estimates[step_id] = Estimate(True, ahead, None, None)
+        if ahead is not None:
+            targets[index] = step_id
+    if not targets:
+        return estimates
     runs = _prepare(open_counters, steps, now)
     step_services = [tuple(services.get(step.step_id, ())) for step in steps]
     overdue_in = [(step.overdue_at - now).total_seconds() for step in steps]
     local = now.astimezone(times.zone)
     local_s = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     hour = local.hour
-    results = []
+    results: dict[int, list[float]] = {index: [] for index in targets}
+    wanted = set(targets)
     for _ in range(draws):
         first_free = []
         for counter in open_counters:
@@ -430,22 +460,22 @@ def estimate_wait(
                 continue
             elapsed = max((now - counter.in_hand.called_at).total_seconds(), 0.0)
             first_free.append(times.draw_remaining(counter.in_hand.services, hour, elapsed, rng))
-        wait = _draw_wait(
-            target, runs, first_free, steps, step_services, overdue_in, times, now, local_s, rng
+        called = _draw_calls(
+            wanted, runs, first_free, steps, step_services, overdue_in, times, now, local_s, rng
         )
-        if wait is not None:
-            results.append(wait)
-    if not results:  # kept for a counter that is not open: nobody open will call it
-        return Estimate(line_open=True, waiting_ahead=ahead, est_wait_s=None, range_s=None)
-    results.sort()
-    median = _quantile(results, 0.5)
-    return Estimate(
-        line_open=True,
-        waiting_ahead=ahead,
-        est_wait_s=round(median),
-        range_s=(round(_quantile(results, 0.1)), round(_quantile(results, 0.9))),
-        mean_s=round(sum(results) / len(results)),
-    )
+        for index, at in called.items():
+            results[index].append(at)
+    for index, step_id in targets.items():
+        waits = sorted(results[index])
+        if not waits:  # kept for a counter that is not open: nobody open will call it
+            continue
+        estimates[step_id] = replace(
+            estimates[step_id],
+            est_wait_s=round(_quantile(waits, 0.5)),
+            range_s=(round(_quantile(waits, 0.1)), round(_quantile(waits, 0.9))),
+            mean_s=round(sum(waits) / len(waits)),
+        )
+    return estimates
 
 
 def _quantile(ordered: Sequence[float], share: float) -> float:
