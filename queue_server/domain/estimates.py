@@ -253,7 +253,7 @@ class InHand:
 @dataclass(frozen=True)
 class CounterNow:
     plan: CounterPlan
-    state: str  # "open" or "paused" (closed counters are left out)
+    state: str = "open"  # or "paused" (closed counters are left out)
     in_hand: InHand | None = None
 
 
