@@ -22,7 +22,7 @@ import math
 import random
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from statistics import NormalDist
@@ -306,11 +306,24 @@ def waiting_ahead(
     return min(counts) if counts else None
 
 
+def _fewest_ahead(
+    step_id: int, serving: Sequence[CounterNow], places: Mapping[int, Mapping[int, int]]
+) -> int | None:
+    counts = [
+        places[counter.plan.number][step_id]
+        for counter in serving
+        if counter.state == "open" and step_id in places[counter.plan.number]
+    ]
+    return min(counts) if counts else None
+
+
 @dataclass
 class _CounterRun:
-    """One counter's fixed part of the forward run: its own order at `now`, and its steps
-    not yet overdue grouped by how long they may wait (each group sorted by enqueue time, so
-    each group's first uncalled one is the next to turn overdue)."""
+    """The fixed part of the forward run for counters that would call alike (same lines,
+    strategy and reservations): their own order at `now`, and their steps not yet overdue
+    grouped by how long they may wait (each group sorted by enqueue time, so each group's
+    first uncalled one is the next to turn overdue). Counters alike share one run, so
+    skipping what others have called is done once for all of them."""
 
     plan: CounterPlan
     order: list[int]  # indices into the steps, in the counter's own order at `now`
@@ -319,11 +332,18 @@ class _CounterRun:
 
 def _prepare(
     counters: Sequence[CounterNow], steps: Sequence[WaitingStep], now: datetime
-) -> list[_CounterRun]:
+) -> tuple[list[_CounterRun], list[int]]:
+    """The runs, and for each counter the index of its run."""
     index_of = {step.step_id: index for index, step in enumerate(steps)}
-    runs = []
+    runs: list[_CounterRun] = []
+    seen: dict[tuple[tuple[str, ...], str, tuple[int, ...]], int] = {}
+    run_of = []
     for counter in counters:
         order = [index_of[step.step_id] for step in counter_order(steps, counter.plan, now)]
+        key = (counter.plan.queues, counter.plan.strategy, tuple(order))
+        if key in seen:
+            run_of.append(seen[key])
+            continue
         groups: dict[timedelta, list[int]] = defaultdict(list)
         for index in order:
             step = steps[index]
@@ -333,18 +353,21 @@ def _prepare(
             sorted(group, key=lambda index: (steps[index].enqueued_at, steps[index].step_id))
             for group in groups.values()
         ]
+        seen[key] = len(runs)
+        run_of.append(len(runs))
         runs.append(_CounterRun(counter.plan, order, sorted_groups))
-    return runs
+    return runs, run_of
 
 
 def _draw_calls(
     targets: set[int],
     runs: Sequence[_CounterRun],
+    run_of: Sequence[int],
     first_free: Sequence[float],
     steps: Sequence[WaitingStep],
-    services: Sequence[tuple[str, ...]],
+    tables: Callable[[int, int], Sequence[Quantiles]],
+    pace: float,
     overdue_in: Sequence[float],
-    times: ServiceTimes,
     now: datetime,
     local_s: float,
     rng: random.Random,
@@ -356,29 +379,34 @@ def _draw_calls(
     group_heads = [[0] * len(run.overdue_groups) for run in runs]
     called: dict[int, float] = {}
     left = len(targets)
-    free = [(first_free[number], number) for number in range(len(runs))]
+    free = [(first_free[number], number) for number in range(len(run_of))]
     heapq.heapify(free)
+    uniform = rng.random
     while free:
         at, number = heapq.heappop(free)
-        run = runs[number]
+        which = run_of[number]
+        run = runs[which]
         order = run.order
-        head = heads[number]
-        while head < len(order) and taken[order[head]]:
+        head = heads[which]
+        size = len(order)
+        while head < size and taken[order[head]]:
             head += 1
-        heads[number] = head
-        chosen = order[head] if head < len(order) else None
+        heads[which] = head
+        chosen = order[head] if head < size else None
         turned = []  # steps that have turned overdue since `now`
-        for group_number, group in enumerate(run.overdue_groups):
-            position = group_heads[number][group_number]
-            while position < len(group) and taken[group[position]]:
-                position += 1
-            group_heads[number][group_number] = position
-            if position < len(group) and overdue_in[group[position]] <= at:
-                turned.append(group[position])
+        if run.overdue_groups:
+            positions = group_heads[which]
+            for group_number, group in enumerate(run.overdue_groups):
+                position = positions[group_number]
+                length = len(group)
+                while position < length and taken[group[position]]:
+                    position += 1
+                positions[group_number] = position
+                if position < length and overdue_in[group[position]] <= at:
+                    turned.append(group[position])
         if turned:
             candidates = [steps[index] for index in {*turned, chosen} if index is not None]
-            moment = now + timedelta(seconds=at)
-            picked = choose_next(candidates, run.plan, moment)
+            picked = choose_next(candidates, run.plan, now + timedelta(seconds=at))
             assert picked is not None
             chosen = next(
                 index for index in (*turned, chosen) if index is not None and steps[index] is picked
@@ -392,7 +420,10 @@ def _draw_calls(
             if not left:
                 break
         hour = int((local_s + at) // 3600) % 24
-        heapq.heappush(free, (at + times.draw(services[chosen], hour, rng), number))
+        duration = 0.0
+        for table in tables(chosen, hour):
+            duration += table.at(uniform())
+        heapq.heappush(free, (at + pace * duration, number))
     return called
 
 
@@ -431,6 +462,13 @@ def estimate_waits(
     open_counters = [counter for counter in counters if counter.state == "open"]
     estimates: dict[int, Estimate] = {}
     targets: dict[int, int] = {}  # index → step id, of the steps to draw for
+    places = {
+        counter.plan.number: {
+            step.step_id: place
+            for place, step in enumerate(counter_order(steps, counter.plan, now))
+        }
+        for counter in open_counters
+    }
     for step_id in step_ids:
         index = index_of.get(step_id)
         line = steps[index].queue if index is not None else None
@@ -438,14 +476,25 @@ def estimate_waits(
         if index is None or not serving:
             estimates[step_id] = Estimate(False, None, None, None)
             continue
-        ahead = waiting_ahead(step_id, serving, steps, now)
+        ahead = _fewest_ahead(step_id, serving, places)
         estimates[step_id] = Estimate(True, ahead, None, None)
         if ahead is not None:
             targets[index] = step_id
     if not targets:
         return estimates
-    runs = _prepare(open_counters, steps, now)
+    runs, run_of = _prepare(open_counters, steps, now)
     step_services = [tuple(services.get(step.step_id, ())) for step in steps]
+    cache: dict[tuple[int, int], Sequence[Quantiles]] = {}
+
+    def tables(index: int, hour: int) -> Sequence[Quantiles]:
+        found = cache.get((index, hour))
+        if found is None:
+            codes = step_services[index]
+            found = cache[(index, hour)] = (
+                [times.table(code, hour) for code in codes] if codes else [times.fallback]
+            )
+        return found
+
     overdue_in = [(step.overdue_at - now).total_seconds() for step in steps]
     local = now.astimezone(times.zone)
     local_s = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
@@ -461,7 +510,17 @@ def estimate_waits(
             elapsed = max((now - counter.in_hand.called_at).total_seconds(), 0.0)
             first_free.append(times.draw_remaining(counter.in_hand.services, hour, elapsed, rng))
         called = _draw_calls(
-            wanted, runs, first_free, steps, step_services, overdue_in, times, now, local_s, rng
+            wanted,
+            runs,
+            run_of,
+            first_free,
+            steps,
+            tables,
+            times.pace,
+            overdue_in,
+            now,
+            local_s,
+            rng,
         )
         for index, at in called.items():
             results[index].append(at)
