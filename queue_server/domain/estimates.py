@@ -37,7 +37,7 @@ SHORTEST_S = 5.0  # shorter occupancies are mistakes (a call undone at once)
 LONGEST_S = 3 * 3600.0
 DEFAULT_DRAWS = 200
 PACE_WINDOW = timedelta(hours=1)
-PACE_PRIOR_WEIGHT = 10
+PACE_PRIOR_WEIGHT = 5
 
 
 @dataclass(frozen=True)
@@ -207,7 +207,7 @@ def learn_service_times(
         fallback = Quantiles.from_samples(everything + fallback.points(SERVICE_PRIOR_WEIGHT))
     by_service = dict(configured.by_service)
     for service, samples in by_service_samples.items():
-        prior = configured.by_service.get(service, configured.fallback)
+        prior = configured.by_service.get(service, fallback)  # else the hall-wide one
         by_service[service] = Quantiles.from_samples(samples + prior.points(SERVICE_PRIOR_WEIGHT))
     by_hour = {}
     for (service, hour), samples in by_hour_samples.items():
