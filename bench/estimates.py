@@ -237,11 +237,11 @@ def learner(
 def oracle(shape: DayShape) -> Callable[[Sequence[FinishedStep], datetime | None], ServiceTimes]:
     """An estimator that knows the truth's distributions (not the day's draws): the floor no
     learning can beat, given only who is waiting and who is at a counter."""
-    truth = shape.today_truth or shape.truth
     rng = random.Random(0)
     by_hour = {}
     for code in MEDIAN_S:
         for hour in range(24):
+            truth = shape.today_truth if shape.today_truth and hour < 12 else shape.truth
             at = datetime.combine(date(2026, 12, 1), clock(hour), ZONE)
             samples = [
                 sum(truth.durations([code], at, rng.lognormvariate(0, truth.day_sigma), rng)[code])
@@ -365,25 +365,64 @@ def measure_day(
     )
 
 
-def measure(days: Sequence[DayShape] = DAYS, seed: int = 1, draws: int = 200) -> list[Accuracy]:
-    return [measure_day(shape, seed, draws) for shape in days]
+@dataclass
+class DayFigures:
+    """One kind of day over several seeds: the estimator, and the floor (the same
+    estimator knowing the true distributions)."""
+
+    runs: list[Accuracy]
+    floor: list[Accuracy]
 
 
-def cells(results: Sequence[Accuracy]) -> dict[str, str]:
+def measure(
+    days: Sequence[DayShape] = DAYS, seeds: int = 3, draws: int = 100, big_seeds: int = 1
+) -> list[DayFigures]:
+    """Each kind of day with `seeds` seeds (the 17-window day, the first, with `big_seeds`),
+    and the floor for the small days."""
+    figures = []
+    for shape in days:
+        count = big_seeds if len(shape.counters) > 10 else seeds
+        runs = [measure_day(shape, seed, draws) for seed in range(1, count + 1)]
+        floor = (
+            [measure_day(shape, seed, draws, knowing=True) for seed in range(1, count + 1)]
+            if len(shape.counters) <= 10
+            else []
+        )
+        figures.append(DayFigures(runs, floor))
+    return figures
+
+
+def _spread(values: Sequence[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.1f} %"
+    return f"{statistics.fmean(values):.1f} % (worst {max(values):.1f} %)"
+
+
+def cells(figures: Sequence[DayFigures]) -> dict[str, str]:
+    """Rows: per kind of day, the error at issue and halfway (mean over its seeds and the
+    worst day), beside the old formula's and the floor's."""
     table = {}
-    for result in results:
-        label = f"estimates: {result.name}"
+    for day in figures:
+        runs = day.runs
+        label = f"estimates: {runs[0].name} ×{len(runs)} days"
         table[f"{label}: tickets, mean / p90 wait"] = (
-            f"{result.tickets}, {result.mean_wait_s / 60:.1f} / {result.p90_wait_s / 60:.1f} min"
+            f"{statistics.fmean(run.tickets for run in runs):.0f}, "
+            f"{statistics.fmean(run.mean_wait_s for run in runs) / 60:.1f} / "
+            f"{statistics.fmean(run.p90_wait_s for run in runs) / 60:.1f} min"
         )
-        table[f"{label}: error at issue (old)"] = (
-            f"{result.at_issue:.1f} % ({result.at_issue_old:.1f} %); mean of draws "
-            f"{result.at_issue_mean:.1f} %"
-        )
-        table[f"{label}: error halfway (old)"] = (
-            f"{result.halfway:.1f} % ({result.halfway_old:.1f} %)"
-        )
-        table[f"{label}: estimate ms p50 / p99"] = (
-            f"{result.estimate_ms_p50:.1f} / {result.estimate_ms_p99:.1f} ({result.seconds:.0f} s)"
+        for moment, new, old, floor in (
+            ("at issue", "at_issue", "at_issue_old", "at_issue"),
+            ("halfway", "halfway", "halfway_old", "halfway"),
+        ):
+            text = (
+                f"{_spread([getattr(run, new) for run in runs])}; "
+                f"old {_spread([getattr(run, old) for run in runs])}"
+            )
+            if day.floor:
+                text += f"; floor {_spread([getattr(run, floor) for run in day.floor])}"
+            table[f"{label}: error {moment}"] = text
+        table[f"{label}: one estimate, ms p50 / p99"] = (
+            f"{statistics.fmean(run.estimate_ms_p50 for run in runs):.1f} / "
+            f"{max(run.estimate_ms_p99 for run in runs):.1f}"
         )
     return table
