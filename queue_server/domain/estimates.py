@@ -26,8 +26,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from statistics import NormalDist
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from queue_server.domain.dispatch import CounterPlan, WaitingStep, call_rank, can_call, choose_next
+from queue_server.domain.dispatch import (
+    CounterPlan,
+    WaitingStep,
+    base_placement,
+    call_rank,
+    can_call,
+    choose_next,
+)
 
 QUANTILE_POINTS = 101  # a distribution is kept as its percentiles 0, 1, …, 100
 DEFAULT_SIGMA = 0.5  # spread (log-normal σ) assumed for a configured duration
@@ -156,6 +165,35 @@ class ServiceTimes:
     def hour_of(self, moment: datetime) -> int:
         return moment.astimezone(self.zone).hour
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able form (≈100 KB for a hall), to share a model between processes."""
+        return {
+            "zone": str(self.zone),
+            "by_service": {code: list(table.values) for code, table in self.by_service.items()},
+            "by_hour": [
+                [code, hour, list(table.values)] for (code, hour), table in self.by_hour.items()
+            ],
+            "fallback": list(self.fallback.values),
+            "samples": self.samples,
+            "pace": self.pace,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ServiceTimes:
+        return cls(
+            zone=ZoneInfo(data["zone"]),
+            by_service={
+                code: Quantiles(tuple(values)) for code, values in data["by_service"].items()
+            },
+            by_hour={
+                (code, int(hour)): Quantiles(tuple(values))
+                for code, hour, values in data["by_hour"]
+            },
+            fallback=Quantiles(tuple(data["fallback"])),
+            samples=int(data["samples"]),
+            pace=float(data["pace"]),
+        )
+
 
 def configured_service_times(
     zone: tzinfo, default_s: float, per_service_s: Mapping[str, float] | None = None
@@ -240,6 +278,22 @@ def recent_pace(steps: Iterable[FinishedStep], times: ServiceTimes, now: datetim
         return 1.0
     usual = expected / count * PACE_PRIOR_WEIGHT
     return min(max((observed + usual) / (expected + usual), 0.5), 2.0)
+
+
+def joining(queue: str, now: datetime, may_wait: timedelta, green: bool = False) -> WaitingStep:
+    """The next ticket to join the back of `queue` (not yet issued, id -1): its estimate,
+    computed with the line's, is the one to print on a ticket issued before the next
+    refresh, so issuing never waits for the estimator."""
+    placement = base_placement(green, now)
+    return WaitingStep(
+        step_id=-1,
+        queue=queue,
+        priority_class=placement.priority_class,
+        sort_at=placement.sort_at,
+        enqueued_at=now,
+        overdue_at=now + may_wait,
+        reason=placement.reason,
+    )
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from queue_server.domain.estimates import (
     counter_order,
     estimate_wait,
     estimate_waits,
+    joining,
     learn_service_times,
     waiting_ahead,
 )
@@ -253,3 +255,27 @@ def test_quantiles_draw_remaining_beyond_elapsed() -> None:
     remaining = [table.draw_remaining(400, rng) for _ in range(500)]
     assert all(value >= 0 for value in remaining)
     assert 0.45 < table.share_below(300) < 0.55
+
+
+def test_a_model_travels_as_json() -> None:
+    history = [finished("card", 9, 100 + index, index) for index in range(20)]
+    times = learn_service_times(history, ZONE, 300, now=datetime(2026, 10, 5, 9, 30, tzinfo=ZONE))
+    again = ServiceTimes.from_dict(json.loads(json.dumps(times.to_dict())))
+    assert again == times
+
+
+def test_the_ticket_about_to_join_gets_the_estimate_to_print() -> None:
+    waiting = [step(1, "B", 1), step(2, "A", 2)]
+    joining_a = joining("A", NOW, timedelta(minutes=40))
+    counters = [counter(1, in_hand=InHand(("x",), NOW))]
+    result = estimate_wait(
+        -1,
+        counters,
+        [*waiting, joining_a],
+        {1: ["x"], 2: ["x"]},
+        constant(300),
+        NOW,
+        random.Random(),
+    )
+    assert result.waiting_ahead == 2
+    assert result.est_wait_s == 900
