@@ -40,7 +40,7 @@ from queue_server.domain.dispatch import (
 
 QUANTILE_POINTS = 101  # a distribution is kept as its percentiles 0, 1, …, 100
 DEFAULT_SIGMA = 0.5  # spread (log-normal σ) assumed for a configured duration
-SERVICE_PRIOR_WEIGHT = 5  # the configured duration counts as this many observed steps
+SERVICE_PRIOR_WEIGHT = 15  # the configured duration counts as this many observed steps
 HOUR_PRIOR_WEIGHT = 20  # an hour's own steps count against this many of the business's
 SHORTEST_S = 5.0  # shorter occupancies are mistakes (a call undone at once)
 LONGEST_S = 3 * 3600.0
