@@ -35,7 +35,6 @@ from queue_server.domain.dispatch import (
     base_placement,
     call_rank,
     can_call,
-    choose_next,
 )
 
 QUANTILE_POINTS = 101  # a distribution is kept as its percentiles 0, 1, …, 100
@@ -384,8 +383,28 @@ class _CounterRun:
     overdue_groups: list[list[int]] = field(default_factory=list)
 
 
-def _prepare(
+def _orders(
     counters: Sequence[CounterNow], steps: Sequence[WaitingStep], now: datetime
+) -> dict[int, list[WaitingStep]]:
+    """Each counter's own order (`counter_order`), sorted once for counters alike: same
+    lines and strategy, and no step kept for one of them."""
+    kept = {step.reserved_counter for step in steps if step.reserved_counter is not None}
+    alike: dict[tuple[tuple[str, ...], str, int | None], list[WaitingStep]] = {}
+    orders = {}
+    for counter in counters:
+        plan = counter.plan
+        key = (plan.queues, plan.strategy, plan.number if plan.number in kept else None)
+        if key not in alike:
+            alike[key] = counter_order(steps, plan, now)
+        orders[plan.number] = alike[key]
+    return orders
+
+
+def _prepare(
+    counters: Sequence[CounterNow],
+    steps: Sequence[WaitingStep],
+    orders: Mapping[int, Sequence[WaitingStep]],
+    now: datetime,
 ) -> tuple[list[_CounterRun], list[int]]:
     """The runs, and for each counter the index of its run."""
     index_of = {step.step_id: index for index, step in enumerate(steps)}
@@ -393,7 +412,7 @@ def _prepare(
     seen: dict[tuple[tuple[str, ...], str, tuple[int, ...]], int] = {}
     run_of = []
     for counter in counters:
-        order = [index_of[step.step_id] for step in counter_order(steps, counter.plan, now)]
+        order = [index_of[step.step_id] for step in orders[counter.plan.number]]
         key = (counter.plan.queues, counter.plan.strategy, tuple(order))
         if key in seen:
             run_of.append(seen[key])
@@ -422,7 +441,7 @@ def _draw_calls(
     tables: Callable[[int, int], Sequence[Quantiles]],
     pace: float,
     overdue_in: Sequence[float],
-    now: datetime,
+    overdue_rank: Sequence[tuple[int, int, datetime, datetime, int]],
     local_s: float,
     rng: random.Random,
 ) -> dict[int, float]:
@@ -459,12 +478,11 @@ def _draw_calls(
                 if position < length and overdue_in[group[position]] <= at:
                     turned.append(group[position])
         if turned:
-            candidates = [steps[index] for index in {*turned, chosen} if index is not None]
-            picked = choose_next(candidates, run.plan, now + timedelta(seconds=at))
-            assert picked is not None
-            chosen = next(
-                index for index in (*turned, chosen) if index is not None and steps[index] is picked
-            )
+            # Overdue steps outrank every class, the first enqueued first, across the
+            # counter's lines whatever its strategy: `choose_next`'s rule, by its own rank.
+            if chosen is not None and overdue_in[chosen] <= at:
+                turned.append(chosen)
+            chosen = min(turned, key=overdue_rank.__getitem__)
         if chosen is None:
             continue  # nothing left this counter may call: it stays idle
         taken[chosen] = 1
@@ -516,12 +534,10 @@ def estimate_waits(
     open_counters = [counter for counter in counters if counter.state == "open"]
     estimates: dict[int, Estimate] = {}
     targets: dict[int, int] = {}  # index → step id, of the steps to draw for
+    orders = _orders(open_counters, steps, now)
     places = {
-        counter.plan.number: {
-            step.step_id: place
-            for place, step in enumerate(counter_order(steps, counter.plan, now))
-        }
-        for counter in open_counters
+        number: {step.step_id: place for place, step in enumerate(order)}
+        for number, order in orders.items()
     }
     for step_id in step_ids:
         index = index_of.get(step_id)
@@ -536,7 +552,7 @@ def estimate_waits(
             targets[index] = step_id
     if not targets:
         return estimates
-    runs, run_of = _prepare(open_counters, steps, now)
+    runs, run_of = _prepare(open_counters, steps, orders, now)
     step_services = [tuple(services.get(step.step_id, ())) for step in steps]
     cache: dict[tuple[int, int], Sequence[Quantiles]] = {}
 
@@ -550,6 +566,7 @@ def estimate_waits(
         return found
 
     overdue_in = [(step.overdue_at - now).total_seconds() for step in steps]
+    overdue_rank = [call_rank(step, step.overdue_at) for step in steps]
     local = now.astimezone(times.zone)
     local_s = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     hour = local.hour
@@ -572,7 +589,7 @@ def estimate_waits(
             tables,
             times.pace,
             overdue_in,
-            now,
+            overdue_rank,
             local_s,
             rng,
         )

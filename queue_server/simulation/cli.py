@@ -38,7 +38,7 @@ from queue_server.simulation.engine import CounterSetup, DayResult, EstimatorRun
 
 CSV_FIELDS = ("time", "service", "party", "headcount")
 CSV_DAY = date(2026, 1, 5)  # a synthetic day's date: only its hours matter
-ESTIMATE_DRAWS = 100
+ESTIMATE_DRAWS = 20
 
 
 class BadArguments(Exception):
