@@ -1,4 +1,4 @@
-"""Tickets on paper: the print queue's use cases (SPEC §6), and the kiosk's own look-ups.
+"""Tickets on paper: the print queue's use cases (SPEC §6).
 
 A print job is a row inserted in the ticket's own transaction, so a committed ticket always
 has its job and a rolled-back one never prints. Workers and print agents then claim due jobs
