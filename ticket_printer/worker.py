@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from queue_server.config import KioskConfig, SiteConfig
 from queue_server.models import PrintJob
-from queue_server.realtime.kiosk import JOB_EVENT, NAMESPACE, agent_room
+from queue_server.protocol import EVENT_JOB, KIOSK_NAMESPACE
+from queue_server.realtime.kiosk import agent_room
 from queue_server.services import printing
 from ticket_printer.drivers import PrinterDriver, open_printer
 from ticket_printer.output import print_ticket
@@ -112,9 +113,9 @@ class AgentDispatcher:
             )
             for job in jobs:
                 self.emit(
-                    JOB_EVENT,
+                    EVENT_JOB,
                     job.payload(kiosk),
-                    namespace=NAMESPACE,
+                    namespace=KIOSK_NAMESPACE,
                     to=agent_room(site.code, kiosk.code),
                 )
             sent += len(jobs)
