@@ -27,7 +27,7 @@ from queue_server.domain.lifecycle import UNFINISHED
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, NotFound
-from queue_server.models import STEP_IS_WAITING, Step, Ticket
+from queue_server.models import Step, Ticket
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
     end_step,
@@ -338,23 +338,6 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
         enqueued=enqueued(step),
     )
     return publish_ticket(uow, ticket)
-
-
-def waiting_line(uow: UnitOfWork, queue: str) -> list[Step]:
-    """A line's waiting steps in call order (for staff)."""
-    steps = {
-        step.id: step
-        for step in uow.session.scalars(
-            select(Step).where(
-                Step.site_code == uow.site.code,
-                Step.business_day == today(uow),
-                STEP_IS_WAITING,
-                Step.queue_code == queue,
-            )
-        )
-    }
-    order = HallState(uow).line(queue)
-    return [steps[item.step_id] for item in order if item.step_id in steps]
 
 
 def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:

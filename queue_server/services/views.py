@@ -620,7 +620,3 @@ def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:
         "queues": state.queue_summaries(),
         "counters": counter_views(uow, state),
     }
-
-
-def count_today(uow: UnitOfWork, *conditions: Any) -> int:
-    return uow.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
