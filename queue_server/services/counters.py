@@ -16,16 +16,26 @@ from queue_server.domain.dispatch import (
     choose_next,
     returning_placement,
 )
+from queue_server.domain.lifecycle import (
+    ENDS_WITH,
+    NEW_STEP,
+    Action,
+    StepAction,
+    StepOutcome,
+    StepStatus,
+    TicketState,
+)
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.models import Counter, Step, Ticket
 from queue_server.services.steps import (
-    end_step,
     enqueue,
     enqueued,
     get_ticket,
     insert_step_after_current,
     lock_ticket,
+    move_step,
+    move_ticket,
     publish_ticket,
     require_state,
     service_or_error,
@@ -196,13 +206,12 @@ def _call(
     reason: str | None,
     user: UserConfig,
 ) -> dict[str, Any]:
-    from_state = ticket.state
-    step.status = "called"
+    move_step(uow, step, StepAction.CALL)
     step.called_at = uow.now
     step.call_reason = reason
     step.counter_number = counter.number
     step.clerk_username = counter.clerk_username or user.username
-    ticket.state = "called"
+    from_state = move_ticket(ticket, Action.CALL)
     counter.current_ticket_id = ticket.id
     counter.idle_since = None
     uow.session.flush()
@@ -215,7 +224,7 @@ def _call(
         step=step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="called",
+        to_state=ticket.state,
         reason=reason,
         display=display,
         clerk=step.clerk_username,
@@ -268,9 +277,13 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
         step = uow.session.get(Step, chosen.step_id)
         # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
         ticket = lock_ticket(uow, step.ticket_id, skip_locked=True) if step else None
-        if ticket is not None and ticket.state == "waiting" and ticket.business_day == today(uow):
+        if (
+            ticket is not None
+            and ticket.state == TicketState.WAITING
+            and ticket.business_day == today(uow)
+        ):
             step = current_step(uow, ticket)
-            if step.id == chosen.step_id and step.status == "waiting":
+            if step.id == chosen.step_id and step.status == StepStatus.WAITING:
                 return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
         tried.add(chosen.step_id)
         waiting = [item for item in waiting if item.step_id != chosen.step_id]
@@ -289,20 +302,24 @@ def call_number(
         raise NotFound(f"今天没有{ticket_number}号")
     ticket = get_ticket(uow, found.id)
     step = current_step(uow, ticket)
-    if ticket.state == "waiting":
+    if ticket.state == TicketState.WAITING:
         if step.queue_code not in counter.queues or step.reserved_counter not in (
             None,
             counter.number,
         ):
             raise Conflict(f"{ticket.number}号不在本窗口的队列中", code="invalid_state")
         return _call(uow, counter, ticket, step, "manual", user)
-    if ticket.state == "held" and step.keep_counter and step.counter_number == counter.number:
+    if (
+        ticket.state == TicketState.HELD
+        and step.keep_counter
+        and step.counter_number == counter.number
+    ):
         new_step = insert_step_after_current(uow, ticket, step.queue_code, step.services)
         enqueue(
             uow, new_step, returning_placement("return", uow.now), reserved_counter=counter.number
         )
         return _call(uow, counter, ticket, new_step, "manual", user)
-    if ticket.state == "missed" and step.queue_code in counter.queues:
+    if ticket.state == TicketState.MISSED and step.queue_code in counter.queues:
         grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
         assert step.ended_at is not None
         if uow.now <= step.ended_at + grace:
@@ -316,6 +333,7 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "重呼")
     require_state(uow, ticket, "recall", "重呼")
+    from_state = move_ticket(ticket, Action.RECALL)
     step.recalls += 1
     display = _announce(uow, counter, ticket, step, recall=True)
     uow.record(
@@ -323,8 +341,8 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="called",
+        from_state=from_state,
+        to_state=ticket.state,
         recalls=step.recalls,
         display=display,
     )
@@ -335,16 +353,16 @@ def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "开始办理")
     require_state(uow, ticket, "start", "开始办理")
-    step.status = "serving"
+    move_step(uow, step, StepAction.START)
     step.started_at = uow.now
-    ticket.state = "serving"
+    from_state = move_ticket(ticket, Action.START)
     uow.record(
         "start",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="serving",
+        from_state=from_state,
+        to_state=ticket.state,
     )
     _publish_counter(uow, counter, ticket.number)
     return _publish_in_hand(uow, counter, ticket)
@@ -376,23 +394,25 @@ def finish(
         for code in services:
             service_or_error(uow, code)
         step.services = list(dict.fromkeys(services))
-    end_step(uow, step, outcome)
+    move_step(uow, step, ENDS_WITH[StepOutcome(outcome)])
     following = uow.session.scalars(
         select(Step)
-        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == "planned")
+        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == NEW_STEP)
         .order_by(Step.position)
     ).first()
-    if outcome == "done" and following is not None:
+    if outcome == StepOutcome.DONE and following is not None:
         # The next step of the visit keeps the number and goes ahead of ordinary tickets.
         ticket.current_step = following.position
         enqueue(uow, following, returning_placement("next_step", uow.now))
-        ticket.state = "waiting"
+        move_ticket(ticket, Action.NEXT_STEP)
     else:
         for planned in uow.session.scalars(
-            select(Step).where(Step.ticket_id == ticket.id, Step.status == "planned")
+            select(Step).where(Step.ticket_id == ticket.id, Step.status == NEW_STEP)
         ):
-            end_step(uow, planned, "cancelled")
-        ticket.state = "done" if outcome == "done" else "cancelled"
+            move_step(uow, planned, StepAction.CANCEL)
+        move_ticket(
+            ticket, Action.FINISH if outcome == StepOutcome.DONE else Action.FINISH_CANCELLED
+        )
         ticket.ended_at = uow.now
     uow.record(
         "finish",
@@ -403,7 +423,7 @@ def finish(
         to_state=ticket.state,
         outcome=outcome,
         services=step.services,
-        enqueued=enqueued(following) if ticket.state == "waiting" and following else None,
+        enqueued=enqueued(following) if ticket.state == TicketState.WAITING and following else None,
     )
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
@@ -425,15 +445,15 @@ def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "过号")
     require_state(uow, ticket, "no_show", "过号")
-    end_step(uow, step, "no_show")
-    ticket.state = "missed"
+    move_step(uow, step, StepAction.NO_SHOW)
+    from_state = move_ticket(ticket, Action.NO_SHOW)
     uow.record(
         "no_show",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="missed",
+        from_state=from_state,
+        to_state=ticket.state,
     )
     _release(uow, counter)
     return publish_ticket(uow, ticket)
@@ -484,17 +504,17 @@ def transfer(
         if position == "front"
         else base_placement(ticket.priority == "green", uow.now)
     )
-    end_step(uow, step, "transferred")
+    move_step(uow, step, StepAction.TRANSFER)
     new_step = insert_step_after_current(uow, ticket, target_queue, services)
     enqueue(uow, new_step, placement, reserved_counter=reserved)
-    ticket.state = "waiting"
+    move_ticket(ticket, Action.TRANSFER)
     uow.record(
         "transfer",
         ticket=ticket,
         step=new_step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="waiting",
+        to_state=ticket.state,
         queue=target_queue,
         to_counter=reserved,
         position=position,
@@ -511,17 +531,17 @@ def hold(
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "挂起")
     from_state = require_state(uow, ticket, "hold", "挂起")
-    end_step(uow, step, "held")
+    move_step(uow, step, StepAction.HOLD)
     step.hold_reason = reason
     step.keep_counter = keep_counter
-    ticket.state = "held"
+    move_ticket(ticket, Action.HOLD)
     uow.record(
         "hold",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="held",
+        to_state=ticket.state,
         reason=reason,
         keep_counter=keep_counter,
     )
@@ -631,7 +651,7 @@ def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, An
         .where(
             Ticket.site_code == uow.site.code,
             Ticket.business_day == today(uow),
-            Ticket.state.in_(("held", "missed")),
+            Ticket.state.in_((TicketState.HELD.value, TicketState.MISSED.value)),
             Step.queue_code.in_(queues),
         )
         .order_by(Step.ended_at)
@@ -645,7 +665,7 @@ def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, An
             "counter": step.counter_number,
             "since": local_iso(uow.site, step.ended_at),
         }
-        if ticket.state == "held":
+        if ticket.state == TicketState.HELD:
             entry.update(
                 reason=step.hold_reason,
                 keep_counter=step.keep_counter,
