@@ -16,6 +16,7 @@ from queue_server.domain.dispatch import (
     choose_next,
     returning_placement,
 )
+from queue_server.domain.events import EvaluationChanged
 from queue_server.domain.lifecycle import (
     ENDS_WITH,
     NEW_STEP,
@@ -36,21 +37,22 @@ from queue_server.services.steps import (
     lock_ticket,
     move_step,
     move_ticket,
-    publish_ticket,
     require_state,
     service_or_error,
     state_conflict,
+    ticket_changed,
     today,
     todays_ticket,
 )
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import (
     HallState,
-    call_payload,
     counter_payload,
+    counter_state,
     current_step,
     local_iso,
     site_seq,
+    ticket_called,
     ticket_view,
 )
 
@@ -84,13 +86,13 @@ def acting_counter(uow: UnitOfWork, number: int, user: UserConfig) -> Counter:
     return counter
 
 
-def _publish_counter(
+def _counter_changed(
     uow: UnitOfWork, counter: Counter, current_number: str | None = None
 ) -> dict[str, Any]:
-    payload = counter_payload(uow, counter, current_number)
-    uow.publish("display", "counter", dict(payload), room=uow.site.code)
-    uow.publish("counter", "counter", dict(payload), room=f"{uow.site.code}:{counter.number}")
-    return payload
+    """Record that the counter changed; returns it as its terminal shows it."""
+    changed = counter_state(uow, counter, current_number)
+    uow.happened(changed)
+    return changed.view()
 
 
 def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
@@ -121,7 +123,7 @@ def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter.clerk_username = user.username
     counter.idle_since = uow.now
     _set_state(uow, counter, "open")
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -132,7 +134,7 @@ def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _set_state(uow, counter, "closed")
     counter.clerk_username = None
     counter.idle_since = None
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -142,7 +144,7 @@ def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _require_open(counter)
     _require_empty_hands(counter, "暂停")
     _set_state(uow, counter, "paused")
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -153,7 +155,7 @@ def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         raise Conflict(f"{number}号窗口未开放", code="counter_not_open")
     _set_state(uow, counter, "open")
     counter.idle_since = uow.now
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def _require_open(counter: Counter) -> None:
@@ -185,17 +187,15 @@ def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
     if counter.evaluation_step_id is not None:
         counter.evaluation_step_id = None
         counter.evaluation_until = None
-        uow.publish(
-            "display", "evaluate", {"counter": counter.number, "open": False}, room=uow.site.code
-        )
+        uow.happened(EvaluationChanged(uow.site.code, counter.number, open=False))
 
 
 def _announce(
     uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
 ) -> dict[str, Any]:
-    payload = call_payload(uow.site, counter, ticket, step, recall=recall, at=uow.now)
-    uow.publish("display", "call", dict(payload), room=uow.site.code)
-    return payload
+    called = ticket_called(uow.site, counter, ticket, step, recall=recall, at=uow.now)
+    uow.happened(called)
+    return called.announcement
 
 
 def _call(
@@ -231,20 +231,13 @@ def _call(
         queue=step.queue_code,
         services=list(step.services),
     )
-    _publish_counter(uow, counter, ticket.number)
-    return _publish_in_hand(uow, counter, ticket)
+    _counter_changed(uow, counter, ticket.number)
+    return _in_hand_changed(uow, counter, ticket)
 
 
-def _publish_in_hand(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
-    view = publish_ticket(uow, ticket)
-    current = view if counter.current_ticket_id == ticket.id else None
-    uow.publish(
-        "counter",
-        "ticket",
-        {"counter": counter.number, "ticket": current},
-        room=f"{uow.site.code}:{counter.number}",
-    )
-    return view
+def _in_hand_changed(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    """Record that the ticket in the counter's hand changed; returns its staff view."""
+    return ticket_changed(uow, ticket, counter=counter.number, in_hand=True)
 
 
 def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] | None:
@@ -346,7 +339,7 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         recalls=step.recalls,
         display=display,
     )
-    return _publish_in_hand(uow, counter, ticket)
+    return _in_hand_changed(uow, counter, ticket)
 
 
 def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -364,20 +357,20 @@ def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         from_state=from_state,
         to_state=ticket.state,
     )
-    _publish_counter(uow, counter, ticket.number)
-    return _publish_in_hand(uow, counter, ticket)
+    _counter_changed(uow, counter, ticket.number)
+    return _in_hand_changed(uow, counter, ticket)
 
 
 def _release(uow: UnitOfWork, counter: Counter) -> None:
+    """The counter's hands are empty (its ticket's change, `_released`, says so too)."""
     counter.current_ticket_id = None
     counter.idle_since = uow.now
-    _publish_counter(uow, counter, None)
-    uow.publish(
-        "counter",
-        "ticket",
-        {"counter": counter.number, "ticket": None},
-        room=f"{uow.site.code}:{counter.number}",
-    )
+    _counter_changed(uow, counter, None)
+
+
+def _released(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    """Record that the ticket changed and left the counter's hand; returns its staff view."""
+    return ticket_changed(uow, ticket, counter=counter.number, in_hand=False)
 
 
 def finish(
@@ -428,17 +421,9 @@ def finish(
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
     _release(uow, counter)
-    uow.publish(
-        "display",
-        "evaluate",
-        {
-            "counter": counter.number,
-            "open": True,
-            "until": local_iso(uow.site, counter.evaluation_until),
-        },
-        room=uow.site.code,
-    )
-    return publish_ticket(uow, ticket)
+    until = counter.evaluation_until.astimezone(uow.site.zone)
+    uow.happened(EvaluationChanged(uow.site.code, counter.number, open=True, until=until))
+    return _released(uow, counter, ticket)
 
 
 def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -456,7 +441,7 @@ def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         to_state=ticket.state,
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def transfer(
@@ -522,7 +507,7 @@ def transfer(
         enqueued=enqueued(new_step),
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def hold(
@@ -546,7 +531,7 @@ def hold(
         keep_counter=keep_counter,
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[str, Any]:

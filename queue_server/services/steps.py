@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import Placement
+from queue_server.domain.events import TicketChanged
 from queue_server.domain.lifecycle import (
     EXPIRES_AT_DAY_CLOSE,
     NEW_STEP,
@@ -24,7 +25,7 @@ from queue_server.domain.lifecycle import (
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import business_day, public_ticket, steps_of, ticket_view
+from queue_server.services.views import business_day, steps_of, ticket_view
 
 
 def today(uow: UnitOfWork) -> date:
@@ -186,12 +187,18 @@ def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> s
     return state
 
 
-def publish_ticket(
-    uow: UnitOfWork, ticket: Ticket, steps: list[Step] | None = None
-) -> dict[str, object]:
-    """The visitor's page and staff get the new state after commit; returns the staff view."""
+def ticket_changed(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    steps: list[Step] | None = None,
+    *,
+    counter: int | None = None,
+    in_hand: bool = False,
+) -> dict[str, Any]:
+    """Record that the visitor's ticket changed (at `counter`, if one just had it in hand);
+    returns the staff view, the use case's answer."""
     view = ticket_view(uow, ticket, staff=True, steps=steps)
-    uow.publish("ticket", "ticket", public_ticket(view), room=ticket.id)
+    uow.happened(TicketChanged(uow.site.code, ticket.id, view, counter, in_hand))
     return view
 
 

@@ -44,9 +44,9 @@ from queue_server.services.steps import (
     move_step,
     move_ticket,
     next_day_value,
-    publish_ticket,
     require_state,
     service_or_error,
+    ticket_changed,
     today,
     todays_ticket,
 )
@@ -171,7 +171,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         priority=request.priority,
         kiosk=request.kiosk,
     )
-    view = publish_ticket(uow, ticket, steps=[step])
+    view = ticket_changed(uow, ticket, steps=[step])
     if request.kiosk is not None:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
         queue_print_job(uow, ticket, request.kiosk, view=view)
@@ -267,7 +267,7 @@ def _add_service_to_visit(
         service=service.code,
         step_position=target.position,
     )
-    publish_ticket(uow, ticket)
+    ticket_changed(uow, ticket)
 
 
 def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -291,7 +291,7 @@ def cancel_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     move_ticket(ticket, Action.CANCEL)
     ticket.ended_at = uow.now
     uow.record("cancel", ticket=ticket, from_state=state, to_state=ticket.state)
-    return publish_ticket(uow, ticket)
+    return ticket_changed(uow, ticket)
 
 
 def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -317,7 +317,7 @@ def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
         reason=placement.reason,
         reserved_counter=step.reserved_counter,
     )
-    return publish_ticket(uow, ticket)
+    return ticket_changed(uow, ticket)
 
 
 def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -345,7 +345,7 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
         to_state=ticket.state,
         enqueued=enqueued(step),
     )
-    return publish_ticket(uow, ticket)
+    return ticket_changed(uow, ticket)
 
 
 def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:

@@ -52,7 +52,8 @@ def test_migration_0001_unfinished_and_waiting_are_the_domain_s() -> None:
     source = BASELINE.read_text(encoding="utf-8")
     unfinished = re.search(r'^UNFINISHED = "(.*)"$', source, re.MULTILINE)
     waiting = re.search(r'^WAITING = "(.*)"$', source, re.MULTILINE)
-    assert unfinished and waiting
+    assert unfinished
+    assert waiting
     assert set(_listed(unfinished.group(1))) == {state.value for state in UNFINISHED}
     assert _listed(waiting.group(1)) == (StepStatus.WAITING.value,)
 
