@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from queue_server.config import KioskConfig, SiteConfig
 from queue_server.domain.events import PrintJobQueued
-from queue_server.realtime.kiosk import JOB_EVENT, NAMESPACE, agent_room
+from queue_server.realtime.kiosk import JOB_EVENT, NAMESPACE, agent_room, job_message
 from queue_server.services import printing
 from ticket_printer.drivers import PrinterDriver, open_printer
 from ticket_printer.output import print_ticket
@@ -110,7 +110,7 @@ class AgentDispatcher:
             for job in jobs:
                 self.emit(
                     JOB_EVENT,
-                    job.payload(kiosk),
+                    job_message(job, kiosk),
                     namespace=NAMESPACE,
                     to=agent_room(site.code, kiosk.code),
                 )

@@ -18,7 +18,7 @@ from flask import request
 from flask_socketio import emit, join_room
 
 from queue_server.app_context import Yihao
-from queue_server.config import SiteConfig
+from queue_server.config import KioskConfig, SiteConfig
 from queue_server.realtime.namespaces import YihaoNamespace
 from queue_server.services import printing
 
@@ -30,6 +30,19 @@ FAILED_EVENT = "failed"  # agent → server: {job: id, error: text, fault: bool}
 
 def agent_room(site_code: str, kiosk: str) -> str:
     return f"kiosk:{site_code}:{kiosk}"
+
+
+def job_message(job: printing.ClaimedJob, kiosk: KioskConfig | None) -> dict[str, Any]:
+    """The `job` message for a print agent: it renders the ticket itself."""
+    return {
+        "id": job.id,
+        "ticket_id": job.ticket_id,
+        "number": job.number,
+        "reprint": job.reprint,
+        "attempt": job.attempts,
+        "view": job.view,
+        "layout": printing.layout_of(kiosk),
+    }
 
 
 class KioskNamespace(YihaoNamespace):
@@ -57,7 +70,7 @@ class KioskNamespace(YihaoNamespace):
             site, f"agent:{kiosk.code}", printing.claim_agent_jobs, kiosk.code, everything=True
         )
         for job in jobs:
-            emit(JOB_EVENT, job.payload(kiosk))
+            emit(JOB_EVENT, job_message(job, kiosk))
 
     def on_disconnect(self, reason: Any = None) -> None:
         with self._lock:

@@ -1,8 +1,8 @@
 """Alerts for managers: a ticket past its target wait, a counter paused too long.
 
 `check_alerts` picks up only what is due and not yet alerted: each alert has a unique
-(site, kind, subject) row, so running it again sends nothing twice. Alerts reach the
-`/manager` namespace after the commit (`alert {seq, kind, message, at}`).
+(site, kind, subject) row, so running it again sends nothing twice. An alert is a hall event
+(`AlertRaised`): managers hear of it after the commit.
 """
 
 from __future__ import annotations

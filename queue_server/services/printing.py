@@ -50,18 +50,6 @@ class ClaimedJob:
     attempts: int
     reprint: bool
 
-    def payload(self, kiosk: KioskConfig | None) -> dict[str, Any]:
-        """The `job` message of the /kiosk namespace: the agent renders it itself."""
-        return {
-            "id": self.id,
-            "ticket_id": self.ticket_id,
-            "number": self.number,
-            "reprint": self.reprint,
-            "attempt": self.attempts,
-            "view": self.view,
-            "layout": layout_of(kiosk),
-        }
-
 
 def layout_of(kiosk: KioskConfig | None) -> dict[str, Any]:
     if kiosk is None:
