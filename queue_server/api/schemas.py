@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from queue_server.domain.lifecycle import TicketStateName
+
 
 class _Request(BaseModel):
     # Strict: "3" is not a headcount; unknown keys are ignored so clients may send more.
@@ -116,7 +118,7 @@ class TicketOut(BaseModel):
     service_name: str
     services: list[str]
     category: str | None
-    state: Literal["waiting", "called", "serving", "held", "missed", "done", "cancelled", "expired"]
+    state: TicketStateName
     step: int
     steps_total: int
     waiting_ahead: int | None

@@ -18,11 +18,15 @@ from flask import request
 from flask_socketio import emit, join_room
 
 from queue_server.app_context import Yihao
-from queue_server.config import SiteConfig
+from queue_server.config import KioskConfig, SiteConfig
 from queue_server.protocol import (
     AUTH_KIOSK,
     AUTH_TOKEN,
     EVENT_JOB,
+    JOB_ID,
+    JOB_LAYOUT,
+    JOB_NUMBER,
+    JOB_VIEW,
     REPLY_ERROR,
     REPLY_FAULT,
     REPLY_JOB,
@@ -33,6 +37,19 @@ from queue_server.services import printing
 
 def agent_room(site_code: str, kiosk: str) -> str:
     return f"kiosk:{site_code}:{kiosk}"
+
+
+def job_message(job: printing.ClaimedJob, kiosk: KioskConfig | None) -> dict[str, Any]:
+    """The `job` message for a print agent: it renders the ticket itself."""
+    return {
+        JOB_ID: job.id,
+        "ticket_id": job.ticket_id,
+        JOB_NUMBER: job.number,
+        "reprint": job.reprint,
+        "attempt": job.attempts,
+        JOB_VIEW: job.view,
+        JOB_LAYOUT: printing.layout_of(kiosk),
+    }
 
 
 class KioskNamespace(YihaoNamespace):
@@ -60,7 +77,7 @@ class KioskNamespace(YihaoNamespace):
             site, f"agent:{kiosk.code}", printing.claim_agent_jobs, kiosk.code, everything=True
         )
         for job in jobs:
-            emit(EVENT_JOB, job.payload(kiosk))
+            emit(EVENT_JOB, job_message(job, kiosk))
 
     def on_disconnect(self, reason: Any = None) -> None:
         with self._lock:
