@@ -69,6 +69,10 @@ EVENT_COUNTER: Final = "counter"  # {seq, counter, counter_name, location, state
 EVENT_TICKET: Final = "ticket"  # /counter: {seq, counter, ticket: T | null}; /ticket: its state
 EVENT_QUEUES: Final = "queues"  # {seq, queues, lines}, coalesced
 EVENT_STATS: Final = "stats"  # /manager: as GET stats/live
+EVENT_CALL: Final = "call"  # /display: {seq, number, counter, counter_name, queue, text, speech…}
+EVENT_EVALUATE: Final = "evaluate"  # /display: {seq, counter, open}: the rating buttons
+EVENT_NOTICE: Final = "notice"  # /display: {seq, text}: the hall notice changed
+EVENT_ALERT: Final = "alert"  # /manager: {seq, kind, message, at}
 EVENT_JOB: Final = "job"  # /kiosk: {id, ticket_id, number, reprint, attempt, view, layout}
 # Events, print agent → server; each is answered {ok: true} (or {ok: false, error}).
 EVENT_ACK: Final = "ack"  # {job: id}: the ticket is on paper

@@ -27,6 +27,7 @@ from queue_server.protocol import (
     TICKET_NAMESPACE,
 )
 from queue_server.realtime.publisher import queues_payload
+from queue_server.realtime.routes import counter_room
 from queue_server.services.counters import counter_snapshot
 from queue_server.services.reports import live_stats
 from queue_server.services.steps import get_ticket
@@ -87,7 +88,7 @@ class CounterNamespace(YihaoNamespace):
         except (ValueError, YihaoError):
             raise ConnectionRefusedError("unknown counter") from None
         join_room(site.code)
-        join_room(f"{site.code}:{number}")
+        join_room(counter_room(site.code, number))
         emit(EVENT_SNAPSHOT, snapshot)
 
 

@@ -12,6 +12,15 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from queue_server.protocol import (
+    COUNTER_NAMESPACE,
+    DISPLAY_NAMESPACE,
+    EVENT_QUEUES,
+    EVENT_STATS,
+    EVENT_TICKET,
+    MANAGER_NAMESPACE,
+    TICKET_NAMESPACE,
+)
 from queue_server.realtime.routes import messages
 from queue_server.services.counters import lines_detail
 from queue_server.services.reports import live_stats
@@ -78,9 +87,9 @@ class Publisher:
             if site is None:
                 continue
             queues, lines, stats = self.yihao.read(site, site_payloads)
-            self.socketio.emit("queues", queues, namespace="/display", to=code)
-            self.socketio.emit("queues", lines, namespace="/counter", to=code)
-            self.socketio.emit("stats", stats, namespace="/manager", to=code)
+            self.socketio.emit(EVENT_QUEUES, queues, namespace=DISPLAY_NAMESPACE, to=code)
+            self.socketio.emit(EVENT_QUEUES, lines, namespace=COUNTER_NAMESPACE, to=code)
+            self.socketio.emit(EVENT_STATS, stats, namespace=MANAGER_NAMESPACE, to=code)
 
     def watch_ticket(self, sid: str, site: str, ticket_id: str) -> None:
         with self._lock:
@@ -120,7 +129,7 @@ class Publisher:
                 continue
             self._last_position[sid] = fingerprint
             payload["seq"] = seq
-            self.socketio.emit("ticket", payload, namespace="/ticket", to=sid)
+            self.socketio.emit(EVENT_TICKET, payload, namespace=TICKET_NAMESPACE, to=sid)
 
     # -- background loop -------------------------------------------------------------
     def start(self) -> None:

@@ -18,6 +18,18 @@ from queue_server.domain.events import (
     TicketCalled,
     TicketChanged,
 )
+from queue_server.protocol import (
+    COUNTER_NAMESPACE,
+    DISPLAY_NAMESPACE,
+    EVENT_ALERT,
+    EVENT_CALL,
+    EVENT_COUNTER,
+    EVENT_EVALUATE,
+    EVENT_NOTICE,
+    EVENT_TICKET,
+    MANAGER_NAMESPACE,
+    TICKET_NAMESPACE,
+)
 from queue_server.services.views import public_ticket
 
 
@@ -34,24 +46,28 @@ def counter_room(site: str, counter: int) -> str:
 
 
 def _called(event: TicketCalled, seq: int | None) -> Iterator[Outgoing]:
-    yield Outgoing("/display", "call", {**event.announcement, "seq": seq}, event.site)
+    yield Outgoing(DISPLAY_NAMESPACE, EVENT_CALL, {**event.announcement, "seq": seq}, event.site)
 
 
 def _counter(event: CounterChanged, seq: int | None) -> Iterator[Outgoing]:
-    yield Outgoing("/display", "counter", {**event.view(), "seq": seq}, event.site)
+    yield Outgoing(DISPLAY_NAMESPACE, EVENT_COUNTER, {**event.view(), "seq": seq}, event.site)
     room = counter_room(event.site, event.counter)
-    yield Outgoing("/counter", "counter", {**event.view(), "seq": seq}, room)
+    yield Outgoing(COUNTER_NAMESPACE, EVENT_COUNTER, {**event.view(), "seq": seq}, room)
 
 
 def _ticket(event: TicketChanged, seq: int | None) -> Iterator[Outgoing]:
-    yield Outgoing("/ticket", "ticket", {**public_ticket(event.view), "seq": seq}, event.ticket_id)
+    yield Outgoing(
+        TICKET_NAMESPACE, EVENT_TICKET, {**public_ticket(event.view), "seq": seq}, event.ticket_id
+    )
     if event.counter is not None:
         payload = {
             "counter": event.counter,
             "ticket": event.view if event.in_hand else None,
             "seq": seq,
         }
-        yield Outgoing("/counter", "ticket", payload, counter_room(event.site, event.counter))
+        yield Outgoing(
+            COUNTER_NAMESPACE, EVENT_TICKET, payload, counter_room(event.site, event.counter)
+        )
 
 
 def _evaluation(event: EvaluationChanged, seq: int | None) -> Iterator[Outgoing]:
@@ -59,7 +75,7 @@ def _evaluation(event: EvaluationChanged, seq: int | None) -> Iterator[Outgoing]
     if event.open:
         payload["until"] = event.until.isoformat(timespec="seconds") if event.until else None
     payload["seq"] = seq
-    yield Outgoing("/display", "evaluate", payload, event.site)
+    yield Outgoing(DISPLAY_NAMESPACE, EVENT_EVALUATE, payload, event.site)
 
 
 def _alert(event: AlertRaised, seq: int | None) -> Iterator[Outgoing]:
@@ -70,11 +86,11 @@ def _alert(event: AlertRaised, seq: int | None) -> Iterator[Outgoing]:
         kind=event.kind, message=event.message, at=event.at.isoformat(timespec="seconds")
     )
     payload.update(event.detail)
-    yield Outgoing("/manager", "alert", payload, event.site)
+    yield Outgoing(MANAGER_NAMESPACE, EVENT_ALERT, payload, event.site)
 
 
 def _notice(event: NoticeChanged, seq: int | None) -> Iterator[Outgoing]:
-    yield Outgoing("/display", "notice", {"seq": seq, "text": event.text}, event.site)
+    yield Outgoing(DISPLAY_NAMESPACE, EVENT_NOTICE, {"seq": seq, "text": event.text}, event.site)
 
 
 # Event type -> its messages. An event without a route (a print job queued) has no live
