@@ -4,7 +4,7 @@ and the OpenAPI document is generated from them."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -504,8 +504,34 @@ class NoticeIn(_Request):
     notice: str = Field(max_length=500)
 
 
+class ServiceSettingOut(BaseModel):
+    code: str
+    name: str
+    category: str
+    target_wait_min: float
+    daily_quota: int | None
+
+
+class CounterSettingOut(BaseModel):
+    number: int
+    name: str
+    queues: list[str]
+    strategy: Literal["fifo", "ordered"]
+    state: Literal["closed", "open", "paused"]
+    clerk: str | None
+
+
+class SettingChangeOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    name: str = Field(description="what changed, e.g. service.employment.daily_quota")
+    old: Any
+    new: Any
+
+
 class SettingsOut(BaseModel):
     notice: str
-    services: list[dict[str, object]]
-    counters: list[dict[str, object]]
-    changes: list[dict[str, object]]
+    services: list[ServiceSettingOut]
+    counters: list[CounterSettingOut]
+    changes: list[SettingChangeOut]

@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
+from queue_server.manager.jobs import send_alerts
 from tests.conftest import FakeClock
 from tests.integration.test_tickets_api import ID_CARD
 
@@ -150,7 +151,7 @@ def test_every_answer_is_what_openapi_json_documents(
     counter_actions(api, clerk, manager, ticket)
     visitor_actions(api, clerk, manager)
     printing(api, clerk, ticket)
-    reports(api, clerk, manager, clock)
+    reports(api, clerk, manager, clock, documented_app)
     settings(api, clerk, manager, admin)
     health(api, documented_app, monkeypatch)
 
@@ -247,6 +248,8 @@ def counter_actions(api: DocumentedApi, clerk: str, manager: str, ticket: dict[s
 
     called = expect(api.post(f"{at}/1/call-next", token=clerk), 200)["ticket"]
     assert called["id"] == ticket["id"]
+    assert expect(api.get("/api/v1/display/snapshot"), 200)["calls"]  # a call on the screens
+    expect(api.get("/api/v1/stats/live", token=manager), 200)
     expect(api.get(f"{at}/1", token=clerk), 200)  # with a ticket in hand
     expect(api.post(f"{at}/1/recall", token=clerk), 200)
     expect(api.post(f"{at}/1/start", token=clerk), 200)
@@ -256,6 +259,8 @@ def counter_actions(api: DocumentedApi, clerk: str, manager: str, ticket: dict[s
     expect(api.post(rate, {"rating": 9}), 400, "invalid_field")
     expect(api.post(rate, data="x"), 400, "invalid_json")
     expect(api.post(f"{at}/99/rating", {"rating": 1}), 404)
+    counters = expect(api.get("/api/v1/display/snapshot"), 200)["counters"]
+    assert counters[0]["evaluation_until"]  # the rating of the step just finished is open
     expect(api.post(rate, {"rating": 1, "reasons": ["wait"]}), 201)
     expect(api.post(rate, {"rating": 1}), 409, "evaluation_closed")
     expect(api.post(f"{at}/2/rating", {"rating": 1}), 409, "evaluation_closed")
@@ -332,8 +337,12 @@ def printing(api: DocumentedApi, clerk: str, finished: dict[str, Any]) -> None:
     expect(api.post(f"{base}/lookup", {"number": "A001"}), 400)
 
 
-def reports(api: DocumentedApi, clerk: str, manager: str, clock: FakeClock) -> None:
+def reports(api: DocumentedApi, clerk: str, manager: str, clock: FakeClock, app: Flask) -> None:
+    expect(api.post("/api/v1/tickets", {"service": "card_services"}), 201)
     clock.advance(minutes=30)
+    assert send_alerts(app.extensions["yihao"]) >= 1  # a wait past its target
+    assert expect(api.get("/api/v1/alerts", token=manager), 200)["alerts"]
+    assert expect(api.get("/api/v1/stats/live", token=manager), 200)["alerts"]
     for path in (
         "/api/v1/stats/live",
         "/api/v1/events",
