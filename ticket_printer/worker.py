@@ -139,6 +139,7 @@ class PrintWorker:
         self.socketio = yihao.socketio
         self.dispatcher = AgentDispatcher(yihao, agents, self.socketio.emit)
         self._running = False
+        self._tasks: list[Any] = []  # the background loops (threads or greenlets)
 
     def lane(self, kiosk: str, site: str | None = None) -> PrinterLane:
         return next(
@@ -166,14 +167,19 @@ class PrintWorker:
             return
         self._running = True
         self.yihao.subscribe(PrintJobQueued, self.job_queued)
-        for lane in self.lanes:
-            self.socketio.start_background_task(self._lane_loop, lane)
+        self._tasks = [
+            self.socketio.start_background_task(self._lane_loop, lane) for lane in self.lanes
+        ]
         if self.dispatcher.agents:
-            self.socketio.start_background_task(self._dispatch_loop)
+            self._tasks.append(self.socketio.start_background_task(self._dispatch_loop))
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the loops and wait for them, so no session outlives the worker."""
         self._running = False
         self.wake()
+        for task in self._tasks:
+            task.join(timeout_s)
+        self._tasks = []
         for lane in self.lanes:
             lane.driver.close()
 

@@ -67,6 +67,7 @@ class Publisher:
         self._last_position: dict[str, tuple[Any, ...]] = {}
         self._position_seq: dict[str, int] = {}
         self._running = False
+        self._task: Any = None  # the background loop (a thread or a greenlet)
 
     # -- immediate -------------------------------------------------------------------
     def after_commit(self, uow: UnitOfWork) -> None:
@@ -136,10 +137,14 @@ class Publisher:
         if self._running:
             return
         self._running = True
-        self.socketio.start_background_task(self._loop)
+        self._task = self.socketio.start_background_task(self._loop)
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the loop and wait for it, so no session outlives the publisher."""
         self._running = False
+        if self._task is not None:
+            self._task.join(timeout_s)
+            self._task = None
 
     def _loop(self) -> None:
         since_positions = 0.0
