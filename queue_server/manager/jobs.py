@@ -13,13 +13,14 @@ from queue_server.app_context import Yihao
 from queue_server.manager import settings
 from queue_server.manager.stats import write_daily_summaries
 from queue_server.services.alerts import check_alerts
+from queue_server.services.hours import calendar_alerts
 
 log = logging.getLogger(__name__)
 
 
 def alerts_job(yihao: Yihao, now: datetime) -> None:
-    """A ticket past its target wait, a counter paused too long: one alert each, live on
-    `/manager`."""
+    """A ticket past its target wait, a counter paused too long, a calendar that does not
+    know the days ahead: one alert each, live on `/manager`."""
     send_alerts(yihao)
 
 
@@ -35,6 +36,7 @@ def send_alerts(yihao: Yihao) -> int:
     sent = 0
     for site in yihao.hall.config.sites:
         sent += yihao.run(site, "scheduler", check_alerts)
+        sent += yihao.run(site, "scheduler", calendar_alerts)
     return sent
 
 
