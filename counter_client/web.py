@@ -21,8 +21,9 @@ from flask import (
     url_for,
 )
 
-from counter_client import protocol
 from counter_client.i18n import table, translate
+from counter_client.keys import SHORTCUTS
+from queue_server import protocol
 from queue_server.app_context import Yihao, yihao
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.domain.lifecycle import ACTION_NEEDS
@@ -87,7 +88,7 @@ def terminal() -> Any:
             number=number,
             logout_form=LogoutForm(),
             socketio_script=_socketio_script(),
-            shortcuts=protocol.SHORTCUTS,
+            shortcuts=SHORTCUTS,
             other_language_url=language_switch_url(lang),
         ),
         status,
@@ -129,8 +130,8 @@ def _page_config(
         "api": protocol.API_PREFIX,
         "actions": protocol.ACTIONS,
         "needs": {action: sorted(states) for action, states in ACTION_NEEDS.items()},
-        "shortcuts": protocol.SHORTCUTS,
-        "namespace": protocol.NAMESPACE,
+        "shortcuts": SHORTCUTS,
+        "namespace": protocol.COUNTER_NAMESPACE,
         "counter_query": protocol.COUNTER_QUERY,
         "transports": list(protocol.TRANSPORTS),
         "events": {

@@ -1,6 +1,7 @@
 /* 一号 clerk's web terminal. Every path, event name and word comes from the page's
-   #terminal-config (built from counter_client/protocol.py and i18n.py); the state comes from
-   Socket.IO /counter (snapshot, counter, ticket, queues) and GET /api/v1/counters/<n>. */
+   #terminal-config (built from queue_server/protocol.py, counter_client/keys.py and i18n.py);
+   the state comes from Socket.IO /counter (snapshot, counter, ticket, queues) and
+   GET /api/v1/counters/<n>. */
 (function () {
   "use strict";
 

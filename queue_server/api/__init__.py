@@ -36,6 +36,22 @@ class Operation:
     errors: tuple[int, ...]
     response_list: bool = False
     content_type: str = "application/json"
+    also: tuple[int, ...] = ()  # other success statuses with the same answer
+
+
+def implied_errors(
+    body: type[BaseModel] | None, auth: str | None, errors: tuple[int, ...]
+) -> tuple[int, ...]:
+    """The error statuses an operation can answer: its own, and those of the shared steps.
+    A body: 400 (not a JSON object, or a bad field) and 413 (too large). A staff endpoint:
+    401 without a valid token, 403 for a role or a site it may not act in, 404 for an
+    unknown `?site=`."""
+    statuses = set(errors)
+    if body is not None:
+        statuses |= {400, 413}
+    if auth is not None:
+        statuses |= {401, 403, 404}
+    return tuple(sorted(statuses))
 
 
 OPERATIONS: list[Operation] = []
@@ -55,6 +71,7 @@ def operation(
     tag: str = "tickets",
     errors: tuple[int, ...] = (),
     content_type: str = "application/json",
+    also: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a view on the blueprint and describe it for /api/v1/openapi.json."""
 
@@ -74,9 +91,10 @@ def operation(
                 status,
                 auth,
                 tag,
-                errors,
+                implied_errors(body, auth, errors),
                 response_list,
                 content_type,
+                also,
             )
         )
         return view

@@ -20,12 +20,6 @@ class PriorityClass(IntEnum):
     ORDINARY = 2
 
 
-# Public reasons a call is out of plain order (shown on screens).
-REASONS = ("transfer", "return", "next_step", "green", "reinstated", "overdue", "manual")
-
-STRATEGIES = ("fifo", "ordered")
-
-
 @dataclass(frozen=True)
 class WaitingStep:
     step_id: int

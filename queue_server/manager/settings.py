@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from queue_server.config import HallConfig, SiteConfig, UserConfig
+from queue_server.domain.events import NoticeChanged
 from queue_server.errors import BadRequest, NotFound
 from queue_server.manager.models import SiteSetting
 from queue_server.models import Counter, Event
@@ -145,6 +146,7 @@ def change_notice(uow: UnitOfWork, user: UserConfig, notice: str) -> None:
     if any(unicodedata.category(char) == "Cc" and char != "\n" for char in notice):
         raise BadRequest("公告不能包含控制字符", code="invalid_field")
     _store(uow, "notice", notice)
+    uow.happened(NoticeChanged(uow.site.code, notice))
     uow.session.flush()
 
 

@@ -16,32 +16,44 @@ from queue_server.domain.dispatch import (
     choose_next,
     returning_placement,
 )
+from queue_server.domain.events import EvaluationChanged
+from queue_server.domain.lifecycle import (
+    ENDS_WITH,
+    NEW_STEP,
+    Action,
+    StepAction,
+    StepOutcome,
+    StepStatus,
+    TicketState,
+)
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.models import Counter, Step, Ticket
 from queue_server.services.hours import note_bad_review
 from queue_server.services.steps import (
-    end_step,
     enqueue,
     enqueued,
     get_ticket,
     insert_step_after_current,
     lock_ticket,
-    publish_ticket,
+    move_step,
+    move_ticket,
     require_state,
     service_or_error,
     state_conflict,
+    ticket_changed,
     today,
     todays_ticket,
 )
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import (
     HallState,
-    call_payload,
     counter_payload,
+    counter_state,
     current_step,
     local_iso,
     site_seq,
+    ticket_called,
     ticket_view,
 )
 
@@ -75,13 +87,13 @@ def acting_counter(uow: UnitOfWork, number: int, user: UserConfig) -> Counter:
     return counter
 
 
-def _publish_counter(
+def _counter_changed(
     uow: UnitOfWork, counter: Counter, current_number: str | None = None
 ) -> dict[str, Any]:
-    payload = counter_payload(uow, counter, current_number)
-    uow.publish("display", "counter", dict(payload), room=uow.site.code)
-    uow.publish("counter", "counter", dict(payload), room=f"{uow.site.code}:{counter.number}")
-    return payload
+    """Record that the counter changed; returns it as its terminal shows it."""
+    changed = counter_state(uow, counter, current_number)
+    uow.happened(changed)
+    return changed.view()
 
 
 def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
@@ -112,7 +124,7 @@ def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter.clerk_username = user.username
     counter.idle_since = uow.now
     _set_state(uow, counter, "open")
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -123,7 +135,7 @@ def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _set_state(uow, counter, "closed")
     counter.clerk_username = None
     counter.idle_since = None
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -133,7 +145,7 @@ def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _require_open(counter)
     _require_empty_hands(counter, "暂停")
     _set_state(uow, counter, "paused")
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -144,7 +156,7 @@ def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         raise Conflict(f"{number}号窗口未开放", code="counter_not_open")
     _set_state(uow, counter, "open")
     counter.idle_since = uow.now
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def _require_open(counter: Counter) -> None:
@@ -176,17 +188,15 @@ def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
     if counter.evaluation_step_id is not None:
         counter.evaluation_step_id = None
         counter.evaluation_until = None
-        uow.publish(
-            "display", "evaluate", {"counter": counter.number, "open": False}, room=uow.site.code
-        )
+        uow.happened(EvaluationChanged(uow.site.code, counter.number, open=False))
 
 
 def _announce(
     uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
 ) -> dict[str, Any]:
-    payload = call_payload(uow.site, counter, ticket, step, recall=recall, at=uow.now)
-    uow.publish("display", "call", dict(payload), room=uow.site.code)
-    return payload
+    called = ticket_called(uow.site, counter, ticket, step, recall=recall, at=uow.now)
+    uow.happened(called)
+    return called.announcement
 
 
 def _call(
@@ -197,13 +207,12 @@ def _call(
     reason: str | None,
     user: UserConfig,
 ) -> dict[str, Any]:
-    from_state = ticket.state
-    step.status = "called"
+    move_step(uow, step, StepAction.CALL)
     step.called_at = uow.now
     step.call_reason = reason
     step.counter_number = counter.number
     step.clerk_username = counter.clerk_username or user.username
-    ticket.state = "called"
+    from_state = move_ticket(ticket, Action.CALL)
     counter.current_ticket_id = ticket.id
     counter.idle_since = None
     uow.session.flush()
@@ -216,27 +225,20 @@ def _call(
         step=step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="called",
+        to_state=ticket.state,
         reason=reason,
         display=display,
         clerk=step.clerk_username,
         queue=step.queue_code,
         services=list(step.services),
     )
-    _publish_counter(uow, counter, ticket.number)
-    return _publish_in_hand(uow, counter, ticket)
+    _counter_changed(uow, counter, ticket.number)
+    return _in_hand_changed(uow, counter, ticket)
 
 
-def _publish_in_hand(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
-    view = publish_ticket(uow, ticket)
-    current = view if counter.current_ticket_id == ticket.id else None
-    uow.publish(
-        "counter",
-        "ticket",
-        {"counter": counter.number, "ticket": current},
-        room=f"{uow.site.code}:{counter.number}",
-    )
-    return view
+def _in_hand_changed(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    """Record that the ticket in the counter's hand changed; returns its staff view."""
+    return ticket_changed(uow, ticket, counter=counter.number, in_hand=True)
 
 
 def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] | None:
@@ -269,9 +271,13 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
         step = uow.session.get(Step, chosen.step_id)
         # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
         ticket = lock_ticket(uow, step.ticket_id, skip_locked=True) if step else None
-        if ticket is not None and ticket.state == "waiting" and ticket.business_day == today(uow):
+        if (
+            ticket is not None
+            and ticket.state == TicketState.WAITING
+            and ticket.business_day == today(uow)
+        ):
             step = current_step(uow, ticket)
-            if step.id == chosen.step_id and step.status == "waiting":
+            if step.id == chosen.step_id and step.status == StepStatus.WAITING:
                 return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
         tried.add(chosen.step_id)
         waiting = [item for item in waiting if item.step_id != chosen.step_id]
@@ -290,20 +296,24 @@ def call_number(
         raise NotFound(f"今天没有{ticket_number}号")
     ticket = get_ticket(uow, found.id)
     step = current_step(uow, ticket)
-    if ticket.state == "waiting":
+    if ticket.state == TicketState.WAITING:
         if step.queue_code not in counter.queues or step.reserved_counter not in (
             None,
             counter.number,
         ):
             raise Conflict(f"{ticket.number}号不在本窗口的队列中", code="invalid_state")
         return _call(uow, counter, ticket, step, "manual", user)
-    if ticket.state == "held" and step.keep_counter and step.counter_number == counter.number:
+    if (
+        ticket.state == TicketState.HELD
+        and step.keep_counter
+        and step.counter_number == counter.number
+    ):
         new_step = insert_step_after_current(uow, ticket, step.queue_code, step.services)
         enqueue(
             uow, new_step, returning_placement("return", uow.now), reserved_counter=counter.number
         )
         return _call(uow, counter, ticket, new_step, "manual", user)
-    if ticket.state == "missed" and step.queue_code in counter.queues:
+    if ticket.state == TicketState.MISSED and step.queue_code in counter.queues:
         grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
         assert step.ended_at is not None
         if uow.now <= step.ended_at + grace:
@@ -317,6 +327,7 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "重呼")
     require_state(uow, ticket, "recall", "重呼")
+    from_state = move_ticket(ticket, Action.RECALL)
     step.recalls += 1
     display = _announce(uow, counter, ticket, step, recall=True)
     uow.record(
@@ -324,43 +335,43 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="called",
+        from_state=from_state,
+        to_state=ticket.state,
         recalls=step.recalls,
         display=display,
     )
-    return _publish_in_hand(uow, counter, ticket)
+    return _in_hand_changed(uow, counter, ticket)
 
 
 def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "开始办理")
     require_state(uow, ticket, "start", "开始办理")
-    step.status = "serving"
+    move_step(uow, step, StepAction.START)
     step.started_at = uow.now
-    ticket.state = "serving"
+    from_state = move_ticket(ticket, Action.START)
     uow.record(
         "start",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="serving",
+        from_state=from_state,
+        to_state=ticket.state,
     )
-    _publish_counter(uow, counter, ticket.number)
-    return _publish_in_hand(uow, counter, ticket)
+    _counter_changed(uow, counter, ticket.number)
+    return _in_hand_changed(uow, counter, ticket)
 
 
 def _release(uow: UnitOfWork, counter: Counter) -> None:
+    """The counter's hands are empty (its ticket's change, `_released`, says so too)."""
     counter.current_ticket_id = None
     counter.idle_since = uow.now
-    _publish_counter(uow, counter, None)
-    uow.publish(
-        "counter",
-        "ticket",
-        {"counter": counter.number, "ticket": None},
-        room=f"{uow.site.code}:{counter.number}",
-    )
+    _counter_changed(uow, counter, None)
+
+
+def _released(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    """Record that the ticket changed and left the counter's hand; returns its staff view."""
+    return ticket_changed(uow, ticket, counter=counter.number, in_hand=False)
 
 
 def finish(
@@ -377,23 +388,25 @@ def finish(
         for code in services:
             service_or_error(uow, code)
         step.services = list(dict.fromkeys(services))
-    end_step(uow, step, outcome)
+    move_step(uow, step, ENDS_WITH[StepOutcome(outcome)])
     following = uow.session.scalars(
         select(Step)
-        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == "planned")
+        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == NEW_STEP)
         .order_by(Step.position)
     ).first()
-    if outcome == "done" and following is not None:
+    if outcome == StepOutcome.DONE and following is not None:
         # The next step of the visit keeps the number and goes ahead of ordinary tickets.
         ticket.current_step = following.position
         enqueue(uow, following, returning_placement("next_step", uow.now))
-        ticket.state = "waiting"
+        move_ticket(ticket, Action.NEXT_STEP)
     else:
         for planned in uow.session.scalars(
-            select(Step).where(Step.ticket_id == ticket.id, Step.status == "planned")
+            select(Step).where(Step.ticket_id == ticket.id, Step.status == NEW_STEP)
         ):
-            end_step(uow, planned, "cancelled")
-        ticket.state = "done" if outcome == "done" else "cancelled"
+            move_step(uow, planned, StepAction.CANCEL)
+        move_ticket(
+            ticket, Action.FINISH if outcome == StepOutcome.DONE else Action.FINISH_CANCELLED
+        )
         ticket.ended_at = uow.now
     uow.record(
         "finish",
@@ -404,40 +417,32 @@ def finish(
         to_state=ticket.state,
         outcome=outcome,
         services=step.services,
-        enqueued=enqueued(following) if ticket.state == "waiting" and following else None,
+        enqueued=enqueued(following) if ticket.state == TicketState.WAITING and following else None,
     )
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
     _release(uow, counter)
-    uow.publish(
-        "display",
-        "evaluate",
-        {
-            "counter": counter.number,
-            "open": True,
-            "until": local_iso(uow.site, counter.evaluation_until),
-        },
-        room=uow.site.code,
-    )
-    return publish_ticket(uow, ticket)
+    until = counter.evaluation_until.astimezone(uow.site.zone)
+    uow.happened(EvaluationChanged(uow.site.code, counter.number, open=True, until=until))
+    return _released(uow, counter, ticket)
 
 
 def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "过号")
     require_state(uow, ticket, "no_show", "过号")
-    end_step(uow, step, "no_show")
-    ticket.state = "missed"
+    move_step(uow, step, StepAction.NO_SHOW)
+    from_state = move_ticket(ticket, Action.NO_SHOW)
     uow.record(
         "no_show",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="missed",
+        from_state=from_state,
+        to_state=ticket.state,
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def transfer(
@@ -485,17 +490,17 @@ def transfer(
         if position == "front"
         else base_placement(ticket.priority == "green", uow.now)
     )
-    end_step(uow, step, "transferred")
+    move_step(uow, step, StepAction.TRANSFER)
     new_step = insert_step_after_current(uow, ticket, target_queue, services)
     enqueue(uow, new_step, placement, reserved_counter=reserved)
-    ticket.state = "waiting"
+    move_ticket(ticket, Action.TRANSFER)
     uow.record(
         "transfer",
         ticket=ticket,
         step=new_step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="waiting",
+        to_state=ticket.state,
         queue=target_queue,
         to_counter=reserved,
         position=position,
@@ -503,7 +508,7 @@ def transfer(
         enqueued=enqueued(new_step),
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def hold(
@@ -512,22 +517,22 @@ def hold(
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "挂起")
     from_state = require_state(uow, ticket, "hold", "挂起")
-    end_step(uow, step, "held")
+    move_step(uow, step, StepAction.HOLD)
     step.hold_reason = reason
     step.keep_counter = keep_counter
-    ticket.state = "held"
+    move_ticket(ticket, Action.HOLD)
     uow.record(
         "hold",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="held",
+        to_state=ticket.state,
         reason=reason,
         keep_counter=keep_counter,
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[str, Any]:
@@ -634,7 +639,7 @@ def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, An
         .where(
             Ticket.site_code == uow.site.code,
             Ticket.business_day == today(uow),
-            Ticket.state.in_(("held", "missed")),
+            Ticket.state.in_((TicketState.HELD.value, TicketState.MISSED.value)),
             Step.queue_code.in_(queues),
         )
         .order_by(Step.ended_at)
@@ -648,7 +653,7 @@ def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, An
             "counter": step.counter_number,
             "since": local_iso(uow.site, step.ended_at),
         }
-        if ticket.state == "held":
+        if ticket.state == TicketState.HELD:
             entry.update(
                 reason=step.hold_reason,
                 keep_counter=step.keep_counter,

@@ -11,11 +11,21 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import Placement
-from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, allows
+from queue_server.domain.events import TicketChanged
+from queue_server.domain.lifecycle import (
+    EXPIRES_AT_DAY_CLOSE,
+    NEW_STEP,
+    Action,
+    StepAction,
+    TicketState,
+    allows,
+    step_after,
+    ticket_after,
+)
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import business_day, public_ticket, steps_of, ticket_view
+from queue_server.services.views import business_day, steps_of, ticket_view
 
 
 def today(uow: UnitOfWork) -> date:
@@ -26,7 +36,7 @@ def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
     """A ticket left waiting, held or missed from an earlier day is expired, whether or not
     the day-close job has run yet."""
     if ticket.business_day < today(uow) and ticket.state in EXPIRES_AT_DAY_CLOSE:
-        return "expired"
+        return TicketState.EXPIRED
     return ticket.state
 
 
@@ -106,7 +116,7 @@ def overdue_at(uow: UnitOfWork, services: list[str]) -> timedelta:
 def enqueue(
     uow: UnitOfWork, step: Step, placement: Placement, reserved_counter: int | None = None
 ) -> None:
-    step.status = "waiting"
+    move_step(uow, step, StepAction.ENQUEUE)
     step.enqueued_at = uow.now
     step.sort_at = placement.sort_at
     step.priority_class = placement.priority_class
@@ -131,7 +141,7 @@ def insert_step_after_current(
         position=ticket.current_step + 1,
         queue_code=queue,
         services=list(services),
-        status="planned",
+        status=NEW_STEP.value,
         recalls=0,
         keep_counter=False,
     )
@@ -146,10 +156,21 @@ def enqueued(step: Step) -> dict[str, object]:
     return {"step": step.id, "queue": step.queue_code, "services": list(step.services)}
 
 
-def end_step(uow: UnitOfWork, step: Step, outcome: str) -> None:
-    step.status = "ended"
-    step.outcome = outcome
-    step.ended_at = uow.now
+def move_ticket(ticket: Ticket, action: Action) -> str:
+    """Move the ticket by the lifecycle table (LifecycleError if the table has no such move);
+    returns its state before."""
+    before = ticket.state
+    ticket.state = ticket_after(before, action).value
+    return before
+
+
+def move_step(uow: UnitOfWork, step: Step, action: StepAction) -> None:
+    """Move the step by the lifecycle table; a step that ends gets its outcome and end time."""
+    status, outcome = step_after(step.status, action)
+    step.status = status.value
+    if outcome is not None:
+        step.outcome = outcome.value
+        step.ended_at = uow.now
 
 
 def state_conflict(uow: UnitOfWork, ticket: Ticket, words: str) -> Conflict:
@@ -166,12 +187,18 @@ def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> s
     return state
 
 
-def publish_ticket(
-    uow: UnitOfWork, ticket: Ticket, steps: list[Step] | None = None
-) -> dict[str, object]:
-    """The visitor's page and staff get the new state after commit; returns the staff view."""
+def ticket_changed(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    steps: list[Step] | None = None,
+    *,
+    counter: int | None = None,
+    in_hand: bool = False,
+) -> dict[str, Any]:
+    """Record that the visitor's ticket changed (at `counter`, if one just had it in hand);
+    returns the staff view, the use case's answer."""
     view = ticket_view(uow, ticket, staff=True, steps=steps)
-    uow.publish("ticket", "ticket", public_ticket(view), room=ticket.id)
+    uow.happened(TicketChanged(uow.site.code, ticket.id, view, counter, in_hand))
     return view
 
 
@@ -182,13 +209,13 @@ def service_or_error(uow: UnitOfWork, code: str) -> ServiceConfig:
     return service
 
 
-STATE_WORDS = {
-    "waiting": "等候中",
-    "called": "已叫号",
-    "serving": "办理中",
-    "held": "挂起",
-    "missed": "过号",
-    "done": "已办结",
-    "cancelled": "已取消",
-    "expired": "已过期",
+STATE_WORDS: dict[str, str] = {
+    TicketState.WAITING: "等候中",
+    TicketState.CALLED: "已叫号",
+    TicketState.SERVING: "办理中",
+    TicketState.HELD: "挂起",
+    TicketState.MISSED: "过号",
+    TicketState.DONE: "已办结",
+    TicketState.CANCELLED: "已取消",
+    TicketState.EXPIRED: "已过期",
 }

@@ -24,23 +24,31 @@ from queue_server.domain.identity import (
     parse_phone,
     parse_visitor_id,
 )
-from queue_server.domain.lifecycle import UNFINISHED
+from queue_server.domain.lifecycle import (
+    ISSUED,
+    NEW_STEP,
+    UNFINISHED,
+    Action,
+    StepAction,
+    StepStatus,
+)
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, NotFound
-from queue_server.models import STEP_IS_WAITING, Step, Ticket
+from queue_server.models import Step, Ticket
 from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
-    end_step,
     enqueue,
     enqueued,
     get_ticket,
     insert_step_after_current,
+    move_step,
+    move_ticket,
     next_day_value,
-    publish_ticket,
     require_state,
     service_or_error,
+    ticket_changed,
     today,
     todays_ticket,
 )
@@ -126,7 +134,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         party=request.party,
         headcount=request.headcount,
         priority=request.priority,
-        state="waiting",
+        state=ISSUED.value,
         current_step=1,
         identity_hash=identity.keyed_hash(uow.hall.secret) if identity else None,
         identity_masked=identity.masked() if identity else None,
@@ -142,7 +150,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         position=1,
         queue_code=queue,
         services=[service.code],
-        status="planned",
+        status=NEW_STEP.value,
         recalls=0,
         keep_counter=False,
     )
@@ -158,14 +166,14 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         enqueued=enqueued(step),
         ticket=ticket,
         step=step,
-        to_state="waiting",
+        to_state=ticket.state,
         number=number,
         queue=queue,
         service=service.code,
         priority=request.priority,
         kiosk=request.kiosk,
     )
-    view = publish_ticket(uow, ticket, steps=[step])
+    view = ticket_changed(uow, ticket, steps=[step])
     if request.kiosk is not None:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
         queue_print_job(uow, ticket, request.kiosk, view=view)
@@ -223,7 +231,7 @@ def _add_service_to_visit(
         return
     current = next(step for step in steps if step.position == ticket.current_step)
     planned = next(
-        (step for step in steps if step.status == "planned" and step.queue_code == queue), None
+        (step for step in steps if step.status == NEW_STEP and step.queue_code == queue), None
     )
     if current.queue_code == queue:  # also a held or missed step: its return copies them
         current.services = [*current.services, service.code]
@@ -239,7 +247,7 @@ def _add_service_to_visit(
             position=max(step.position for step in steps) + 1,
             queue_code=queue,
             services=[service.code],
-            status="planned",
+            status=NEW_STEP.value,
             recalls=0,
             keep_counter=False,
         )
@@ -254,7 +262,7 @@ def _add_service_to_visit(
         service=service.code,
         step_position=target.position,
     )
-    publish_ticket(uow, ticket)
+    ticket_changed(uow, ticket)
 
 
 def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -273,12 +281,12 @@ def cancel_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     ticket = get_ticket(uow, ticket_id)
     state = require_state(uow, ticket, "cancel", "取消")
     for step in steps_of(uow, ticket):
-        if step.status in ("waiting", "planned"):
-            end_step(uow, step, "cancelled")
-    ticket.state = "cancelled"
+        if step.status in (StepStatus.WAITING, StepStatus.PLANNED):
+            move_step(uow, step, StepAction.CANCEL)
+    move_ticket(ticket, Action.CANCEL)
     ticket.ended_at = uow.now
-    uow.record("cancel", ticket=ticket, from_state=state, to_state="cancelled")
-    return publish_ticket(uow, ticket)
+    uow.record("cancel", ticket=ticket, from_state=state, to_state=ticket.state)
+    return ticket_changed(uow, ticket)
 
 
 def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -293,18 +301,18 @@ def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     enqueue(
         uow, step, placement, reserved_counter=held.counter_number if held.keep_counter else None
     )
-    ticket.state = "waiting"
+    from_state = move_ticket(ticket, Action.RETURN)
     uow.record(
         "return",
         enqueued=enqueued(step),
         ticket=ticket,
         step=step,
-        from_state="held",
-        to_state="waiting",
+        from_state=from_state,
+        to_state=ticket.state,
         reason=placement.reason,
         reserved_counter=step.reserved_counter,
     )
-    return publish_ticket(uow, ticket)
+    return ticket_changed(uow, ticket)
 
 
 def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -323,33 +331,16 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     placement = reinstate_placement(line, uow.site.policy.reinstate_after, uow.now)
     step = insert_step_after_current(uow, ticket, missed.queue_code, missed.services)
     enqueue(uow, step, placement)
-    ticket.state = "waiting"
+    from_state = move_ticket(ticket, Action.REINSTATE)
     uow.record(
         "reinstate",
         ticket=ticket,
         step=step,
-        from_state="missed",
-        to_state="waiting",
+        from_state=from_state,
+        to_state=ticket.state,
         enqueued=enqueued(step),
     )
-    return publish_ticket(uow, ticket)
-
-
-def waiting_line(uow: UnitOfWork, queue: str) -> list[Step]:
-    """A line's waiting steps in call order (for staff)."""
-    steps = {
-        step.id: step
-        for step in uow.session.scalars(
-            select(Step).where(
-                Step.site_code == uow.site.code,
-                Step.business_day == today(uow),
-                STEP_IS_WAITING,
-                Step.queue_code == queue,
-            )
-        )
-    }
-    order = HallState(uow).line(queue)
-    return [steps[item.step_id] for item in order if item.step_id in steps]
+    return ticket_changed(uow, ticket)
 
 
 def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:

@@ -1,4 +1,5 @@
-"""One transaction per entry-point call, its events, and what to publish after commit."""
+"""One transaction per entry-point call: its event log rows, and the hall events the world
+hears of after the commit."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from queue_server.config import HallConfig, SiteConfig
 from queue_server.db import is_retryable
+from queue_server.domain.events import HallEvent
 from queue_server.models import Event, SiteSequence, Step, Ticket
 
 ResultT = TypeVar("ResultT")
@@ -49,16 +51,6 @@ class RecentValues:
         return value
 
 
-@dataclass
-class Message:
-    """A live message for one kind of client; `seq` is filled in at commit."""
-
-    channel: str  # "display", "counter", "ticket", "manager", "kiosk"
-    name: str
-    payload: dict[str, Any]
-    room: str | None = None
-
-
 # Built once: building a statement costs more than running it.
 ADVANCE_EVENT_SEQ = (
     update(SiteSequence)
@@ -67,6 +59,9 @@ ADVANCE_EVENT_SEQ = (
     .returning(SiteSequence.value)
 )
 INSERT_EVENTS = insert(Event)
+EVENT_SEQ = select(SiteSequence.value).where(
+    SiteSequence.site_code == bindparam("site"), SiteSequence.name == "event"
+)
 
 
 @dataclass
@@ -77,10 +72,15 @@ class UnitOfWork:
     now: datetime
     actor: str
     base_url: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # rows of the event log
+    happenings: list[HallEvent] = field(default_factory=list)  # told after the commit
     dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
+
+    @property
+    def local_now(self) -> datetime:
+        """`now` in the hall's time zone."""
+        return self.now.astimezone(self.site.zone)
 
     def record(
         self,
@@ -109,14 +109,14 @@ class UnitOfWork:
         )
         self.dirty_sites.add(self.site.code)
 
-    def publish(
-        self, channel: str, name: str, payload: dict[str, Any], room: str | None = None
-    ) -> None:
-        self.messages.append(Message(channel, name, payload, room))
+    def happened(self, event: HallEvent) -> None:
+        """Record what happened in the hall; it is told after the commit, in this order."""
+        self.happenings.append(event)
 
     def commit(self) -> None:
         """Number the events from the site's sequence row last, so its lock is held briefly
-        and seq order is commit order."""
+        and seq order is commit order. `seq` is then the last one: what the hall events told
+        after the commit reflect."""
         if self.events:
             self.session.flush()
             connection = self.session.connection()
@@ -129,11 +129,9 @@ class UnitOfWork:
             # A plain INSERT: the log is append-only and nothing reads these rows back here.
             connection.execute(INSERT_EVENTS, self.events)
             self.seq = last
+        elif self.happenings:
+            self.seq = self.session.connection().scalar(EVENT_SEQ, {"site": self.site.code}) or 0
         self.session.commit()
-        for message in self.messages:
-            message.payload["seq"] = (
-                self.seq if self.seq is not None else message.payload.get("seq")
-            )
 
 
 def run_in_transaction(
@@ -147,8 +145,8 @@ def run_in_transaction(
     attempts: int = 4,
     **kwargs: Any,
 ) -> tuple[ResultT, UnitOfWork]:
-    """Run a use case in its own transaction, again on lock contention; nothing is
-    published unless the commit succeeded."""
+    """Run a use case in its own transaction, again on lock contention; its hall events are
+    for after the commit, and dropped with a rollback."""
     for attempt in range(1, attempts + 1):
         session = sessions()
         try:

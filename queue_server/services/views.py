@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -16,7 +17,7 @@ from queue_server.domain.dispatch import (
     estimate_wait_s,
     line_order,
 )
-from queue_server.domain.numbering import call_speech, call_text
+from queue_server.domain.events import CounterChanged, TicketCalled
 from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 
@@ -523,7 +524,7 @@ def step_view(uow: UnitOfWork, step: Step) -> dict[str, Any]:
     }
 
 
-def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
+def public_ticket(view: Mapping[str, Any]) -> dict[str, Any]:
     """The `/ticket` live payload: what the visitor's own page needs, nothing of staff's."""
     return {key: view.get(key) for key in PUBLIC_TICKET_KEYS}
 
@@ -533,37 +534,42 @@ def _queue_name(site: SiteConfig, code: str) -> str:
     return queue.name if queue else code
 
 
-def call_payload(
+def ticket_called(
     site: SiteConfig, counter: Counter, ticket: Ticket, step: Step, *, recall: bool, at: datetime
-) -> dict[str, Any]:
-    """A call on the screens: no ticket id, no personal data."""
-    return {
-        "number": ticket.number,
-        "counter": counter.number,
-        "counter_name": counter.name,
-        "location": counter.location,
-        "queue": step.queue_code,
-        "recall": recall,
-        "reason": step.call_reason,
-        "text": call_text(ticket.number, counter.number, counter.location),
-        "speech": call_speech(ticket.number, counter.number, counter.location),
-        "at": local_iso(site, at),
-    }
+) -> TicketCalled:
+    """The call of a ticket to a counter; its `announcement` is what the screens show."""
+    return TicketCalled(
+        site=site.code,
+        number=ticket.number,
+        counter=counter.number,
+        counter_name=counter.name,
+        location=counter.location,
+        queue=step.queue_code,
+        reason=step.call_reason,
+        recall=recall,
+        at=at.astimezone(site.zone),
+    )
+
+
+def counter_state(uow: UnitOfWork, counter: Counter, current_number: str | None) -> CounterChanged:
+    """The counter as its screens and terminal show it (`view()`)."""
+    clerk = user_of(uow, counter.clerk_username)
+    return CounterChanged(
+        site=uow.site.code,
+        counter=counter.number,
+        counter_name=counter.name,
+        location=counter.location,
+        state=counter.state,
+        clerk_name=clerk.name if clerk else None,
+        clerk_no=clerk.clerk_no if clerk else None,
+        current=current_number,
+    )
 
 
 def counter_payload(
     uow: UnitOfWork, counter: Counter, current_number: str | None
 ) -> dict[str, Any]:
-    clerk = user_of(uow, counter.clerk_username)
-    return {
-        "counter": counter.number,
-        "counter_name": counter.name,
-        "location": counter.location,
-        "state": counter.state,
-        "clerk_name": clerk.name if clerk else None,
-        "clerk_no": clerk.clerk_no if clerk else None,
-        "current": current_number,
-    }
+    return counter_state(uow, counter, current_number).view()
 
 
 def current_numbers(uow: UnitOfWork) -> dict[str, str]:
@@ -601,8 +607,8 @@ def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:
             continue
         step = current_step(uow, ticket)
         assert step.called_at is not None
-        payload = call_payload(uow.site, counter, ticket, step, recall=False, at=step.called_at)
-        payload["state"] = ticket.state
+        called = ticket_called(uow.site, counter, ticket, step, recall=False, at=step.called_at)
+        payload = dict(called.announcement, state=ticket.state)
         calls.append(payload)
     recent_events = uow.session.scalars(
         select(Event)
@@ -638,7 +644,3 @@ def hours_today(uow: UnitOfWork) -> dict[str, Any]:
         "next_opening": opening.isoformat(timespec="minutes") if opening else None,
         "next_opening_text": opening_words(opening, now.date()) if opening else None,
     }
-
-
-def count_today(uow: UnitOfWork, *conditions: Any) -> int:
-    return uow.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
