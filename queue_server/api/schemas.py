@@ -284,6 +284,15 @@ class CallOut(BaseModel):
     state: str | None = None
 
 
+class HoursTodayOut(BaseModel):
+    """Today's opening hours for the hall screen (docs/calendar.md)."""
+
+    today: list[list[str]]  # [["08:30", "12:00"], ["13:30", "17:30"]]
+    open: bool
+    next_opening: str | None  # ISO 8601, set while closed
+    next_opening_text: str | None  # "12月1日（周二）08:30"
+
+
 class SnapshotOut(BaseModel):
     seq: int
     site: str
@@ -293,6 +302,7 @@ class SnapshotOut(BaseModel):
     recent: list[CallOut]
     queues: list[QueueOut]
     counters: list[CounterOut]
+    hours: HoursTodayOut
 
 
 class RatingBody(BaseModel):

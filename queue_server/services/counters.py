@@ -29,6 +29,7 @@ from queue_server.domain.lifecycle import (
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
 from queue_server.models import Counter, Step, Ticket
+from queue_server.services.hours import note_bad_review
 from queue_server.services.steps import (
     enqueue,
     enqueued,
@@ -548,6 +549,8 @@ def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[
     step.rating = rating
     step.rating_reasons = reasons if rating <= 2 else []
     step.rated_at = uow.now
+    if rating <= 2:
+        note_bad_review(uow)  # 差评: its due date may need a day the calendar does not know
     ticket = uow.session.get(Ticket, step.ticket_id)
     uow.record(
         "rate",

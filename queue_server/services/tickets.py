@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select
 
-from queue_server.config import ServiceConfig, parse_clock
+from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import (
     base_placement,
     reinstate_placement,
@@ -36,6 +36,7 @@ from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import Step, Ticket
+from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
     enqueue,
@@ -102,10 +103,10 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     if request.kiosk is not None and site.kiosk(request.kiosk) is None:
         raise BadRequest(f"没有这台取号机：{request.kiosk}", code="invalid_field")
     identity, phone = _identities(uow, request)
-    _check_hours(uow)
     queue = route(site.rules(), service.category, request.party, request.headcount)
     if queue is None:
         raise BadRequest(f"没有窗口受理{service.name}", code="unknown_service")
+    _check_hours(uow, queue)
 
     existing = _open_ticket_of(uow, identity, phone)
     if existing is not None:
@@ -192,15 +193,8 @@ def _identities(uow: UnitOfWork, request: IssueRequest) -> tuple[Identity | None
     return identity, phone
 
 
-def _check_hours(uow: UnitOfWork) -> None:
-    hours = uow.site.hours
-    local = uow.now.astimezone(uow.site.zone).time()
-    opens, closes = parse_clock(hours.issue_from), parse_clock(hours.issue_until)
-    if (opens is not None and local < opens) or (closes is not None and local >= closes):
-        raise Conflict(
-            f"今日取号时间为{hours.issue_from}至{hours.issue_until}，请在取号时间内前来",
-            code="hall_closed",
-        )
+def _check_hours(uow: UnitOfWork, line: str) -> None:
+    check_open(uow, line)  # 409 hall_closed outside the line's hours (the hall calendar)
 
 
 def _open_ticket_of(

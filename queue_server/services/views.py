@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.db import UTCDateTime
+from queue_server.domain.calendar import opening_words
 from queue_server.domain.dispatch import (
     WaitingStep,
     estimate_wait_s,
@@ -625,4 +626,21 @@ def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:
         "recent": recent,
         "queues": state.queue_summaries(),
         "counters": counter_views(uow, state),
+        "hours": hours_today(uow),
+    }
+
+
+def hours_today(uow: UnitOfWork) -> dict[str, Any]:
+    """For the hall screen: today's hours (`[["08:30", "12:00"], …]`), whether the kiosk
+    issues tickets now and, when it does not, the next opening. Read only: a day the
+    calendar does not know is read by the weekly hours (the alert job tells managers)."""
+    calendar = uow.site.hours.calendar(uow.site.calendar)
+    now = uow.now.astimezone(uow.site.zone)
+    is_open = calendar.is_open(now, assume=True)
+    opening = None if is_open else calendar.next_opening(now, assume=True)
+    return {
+        "today": [interval.as_pair() for interval in calendar.hours_on(now.date(), assume=True)],
+        "open": is_open,
+        "next_opening": opening.isoformat(timespec="minutes") if opening else None,
+        "next_opening_text": opening_words(opening, now.date()) if opening else None,
     }
