@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import Placement
 from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, allows
-from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.errors import NP_, BadRequest, Conflict, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day, public_ticket, steps_of, ticket_view
@@ -155,7 +155,12 @@ def end_step(uow: UnitOfWork, step: Step, outcome: str) -> None:
 def state_conflict(uow: UnitOfWork, ticket: Ticket, words: str) -> Conflict:
     """409 invalid_state, saying in words what the ticket is now and what cannot be done."""
     state = effective_state(uow, ticket)
-    return Conflict(f"号票{ticket.number}当前为{STATE_WORDS.get(state, state)}，不能{words}")
+    return Conflict(
+        "号票%(number)s当前为%(state)s，不能%(action)s",
+        number=ticket.number,
+        state=STATE_WORDS.get(state, state),
+        action=Words(words),
+    )
 
 
 def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> str:
@@ -178,17 +183,17 @@ def publish_ticket(
 def service_or_error(uow: UnitOfWork, code: str) -> ServiceConfig:
     service = uow.site.service(code)
     if service is None:
-        raise BadRequest(f"没有这项业务：{code}", code="unknown_service")
+        raise BadRequest("没有这项业务：%(service)s", code="unknown_service", service=code)
     return service
 
 
 STATE_WORDS = {
-    "waiting": "等候中",
-    "called": "已叫号",
-    "serving": "办理中",
-    "held": "挂起",
-    "missed": "过号",
-    "done": "已办结",
-    "cancelled": "已取消",
-    "expired": "已过期",
+    "waiting": NP_("ticket state", "等候中"),
+    "called": NP_("ticket state", "已叫号"),
+    "serving": NP_("ticket state", "办理中"),
+    "held": NP_("ticket state", "挂起"),
+    "missed": NP_("ticket state", "过号"),
+    "done": NP_("ticket state", "已办结"),
+    "cancelled": NP_("ticket state", "已取消"),
+    "expired": NP_("ticket state", "已过期"),
 }
