@@ -243,12 +243,29 @@ def find_public_ticket(ticket_id: str) -> tuple[SiteConfig, dict[str, Any]] | No
     return None
 
 
+def english_ticket(site: SiteConfig, ticket: dict[str, Any]) -> dict[str, Any]:
+    """The first paint's ticket with the hall file's English names (the API's stay Chinese)."""
+    ticket = dict(ticket)
+    service = site.service(ticket.get("service") or "")
+    if service is not None and "service_name" in ticket:
+        ticket["service_name"] = local_name(service, "en")
+    queue = site.queue(ticket.get("queue") or "")
+    if queue is not None and "queue_name" in ticket:
+        ticket["queue_name"] = local_name(queue, "en")
+    if ticket.get("location"):
+        english = {c.location: c.location_en for c in site.counters if c.location_en}
+        ticket["location"] = english.get(ticket["location"], ticket["location"])
+    return ticket
+
+
 @display.get("/t/<ticket_id>")
 def ticket_page(ticket_id: str) -> Response:
     found = find_public_ticket(ticket_id)
     if found is None:
         return not_found("error.unknown_ticket")
     site, ticket = found
+    if page_language() == "en":
+        ticket = english_ticket(site, ticket)
     page = {
         "page": "ticket",
         **site_page(site),
