@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 from queue_server import INSTANCE_DIR
 from queue_server.app_context import Yihao, make_readonly_sessions
 from queue_server.config import Settings, load_settings
+from queue_server.i18n import init_app as init_i18n
 from queue_server.manager import settings as hall_settings
 
 
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         TESTING=settings.testing,
     )
+    init_i18n(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

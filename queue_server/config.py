@@ -147,12 +147,14 @@ class CalendarConfig(_Strict):
 class QueueConfig(_Strict):
     code: str = Field(min_length=1, max_length=8)
     name: str
+    name_en: str | None = None  # shown on English pages (?lang=en); the API keeps `name`
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
 
 
 class ServiceConfig(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
+    name_en: str | None = None
     category: Literal["comprehensive", "special", "pickup"]
     parties: tuple[Literal["individual", "enterprise"], ...] = ("individual", "enterprise")
     target_wait_min: float = Field(20, gt=0)
@@ -169,7 +171,9 @@ class RuleConfig(_Strict):
 class CounterConfig(_Strict):
     number: int = Field(ge=1)
     name: str
+    name_en: str | None = None
     location: str | None = None
+    location_en: str | None = None
     queues: tuple[str, ...] = Field(min_length=1)
     strategy: Literal["fifo", "ordered"] = "fifo"
 
@@ -209,6 +213,7 @@ class KioskConfig(_Strict):
 class SiteConfig(_Strict):
     code: str = Field(pattern=r"^[a-z0-9_-]+$")
     name: str
+    name_en: str | None = None
     timezone: str = "Asia/Shanghai"
     notice: str = ""
     hours: Hours = Hours()

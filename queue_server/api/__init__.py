@@ -8,12 +8,21 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Blueprint, Flask, current_app, g, request
+from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from queue_server.app_context import yihao
 from queue_server.config import SiteConfig, UserConfig
-from queue_server.errors import BadRequest, Forbidden, NotFound, Unauthenticated, YihaoError
+from queue_server.errors import (
+    N_,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+    YihaoError,
+)
+from queue_server.i18n import error_message
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -110,9 +119,9 @@ def parse_body(model: type[ModelT]) -> ModelT:
         try:
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError):
-            raise BadRequest("请求体不是合法的 JSON", code="invalid_json") from None
+            raise BadRequest(N_("请求体不是合法的 JSON"), code="invalid_json") from None
         if not isinstance(data, dict):
-            raise BadRequest("请求体应为 JSON 对象", code="invalid_json")
+            raise BadRequest(N_("请求体应为 JSON 对象"), code="invalid_json")
     return validate(model, data)
 
 
@@ -126,7 +135,9 @@ def validate(model: type[ModelT], data: dict[str, Any]) -> ModelT:
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"]) or "body"
-        raise BadRequest(f"{where}: {problem['msg']}", code="invalid_field") from None
+        raise BadRequest(
+            "%(field)s: %(problem)s", code="invalid_field", field=where, problem=problem["msg"]
+        ) from None
 
 
 def base_url() -> str:
@@ -140,7 +151,7 @@ def base_url() -> str:
 def public_site(code: str | None) -> SiteConfig:
     site = yihao().hall.config.site(code)
     if site is None:
-        raise BadRequest(f"没有这个站点：{code}", code="invalid_field")
+        raise BadRequest("没有这个站点：%(site)s", code="invalid_field", site=code)
     return site
 
 
@@ -148,10 +159,10 @@ def current_user(*roles: str) -> UserConfig:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("请先登录")
+        raise Unauthenticated(N_("请先登录"))
     user = yihao().staff.user_for_token(token.strip())
     if roles and user.role not in roles:
-        raise Forbidden("没有权限")
+        raise Forbidden(N_("没有权限"))
     g.user = user
     return user
 
@@ -160,10 +171,10 @@ def staff_site(user: UserConfig) -> SiteConfig:
     """A clerk works in its own site; managers may name another with ?site=."""
     requested = request.args.get("site")
     if user.site and requested and requested != user.site and user.role == "clerk":
-        raise Forbidden("没有权限")
+        raise Forbidden(N_("没有权限"))
     site = yihao().hall.config.site(requested or user.site)
     if site is None:
-        raise NotFound(f"没有这个站点：{requested}")
+        raise NotFound("没有这个站点：%(site)s", site=requested)
     return site
 
 
@@ -180,12 +191,18 @@ HTTP_CODES = {
     413: "payload_too_large",
     429: "too_many_requests",
 }
+HTTP_MESSAGES = {
+    404: N_("没有这个地址"),
+    405: N_("不支持此请求方法"),
+    413: N_("请求体太大"),
+    429: N_("尝试次数过多，请稍后再试"),
+}
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(YihaoError)
     def _yihao_error(error: YihaoError) -> tuple[dict[str, Any], int]:
-        return error_response(error.status, error.code, error.message)
+        return error_response(error.status, error.code, error_message(error))
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
@@ -193,18 +210,14 @@ def register_error_handlers(app: Flask) -> None:
         if not request.path.startswith("/api/") and status not in (413, 429):
             return error
         code = HTTP_CODES.get(status, "error")
-        message = {
-            404: "没有这个地址",
-            405: "不支持此请求方法",
-            413: "请求体太大",
-            429: "尝试次数过多，请稍后再试",
-        }.get(status, error.description or "")
+        words = HTTP_MESSAGES.get(status)
+        message = gettext(words) if words else error.description or ""
         return error_response(status, code, message)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
         current_app.logger.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "服务器内部错误，请稍后再试")
+        return error_response(500, "internal_error", gettext(N_("服务器内部错误，请稍后再试")))
 
 
 def register_api(app: Flask) -> None:

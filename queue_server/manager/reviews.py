@@ -81,7 +81,9 @@ def list_reviews(
     """Rated steps with rating ≤ rating_max, newest first, with their follow-up; `state`
     filters open | assigned | closed | overdue; from/to by the business day."""
     if state is not None and state not in STATES:
-        raise BadRequest(f"state 应为 {'|'.join(STATES)} 之一", code="invalid_field")
+        raise BadRequest(
+            "state 应为 %(choices)s 之一", code="invalid_field", choices="|".join(STATES)
+        )
     query = (
         select(Step, Ticket, ReviewFollowUp)
         .join(Ticket, Ticket.id == Step.ticket_id)
@@ -147,7 +149,7 @@ def follow_up(
     step, ticket, item = _bad_review(uow, step_id)
     if action == "assign":
         if not assignee or uow.hall.config.user(assignee) is None:
-            raise BadRequest(f"没有这个工作人员：{assignee}", code="invalid_field")
+            raise BadRequest("没有这个工作人员：%(user)s", code="invalid_field", user=assignee)
         if item.state == "closed":
             raise Conflict("该差评已整改完毕", code="invalid_state")
         item.assignee = assignee
@@ -173,7 +175,7 @@ def follow_up(
         item.closed_at = None
         item.closed_by = None
     else:
-        raise BadRequest(f"未知操作：{action}", code="invalid_field")
+        raise BadRequest("未知操作：%(action)s", code="invalid_field", action=action)
     item.updated_at = uow.now
     item.updated_by = uow.actor
     uow.session.flush()

@@ -133,7 +133,7 @@ def change_service(
 ) -> None:
     service = uow.site.service(code)
     if service is None:
-        raise NotFound(f"没有这项业务：{code}")
+        raise NotFound("没有这项业务：%(service)s", service=code)
     if target_wait_min is not None:
         _store(uow, f"service.{code}.target_wait_min", target_wait_min)
     if daily_quota is not None:
@@ -162,7 +162,9 @@ def change_counter(
     if queues is not None:
         unknown = [code for code in queues if uow.site.queue(code) is None]
         if unknown:
-            raise BadRequest(f"没有这个队列：{', '.join(unknown)}", code="invalid_field")
+            raise BadRequest(
+                "没有这个队列：%(queue)s", code="invalid_field", queue=", ".join(unknown)
+            )
         queues = list(dict.fromkeys(queues))
         counter.queues = queues
         _store(uow, f"counter.{number}.queues", queues)

@@ -27,7 +27,7 @@ from queue_server.domain.lifecycle import (
     TicketState,
 )
 from queue_server.domain.routing import route
-from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from queue_server.errors import BadRequest, Conflict, Forbidden, Named, NotFound, Words
 from queue_server.models import Counter, Step, Ticket
 from queue_server.services.hours import note_bad_review
 from queue_server.services.steps import (
@@ -75,7 +75,7 @@ def load_counter(uow: UnitOfWork, number: int) -> Counter:
         LOCK_COUNTER, {"site": uow.site.code, "number": number}
     ).one_or_none()
     if counter is None:
-        raise NotFound(f"没有{number}号窗口")
+        raise NotFound("没有%(number)s号窗口", number=number)
     return counter
 
 
@@ -83,7 +83,7 @@ def acting_counter(uow: UnitOfWork, number: int, user: UserConfig) -> Counter:
     """A clerk acts only at the counter it is signed into; managers at any."""
     counter = load_counter(uow, number)
     if user.role not in STAFF_ROLES and counter.clerk_username != user.username:
-        raise Forbidden(f"您没有登录{number}号窗口")
+        raise Forbidden("您没有登录%(number)s号窗口", number=number)
     return counter
 
 
@@ -113,14 +113,16 @@ def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     if counter.clerk_username == user.username:
         return counter_payload(uow, counter, _current_number(uow, counter))
     if counter.clerk_username is not None:
-        raise Conflict(f"{number}号窗口已有柜员登录", code="counter_occupied")
+        raise Conflict("%(number)s号窗口已有柜员登录", code="counter_occupied", number=number)
     elsewhere = uow.session.scalars(
         select(Counter).where(
             Counter.site_code == uow.site.code, Counter.clerk_username == user.username
         )
     ).one_or_none()
     if elsewhere is not None:
-        raise Conflict(f"您已登录{elsewhere.number}号窗口，请先签退", code="counter_occupied")
+        raise Conflict(
+            "您已登录%(number)s号窗口，请先签退", code="counter_occupied", number=elsewhere.number
+        )
     counter.clerk_username = user.username
     counter.idle_since = uow.now
     _set_state(uow, counter, "open")
@@ -153,7 +155,7 @@ def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     if counter.state == "open":
         return counter_payload(uow, counter, _current_number(uow, counter))
     if counter.state != "paused":
-        raise Conflict(f"{number}号窗口未开放", code="counter_not_open")
+        raise Conflict("%(number)s号窗口未开放", code="counter_not_open", number=number)
     _set_state(uow, counter, "open")
     counter.idle_since = uow.now
     return _counter_changed(uow, counter)
@@ -161,13 +163,16 @@ def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
 
 def _require_open(counter: Counter) -> None:
     if counter.state != "open":
-        words = "已暂停服务" if counter.state == "paused" else "未开放"
-        raise Conflict(f"{counter.number}号窗口{words}", code="counter_not_open")
+        if counter.state == "paused":
+            raise Conflict(
+                "%(number)s号窗口已暂停服务", code="counter_not_open", number=counter.number
+            )
+        raise Conflict("%(number)s号窗口未开放", code="counter_not_open", number=counter.number)
 
 
 def _require_empty_hands(counter: Counter, action: str) -> None:
     if counter.current_ticket_id is not None:
-        raise Conflict(f"请先处理完当前号再{action}", code="invalid_state")
+        raise Conflict("请先处理完当前号再%(action)s", code="invalid_state", action=Words(action))
 
 
 def _current_number(uow: UnitOfWork, counter: Counter) -> str | None:
@@ -179,7 +184,12 @@ def _current_number(uow: UnitOfWork, counter: Counter) -> str | None:
 
 def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, Step]:
     if counter.current_ticket_id is None:
-        raise Conflict(f"{counter.number}号窗口当前没有号，不能{action}", code="invalid_state")
+        raise Conflict(
+            "%(number)s号窗口当前没有号，不能%(action)s",
+            code="invalid_state",
+            number=counter.number,
+            action=Words(action),
+        )
     ticket = get_ticket(uow, counter.current_ticket_id)
     return ticket, current_step(uow, ticket)
 
@@ -293,7 +303,7 @@ def call_number(
     _require_empty_hands(counter, "叫号")
     found = todays_ticket(uow, ticket_number)
     if found is None:
-        raise NotFound(f"今天没有{ticket_number}号")
+        raise NotFound("今天没有%(number)s号", number=ticket_number)
     ticket = get_ticket(uow, found.id)
     step = current_step(uow, ticket)
     if ticket.state == TicketState.WAITING:
@@ -301,7 +311,9 @@ def call_number(
             None,
             counter.number,
         ):
-            raise Conflict(f"{ticket.number}号不在本窗口的队列中", code="invalid_state")
+            raise Conflict(
+                "%(number)s号不在本窗口的队列中", code="invalid_state", number=ticket.number
+            )
         return _call(uow, counter, ticket, step, "manual", user)
     if (
         ticket.state == TicketState.HELD
@@ -464,7 +476,7 @@ def transfer(
     reserved: int | None = None
     if queue is not None:
         if uow.site.queue(queue) is None:
-            raise BadRequest(f"没有这个队列：{queue}", code="invalid_field")
+            raise BadRequest("没有这个队列：%(queue)s", code="invalid_field", queue=queue)
         target_queue = queue
     elif counter_number is not None:
         target = uow.session.scalars(
@@ -473,16 +485,24 @@ def transfer(
             )
         ).one_or_none()
         if target is None:
-            raise BadRequest(f"没有{counter_number}号窗口", code="invalid_field")
+            raise BadRequest("没有%(number)s号窗口", code="invalid_field", number=counter_number)
         target_queue, reserved = target.queues[0], target.number
     else:
         assert service is not None
         business = service_or_error(uow, service)
         if ticket.party not in business.parties:
-            raise BadRequest(f"{business.name}不能以此身份办理", code="party_not_allowed")
+            raise BadRequest(
+                "%(service)s不能以此身份办理",
+                code="party_not_allowed",
+                service=Named(business.name, business.name_en),
+            )
         routed = route(uow.site.rules(), business.category, ticket.party, ticket.headcount)
         if routed is None:
-            raise BadRequest(f"没有窗口受理{business.name}", code="unknown_service")
+            raise BadRequest(
+                "没有窗口受理%(service)s",
+                code="unknown_service",
+                service=Named(business.name, business.name_en),
+            )
         target_queue, services = routed, [business.code]
     position = position or uow.site.policy.transfer_position
     placement = (
@@ -571,7 +591,7 @@ def counter_detail(uow: UnitOfWork, number: int) -> dict[str, Any]:
         select(Counter).where(Counter.site_code == uow.site.code, Counter.number == number)
     ).one_or_none()
     if counter is None:
-        raise NotFound(f"没有{number}号窗口")
+        raise NotFound("没有%(number)s号窗口", number=number)
     payload = counter_payload(uow, counter, _current_number(uow, counter))
     payload.update(
         queues=list(counter.queues), strategy=counter.strategy, clerk=counter.clerk_username

@@ -17,15 +17,25 @@ from datetime import date, datetime, timedelta
 from queue_server.domain.calendar import (
     CalendarUnknown,
     HallCalendar,
-    opening_words,
     seconds_of,
 )
-from queue_server.errors import Conflict
+from queue_server.errors import N_, NP_, Conflict, Named, Words
 from queue_server.services.alerts import raise_alert
 from queue_server.services.unit_of_work import UnitOfWork
 
 DUE_WORKING_DAYS = 15  # 差评整改: due 15 working days after the rating
 LOOK_AHEAD_DAYS = 1  # the alert job checks today's and tomorrow's opening hours
+
+# The weekdays as a message or a report says them (msgctxt "weekday"), Monday first.
+WEEKDAYS = (
+    NP_("weekday", "周一"),
+    NP_("weekday", "周二"),
+    NP_("weekday", "周三"),
+    NP_("weekday", "周四"),
+    NP_("weekday", "周五"),
+    NP_("weekday", "周六"),
+    NP_("weekday", "周日"),
+)
 
 
 def hall_calendar(uow: UnitOfWork) -> HallCalendar:
@@ -67,29 +77,48 @@ def check_open(uow: UnitOfWork, line: str) -> None:
         return
     own_hours = line in calendar.lines
     queue = uow.site.queue(line)
-    who = f"{queue.name}（{line}）" if own_hours and queue else "本大厅"
-    raise Conflict(f"{who}{_closed_words(calendar, now, line)}", code="hall_closed")
-
-
-def _closed_words(calendar: HallCalendar, now: datetime, line: str) -> str:
-    """'已停止取号，下次开放：12月1日（周一）08:30' and the like."""
-    today = calendar.hours_on(now.date(), line, assume=True)
-    started = [interval for interval in today if interval.opens * 60 <= seconds_of(now.time())]
-    if not today:
-        state = "今日不开放"
-    elif not started:
-        state = "尚未开始取号"
-    elif len(started) < len(today):
-        state = "暂停取号"
-    else:
-        state = "已停止取号"
+    who: str = N_("本大厅")
+    if own_hours and queue is not None:
+        who = Named(f"{queue.name}（{line}）", f"{queue.name_en or queue.name} ({line})")
+    state = _closed_state(calendar, now, line)
     try:
         opening = calendar.next_opening(now, line)
     except CalendarUnknown:
         opening = calendar.next_opening(now, line, assume=True)
     if opening is None:
-        return state
-    return f"{state}，下次开放：{opening_words(opening, now.date())}"
+        raise Conflict("%(who)s%(state)s", code="hall_closed", who=who, state=state)
+    clock = opening.strftime("%H:%M")
+    if opening.date() == now.date():
+        raise Conflict(
+            "%(who)s%(state)s，下次开放：今天%(time)s",
+            code="hall_closed",
+            who=who,
+            state=state,
+            time=clock,
+        )
+    raise Conflict(
+        "%(who)s%(state)s，下次开放：%(month)s月%(day)s日（%(weekday)s）%(time)s",
+        code="hall_closed",
+        who=who,
+        state=state,
+        month=opening.month,
+        day=opening.day,
+        weekday=WEEKDAYS[opening.weekday()],
+        time=clock,
+    )
+
+
+def _closed_state(calendar: HallCalendar, now: datetime, line: str) -> Words:
+    """Why the kiosk is closed now: the day is closed, not begun, at a break, or over."""
+    today = calendar.hours_on(now.date(), line, assume=True)
+    started = [interval for interval in today if interval.opens * 60 <= seconds_of(now.time())]
+    if not today:
+        return N_("今日不开放")
+    if not started:
+        return N_("尚未开始取号")
+    if len(started) < len(today):
+        return N_("暂停取号")
+    return N_("已停止取号")
 
 
 def review_due_date(calendar: HallCalendar, rated_on: date) -> tuple[date, CalendarUnknown | None]:

@@ -127,13 +127,13 @@ def reprint_ticket(uow: UnitOfWork, ticket_id: str, kiosk: str | None) -> dict[s
     if ticket.site_code != uow.site.code:
         raise NotFound("没有这张号票")
     if ticket.state not in UNFINISHED or ticket.business_day != today(uow):
-        raise Conflict(f"号票{ticket.number}已结束，不能补打", code="invalid_state")
+        raise Conflict("号票%(number)s已结束，不能补打", code="invalid_state", number=ticket.number)
     code = kiosk or ticket.kiosk or DEFAULT_PRINTER_KIOSK
     config = uow.site.kiosk(code)
     if config is None:
-        raise BadRequest(f"没有这台取号机：{code}", code="invalid_field")
+        raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=code)
     if not config.prints:
-        raise BadRequest(f"取号机{code}没有打印机", code="invalid_field")
+        raise BadRequest("取号机%(kiosk)s没有打印机", code="invalid_field", kiosk=code)
     job = queue_print_job(uow, ticket, code, reprint=True)
     assert job is not None
     return {"ticket": ticket_view(uow, ticket), "print_job": job_view(job)}

@@ -22,7 +22,7 @@ from queue_server.domain.lifecycle import (
     step_after,
     ticket_after,
 )
-from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.errors import NP_, BadRequest, Conflict, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day, steps_of, ticket_view
@@ -176,7 +176,12 @@ def move_step(uow: UnitOfWork, step: Step, action: StepAction) -> None:
 def state_conflict(uow: UnitOfWork, ticket: Ticket, words: str) -> Conflict:
     """409 invalid_state, saying in words what the ticket is now and what cannot be done."""
     state = effective_state(uow, ticket)
-    return Conflict(f"号票{ticket.number}当前为{STATE_WORDS.get(state, state)}，不能{words}")
+    return Conflict(
+        "号票%(number)s当前为%(state)s，不能%(action)s",
+        number=ticket.number,
+        state=STATE_WORDS.get(state, state),
+        action=Words(words),
+    )
 
 
 def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> str:
@@ -205,17 +210,17 @@ def ticket_changed(
 def service_or_error(uow: UnitOfWork, code: str) -> ServiceConfig:
     service = uow.site.service(code)
     if service is None:
-        raise BadRequest(f"没有这项业务：{code}", code="unknown_service")
+        raise BadRequest("没有这项业务：%(service)s", code="unknown_service", service=code)
     return service
 
 
-STATE_WORDS: dict[str, str] = {
-    TicketState.WAITING: "等候中",
-    TicketState.CALLED: "已叫号",
-    TicketState.SERVING: "办理中",
-    TicketState.HELD: "挂起",
-    TicketState.MISSED: "过号",
-    TicketState.DONE: "已办结",
-    TicketState.CANCELLED: "已取消",
-    TicketState.EXPIRED: "已过期",
+STATE_WORDS: dict[str, Words] = {
+    TicketState.WAITING: NP_("ticket state", "等候中"),
+    TicketState.CALLED: NP_("ticket state", "已叫号"),
+    TicketState.SERVING: NP_("ticket state", "办理中"),
+    TicketState.HELD: NP_("ticket state", "挂起"),
+    TicketState.MISSED: NP_("ticket state", "过号"),
+    TicketState.DONE: NP_("ticket state", "已办结"),
+    TicketState.CANCELLED: NP_("ticket state", "已取消"),
+    TicketState.EXPIRED: NP_("ticket state", "已过期"),
 }

@@ -34,7 +34,7 @@ from queue_server.domain.lifecycle import (
 )
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
-from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.errors import N_, BadRequest, Conflict, Named, NotFound
 from queue_server.models import Step, Ticket
 from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
@@ -97,15 +97,23 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     site = uow.site
     service = service_or_error(uow, request.service)
     if request.party not in service.parties:
-        raise BadRequest(f"{service.name}不能以此身份办理", code="party_not_allowed")
+        raise BadRequest(
+            "%(service)s不能以此身份办理",
+            code="party_not_allowed",
+            service=Named(service.name, service.name_en),
+        )
     if request.headcount > site.policy.max_headcount:
-        raise BadRequest(f"人数不能超过{site.policy.max_headcount}", code="invalid_field")
+        raise BadRequest("人数不能超过%(max)s", code="invalid_field", max=site.policy.max_headcount)
     if request.kiosk is not None and site.kiosk(request.kiosk) is None:
-        raise BadRequest(f"没有这台取号机：{request.kiosk}", code="invalid_field")
+        raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=request.kiosk)
     identity, phone = _identities(uow, request)
     queue = route(site.rules(), service.category, request.party, request.headcount)
     if queue is None:
-        raise BadRequest(f"没有窗口受理{service.name}", code="unknown_service")
+        raise BadRequest(
+            "没有窗口受理%(service)s",
+            code="unknown_service",
+            service=Named(service.name, service.name_en),
+        )
     _check_hours(uow, queue)
 
     existing = _open_ticket_of(uow, identity, phone)
@@ -120,7 +128,11 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     # Counted for every business, quota or not, so a quota set at noon counts the morning too.
     issued_today = next_day_value(uow, f"quota:{service.code}")
     if service.daily_quota is not None and issued_today > service.daily_quota:
-        raise Conflict(f"今日{service.name}号源已满，请明日再来", code="quota_reached")
+        raise Conflict(
+            "今日%(service)s号源已满，请明日再来",
+            code="quota_reached",
+            service=Named(service.name, service.name_en),
+        )
     queue_config = site.queue(queue)
     assert queue_config is not None
     number = format_number(queue_config.prefix, next_day_value(uow, f"number:{queue}"))
@@ -273,7 +285,7 @@ def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
 def find_by_number(uow: UnitOfWork, number: str) -> dict[str, Any]:
     ticket = todays_ticket(uow, number)
     if ticket is None:
-        raise NotFound(f"今天没有{number}号")
+        raise NotFound("今天没有%(number)s号", number=number)
     return ticket_view(uow, ticket, staff=True)
 
 
@@ -324,8 +336,9 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
     if uow.now > missed.ended_at + grace:
         raise Conflict(
-            f"过号已超过{uow.site.policy.no_show_grace_min:g}分钟，不能重排，请到咨询台",
+            "过号已超过%(minutes)g分钟，不能重排，请到咨询台",
             code="invalid_state",
+            minutes=uow.site.policy.no_show_grace_min,
         )
     line = HallState(uow).line(missed.queue_code)
     placement = reinstate_placement(line, uow.site.policy.reinstate_after, uow.now)
@@ -365,7 +378,7 @@ def lookup_ticket(
     if not visitor_id and not phone:
         raise BadRequest("请输入取号时登记的身份证号、信用代码或手机号", code="invalid_field")
     if kiosk is not None and uow.site.kiosk(kiosk) is None:
-        raise BadRequest(f"没有这台取号机：{kiosk}", code="invalid_field")
+        raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=kiosk)
     try:
         identity = _any_visitor_id(visitor_id, uow) if visitor_id else None
         phone_identity = parse_phone(phone) if phone else None
@@ -390,7 +403,7 @@ def lookup_ticket(
 
 def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:
     """An ID-card number or a credit code: the shape tells which (both are 18 characters)."""
-    value = ascii_form(raw, "invalid_visitor_id", "证件号只能包含数字和字母").upper()
+    value = ascii_form(raw, "invalid_visitor_id", N_("证件号只能包含数字和字母")).upper()
     if not (value[:17].isdigit() and (value[17:].isdigit() or value[17:] == "X")):
         return parse_credit_code(value)
     try:
