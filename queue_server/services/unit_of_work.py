@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import cached_property
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from queue_server.config import HallConfig, SiteConfig
+from queue_server.config import HallConfig, SiteConfig, UserConfig
 from queue_server.db import is_retryable
 from queue_server.domain.events import HallEvent
 from queue_server.models import Event, SiteSequence, Step, Ticket
@@ -31,6 +33,11 @@ class HallContext:
     clock: Callable[[], datetime]
     writer_gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
     recent: RecentValues = field(default_factory=lambda: RecentValues(2.0))
+
+    @cached_property
+    def users(self) -> dict[str, UserConfig]:
+        """The staff by user name (a clerk's name on a counter or a step), once per hall."""
+        return {user.username: user for user in self.config.users}
 
 
 class RecentValues:
@@ -76,11 +83,17 @@ class UnitOfWork:
     happenings: list[HallEvent] = field(default_factory=list)  # told after the commit
     dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
+    zone: ZoneInfo = field(init=False)  # the site's, looked up once per unit of work
+    today: date = field(init=False)  # the business day of `now` there
+
+    def __post_init__(self) -> None:
+        self.zone = self.site.zone
+        self.today = self.now.astimezone(self.zone).date()
 
     @property
     def local_now(self) -> datetime:
         """`now` in the hall's time zone."""
-        return self.now.astimezone(self.site.zone)
+        return self.now.astimezone(self.zone)
 
     def record(
         self,
@@ -109,9 +122,9 @@ class UnitOfWork:
         )
         self.dirty_sites.add(self.site.code)
 
-    def happened(self, event: HallEvent) -> None:
+    def happened(self, *events: HallEvent) -> None:
         """Record what happened in the hall; it is told after the commit, in this order."""
-        self.happenings.append(event)
+        self.happenings.extend(events)
 
     def commit(self) -> None:
         """Number the events from the site's sequence row last, so its lock is held briefly
