@@ -106,7 +106,7 @@ class Yihao:
         """A read-only look (no write lock on SQLite)."""
         session = self.readonly_sessions()
         try:
-            uow = UnitOfWork(session, self.hall, site, self.hall.clock(), "reader", base_url)
+            uow = UnitOfWork.begin(session, self.hall, site, "reader", base_url)
             return use_case(uow, *args, **kwargs)
         finally:
             session.rollback()

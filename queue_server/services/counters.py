@@ -212,11 +212,14 @@ def _call(
     closed = _close_evaluation(uow, counter)
     uow.session.flush()
     told = call_views(uow, counter, ticket, step, recall=False)
-    # The call goes out first: the screens announce it while the rest follows.
     assert told.counter is not None
-    uow.happened(told.called, *closed, told.counter, told.ticket)
     uow.record(
         "call",
+        # The call goes out first: the screens announce it while the rest follows.
+        told.called,
+        *closed,
+        told.counter,
+        told.ticket,
         ticket=ticket,
         step=step,
         counter_number=counter.number,
@@ -302,9 +305,10 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     from_state = move_ticket(ticket, Action.RECALL)
     step.recalls += 1
     told = call_views(uow, counter, ticket, step, recall=True)
-    uow.happened(told.called, told.ticket)
     uow.record(
         "recall",
+        told.called,
+        told.ticket,
         ticket=ticket,
         step=step,
         counter_number=counter.number,

@@ -77,18 +77,23 @@ class UnitOfWork:
     hall: HallContext
     site: SiteConfig
     now: datetime
+    zone: ZoneInfo  # the site's, looked up once per unit of work
+    today: date  # the business day of `now` there
     actor: str
     base_url: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)  # rows of the event log
     happenings: list[HallEvent] = field(default_factory=list)  # told after the commit
     dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
-    zone: ZoneInfo = field(init=False)  # the site's, looked up once per unit of work
-    today: date = field(init=False)  # the business day of `now` there
 
-    def __post_init__(self) -> None:
-        self.zone = self.site.zone
-        self.today = self.now.astimezone(self.zone).date()
+    @classmethod
+    def begin(
+        cls, session: Session, hall: HallContext, site: SiteConfig, actor: str, base_url: str = ""
+    ) -> UnitOfWork:
+        """A unit of work at the hall clock's now."""
+        now = hall.clock()
+        zone = site.zone
+        return cls(session, hall, site, now, zone, now.astimezone(zone).date(), actor, base_url)
 
     @property
     def local_now(self) -> datetime:
@@ -98,7 +103,7 @@ class UnitOfWork:
     def record(
         self,
         kind: str,
-        *,
+        *told: HallEvent,
         ticket: Ticket | None = None,
         step: Step | None = None,
         counter_number: int | None = None,
@@ -106,6 +111,9 @@ class UnitOfWork:
         to_state: str | None = None,
         **detail: Any,
     ) -> None:
+        """A row of the event log; and what the change `told` the hall, if anything (as
+        `happened`, after the hall events recorded before)."""
+        self.happenings.extend(told)
         self.events.append(
             {
                 "site_code": self.site.code,
@@ -164,7 +172,7 @@ def run_in_transaction(
         session = sessions()
         try:
             with hall.writer_gate:
-                uow = UnitOfWork(session, hall, site, hall.clock(), actor, base_url)
+                uow = UnitOfWork.begin(session, hall, site, actor, base_url)
                 result = use_case(uow, *args, **kwargs)
                 uow.commit()
             return result, uow
