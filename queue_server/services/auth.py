@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -21,7 +20,6 @@ class StaffDirectory:
     password_hashes: dict[str, str]
     serializer: URLSafeTimedSerializer
     token_max_age_s: int
-    users: Mapping[str, UserConfig]  # by user name
 
     @classmethod
     def build(cls, hall: HallConfig, secret: bytes, token_max_age_s: int) -> StaffDirectory:
@@ -29,12 +27,10 @@ class StaffDirectory:
             user.username: user.password_hash or generate_password_hash(user.password or "")
             for user in hall.users
         }
-        serializer = URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
-        users = {user.username: user for user in hall.users}
-        return cls(hall, hashes, serializer, token_max_age_s, users)
+        return cls(hall, hashes, URLSafeTimedSerializer(secret, salt=TOKEN_SALT), token_max_age_s)
 
     def authenticate(self, username: str, password: str) -> UserConfig:
-        user = self.users.get(username)
+        user = self.hall.user(username)
         known_hash = self.password_hashes.get(username)
         if user is None or known_hash is None or not check_password_hash(known_hash, password):
             raise Unauthenticated("用户名或密码错误")
@@ -50,7 +46,7 @@ class StaffDirectory:
             raise Unauthenticated("登录已过期，请重新登录") from None
         except BadSignature:
             raise Unauthenticated("登录凭证无效，请重新登录") from None
-        user = self.users.get(data.get("u", "")) if isinstance(data, dict) else None
+        user = self.hall.user(data.get("u", "")) if isinstance(data, dict) else None
         if user is None:
             raise Unauthenticated("登录凭证无效，请重新登录")
         return user
