@@ -399,7 +399,7 @@ def finish(
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
     _release(uow, counter)
-    until = counter.evaluation_until.astimezone(uow.site.zone)
+    until = counter.evaluation_until.astimezone(uow.zone)
     uow.happened(EvaluationChanged(uow.site.code, counter.number, open=True, until=until))
     return _released(uow, counter, ticket)
 
