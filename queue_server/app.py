@@ -149,11 +149,9 @@ def _register_pages(app: Flask) -> None:
 def _keep_settings_fresh(app: Flask, extension: Yihao) -> None:
     """Settings an admin changed survive a restart (counters get their lines back after the
     hall file sync, the hall gets the stored values laid over it), and reach every process:
-    each request first looks whether they changed (at most once a second)."""
+    each request first looks whether they changed (at most once a second,
+    `Yihao.keep_settings_fresh`)."""
     with extension.sessions() as session:
         hall_settings.reapply_counter_settings(session, extension.hall.config)
     hall_settings.refresh(extension, force=True)
-
-    @app.before_request
-    def _fresh_settings() -> None:
-        hall_settings.refresh(extension)
+    app.before_request(extension.keep_settings_fresh)

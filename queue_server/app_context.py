@@ -3,6 +3,7 @@ and the one path from a commit to the world (`Yihao.after_commit`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from queue_server.config import HallConfig, Settings, SiteConfig
 from queue_server.db import READONLY
 from queue_server.domain.events import HallEvent
+from queue_server.manager.settings import CHECK_INTERVAL_S, refresh
 from queue_server.services.auth import StaffDirectory
 from queue_server.services.unit_of_work import HallContext, UnitOfWork, run_in_transaction
 
@@ -56,6 +58,13 @@ class Yihao:
     def __post_init__(self) -> None:
         self.overlay = SettingsOverlay(self.hall.config)
 
+    def keep_settings_fresh(self) -> None:
+        """Before each request: the admins' stored settings, if they changed, laid over the
+        hall (`manager/settings.py` `refresh`). Looked at most once a second, so on all the
+        other requests this is one comparison and nothing else is entered."""
+        if time.monotonic() - self.overlay.checked_at >= CHECK_INTERVAL_S:
+            refresh(self)
+
     def run(
         self,
         site: SiteConfig,
@@ -97,7 +106,7 @@ class Yihao:
         """A read-only look (no write lock on SQLite)."""
         session = self.readonly_sessions()
         try:
-            uow = UnitOfWork(session, self.hall, site, self.hall.clock(), "reader", base_url)
+            uow = UnitOfWork.begin(session, self.hall, site, "reader", base_url)
             return use_case(uow, *args, **kwargs)
         finally:
             session.rollback()

@@ -80,6 +80,18 @@ def call_reason(step: WaitingStep, now: datetime) -> str | None:
 
 
 @dataclass(frozen=True)
+class Choice:
+    step: WaitingStep
+    reason: str | None  # call_reason: why it is called now
+
+
+def next_call(waiting: Sequence[WaitingStep], counter: CounterPlan, now: datetime) -> Choice | None:
+    """Whom the counter calls next (`choose_next`), and why (`call_reason`)."""
+    chosen = choose_next(waiting, counter, now)
+    return None if chosen is None else Choice(chosen, call_reason(chosen, now))
+
+
+@dataclass(frozen=True)
 class Placement:
     priority_class: int
     sort_at: datetime

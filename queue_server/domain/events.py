@@ -3,7 +3,8 @@
 They say nothing of who hears of them. After the commit the screens, terminals, phones and
 managers get them as Socket.IO messages (`realtime/routes.py` says which namespace, room,
 name and payload each becomes, SPEC §5), and the print worker learns of new print jobs.
-A rolled-back transaction drops them. Times are the hall's local time.
+A rolled-back transaction drops them. Times are the hall's local time. They are plain
+data: a payload an event carries was built once, by the use case that recorded it.
 """
 
 from __future__ import annotations
@@ -11,67 +12,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from typing import Any
-
-from queue_server.domain.numbering import call_speech, call_text
 
 
 @dataclass(frozen=True)
 class TicketCalled:
-    """A ticket was called to a counter (`recall`: called again)."""
+    """A ticket was called to a counter, or called again. `announcement` is the call as the
+    screens show and speak it (SPEC §5 `call`: number, counter, its name and location, line,
+    recall, reason, text, speech, at): no ticket id, no personal data. Built once by the use
+    case's read model, for the event log and the screens alike."""
 
     site: str
-    number: str
-    counter: int
-    counter_name: str
-    location: str | None
-    queue: str
-    reason: str | None
-    recall: bool
-    at: datetime
-
-    @cached_property
-    def announcement(self) -> dict[str, Any]:
-        """The call as the screens show and speak it: no ticket id, no personal data.
-        Built once, for the event log and the screens alike."""
-        return {
-            "number": self.number,
-            "counter": self.counter,
-            "counter_name": self.counter_name,
-            "location": self.location,
-            "queue": self.queue,
-            "recall": self.recall,
-            "reason": self.reason,
-            "text": call_text(self.number, self.counter, self.location),
-            "speech": call_speech(self.number, self.counter, self.location),
-            "at": self.at.isoformat(timespec="seconds"),
-        }
+    announcement: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
 class CounterChanged:
-    """A counter opened, paused, closed, changed clerk, or took or let go of a ticket."""
+    """A counter opened, paused, closed, changed clerk, or took or let go of a ticket.
+    `view`: the counter as its screens and terminal show it (SPEC §5 `counter`)."""
 
     site: str
     counter: int
-    counter_name: str
-    location: str | None
-    state: str
-    clerk_name: str | None
-    clerk_no: str | None
-    current: str | None  # the number of the ticket in hand
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "counter": self.counter,
-            "counter_name": self.counter_name,
-            "location": self.location,
-            "state": self.state,
-            "clerk_name": self.clerk_name,
-            "clerk_no": self.clerk_no,
-            "current": self.current,
-        }
+    view: Mapping[str, Any]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ and `step_after`; the states allowed for an action (`ACTION_NEEDS`) are read off
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 
 class TicketState(StrEnum):
@@ -153,6 +153,20 @@ def step_after(status: str, action: StepAction) -> tuple[StepStatus, StepOutcome
         return STEP_TRANSITIONS[StepStatus(status), action]
     except (KeyError, ValueError):
         raise LifecycleError(status, action) from None
+
+
+class VisitMove(NamedTuple):
+    """Where one action takes a visit: its ticket, and the step it is at."""
+
+    ticket: TicketState
+    step: StepStatus
+    outcome: StepOutcome | None
+
+
+def visit_after(state: str, action: Action, status: str, step_action: StepAction) -> VisitMove:
+    """The ticket's state after `action` and its current step's after `step_action`, in one
+    move (a call takes both), or LifecycleError."""
+    return VisitMove(ticket_after(state, action), *step_after(status, step_action))
 
 
 UNFINISHED = frozenset(

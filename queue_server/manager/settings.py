@@ -79,7 +79,6 @@ def refresh(yihao: Yihao, *, force: bool = False) -> bool:
     `updated_at` miss a row changed twice within one clock tick, or by a process whose
     clock is behind."""
     overlay = yihao.overlay
-    overlay = yihao.overlay
     now = time.monotonic()
     if not force and now - overlay.checked_at < CHECK_INTERVAL_S:
         return False

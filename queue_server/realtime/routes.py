@@ -50,9 +50,9 @@ def _called(event: TicketCalled, seq: int | None) -> Iterator[Outgoing]:
 
 
 def _counter(event: CounterChanged, seq: int | None) -> Iterator[Outgoing]:
-    yield Outgoing(DISPLAY_NAMESPACE, EVENT_COUNTER, {**event.view(), "seq": seq}, event.site)
+    yield Outgoing(DISPLAY_NAMESPACE, EVENT_COUNTER, {**event.view, "seq": seq}, event.site)
     room = counter_room(event.site, event.counter)
-    yield Outgoing(COUNTER_NAMESPACE, EVENT_COUNTER, {**event.view(), "seq": seq}, room)
+    yield Outgoing(COUNTER_NAMESPACE, EVENT_COUNTER, {**event.view, "seq": seq}, room)
 
 
 def _ticket(event: TicketChanged, seq: int | None) -> Iterator[Outgoing]:

@@ -13,7 +13,7 @@ from queue_server.domain.dispatch import (
     CounterPlan,
     base_placement,
     call_reason,
-    choose_next,
+    next_call,
     returning_placement,
 )
 from queue_server.domain.events import EvaluationChanged
@@ -23,8 +23,8 @@ from queue_server.domain.lifecycle import (
     Action,
     StepAction,
     StepOutcome,
-    StepStatus,
     TicketState,
+    visit_after,
 )
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, Named, NotFound, Words
@@ -35,7 +35,7 @@ from queue_server.services.steps import (
     enqueued,
     get_ticket,
     insert_step_after_current,
-    lock_ticket,
+    lock_waiting_visit,
     move_step,
     move_ticket,
     require_state,
@@ -48,17 +48,17 @@ from queue_server.services.steps import (
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import (
     HallState,
+    call_candidates,
+    call_views,
+    counter_changed,
     counter_payload,
-    counter_state,
     current_step,
     local_iso,
     site_seq,
-    ticket_called,
     ticket_view,
 )
 
 STAFF_ROLES = ("manager", "admin")
-CALL_CANDIDATES = 8
 
 
 # Built once: on the call path, building a statement cost more than running it.
@@ -91,9 +91,9 @@ def _counter_changed(
     uow: UnitOfWork, counter: Counter, current_number: str | None = None
 ) -> dict[str, Any]:
     """Record that the counter changed; returns it as its terminal shows it."""
-    changed = counter_state(uow, counter, current_number)
+    changed = counter_changed(uow, counter, current_number)
     uow.happened(changed)
-    return changed.view()
+    return dict(changed.view)
 
 
 def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
@@ -194,19 +194,13 @@ def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, St
     return ticket, current_step(uow, ticket)
 
 
-def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
-    if counter.evaluation_step_id is not None:
-        counter.evaluation_step_id = None
-        counter.evaluation_until = None
-        uow.happened(EvaluationChanged(uow.site.code, counter.number, open=False))
-
-
-def _announce(
-    uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
-) -> dict[str, Any]:
-    called = ticket_called(uow.site, counter, ticket, step, recall=recall, at=uow.now)
-    uow.happened(called)
-    return called.announcement
+def _close_evaluation(uow: UnitOfWork, counter: Counter) -> tuple[EvaluationChanged, ...]:
+    """Close the counter's rating buttons if open; what that tells (nothing if closed)."""
+    if counter.evaluation_step_id is None:
+        return ()
+    counter.evaluation_step_id = None
+    counter.evaluation_until = None
+    return (EvaluationChanged(uow.site.code, counter.number, open=False),)
 
 
 def _call(
@@ -217,33 +211,38 @@ def _call(
     reason: str | None,
     user: UserConfig,
 ) -> dict[str, Any]:
-    move_step(uow, step, StepAction.CALL)
+    # One move of the visit by the lifecycle table (a call ends no step: no outcome).
+    move = visit_after(ticket.state, Action.CALL, step.status, StepAction.CALL)
+    from_state, ticket.state, step.status = ticket.state, move.ticket.value, move.step.value
     step.called_at = uow.now
     step.call_reason = reason
     step.counter_number = counter.number
     step.clerk_username = counter.clerk_username or user.username
-    from_state = move_ticket(ticket, Action.CALL)
     counter.current_ticket_id = ticket.id
     counter.idle_since = None
+    closed = _close_evaluation(uow, counter)
     uow.session.flush()
-    # The call goes out first: the screens announce it while the rest follows.
-    display = _announce(uow, counter, ticket, step, recall=False)
-    _close_evaluation(uow, counter)
+    told = call_views(uow, counter, ticket, step, recall=False)
+    assert told.counter is not None
     uow.record(
         "call",
+        # The call goes out first: the screens announce it while the rest follows.
+        told.called,
+        *closed,
+        told.counter,
+        told.ticket,
         ticket=ticket,
         step=step,
         counter_number=counter.number,
         from_state=from_state,
         to_state=ticket.state,
         reason=reason,
-        display=display,
+        display=told.called.announcement,
         clerk=step.clerk_username,
         queue=step.queue_code,
         services=list(step.services),
     )
-    _counter_changed(uow, counter, ticket.number)
-    return _in_hand_changed(uow, counter, ticket)
+    return told.view
 
 
 def _in_hand_changed(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
@@ -256,41 +255,18 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
     _require_open(counter)
     _require_empty_hands(counter, "叫号")
     plan = CounterPlan(counter.number, tuple(counter.queues), counter.strategy)
-    state = HallState(uow)
-    # The head of each line is enough to choose from; the whole line only if every one of
+    # The head of each line is enough to choose from; the whole lines only if every one of
     # those is being taken by another counter at this very moment.
-    waiting = [
-        step
-        for queue in counter.queues
-        for step in state.line_head(queue, CALL_CANDIDATES, counter.number)
-    ]
     tried: set[int] = set()
-    whole_lines = False
-    while True:
-        if not waiting and not whole_lines:
-            whole_lines = True
-            waiting = [
-                step
-                for queue in counter.queues
-                for step in state.line(queue)
-                if step.step_id not in tried and step.reserved_counter in (None, counter.number)
-            ]
-        chosen = choose_next(waiting, plan, uow.now)
-        if chosen is None:
-            return None
-        step = uow.session.get(Step, chosen.step_id)
-        # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
-        ticket = lock_ticket(uow, step.ticket_id, skip_locked=True) if step else None
-        if (
-            ticket is not None
-            and ticket.state == TicketState.WAITING
-            and ticket.business_day == today(uow)
-        ):
-            step = current_step(uow, ticket)
-            if step.id == chosen.step_id and step.status == StepStatus.WAITING:
-                return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
-        tried.add(chosen.step_id)
-        waiting = [item for item in waiting if item.step_id != chosen.step_id]
+    for whole_lines in (False, True):
+        waiting = call_candidates(uow, counter, whole_lines=whole_lines, tried=tried)
+        while (choice := next_call(waiting, plan, uow.now)) is not None:
+            visit = lock_waiting_visit(uow, choice.step.step_id)
+            if visit is not None:
+                return _call(uow, counter, *visit, choice.reason, user)
+            tried.add(choice.step.step_id)
+            waiting = [item for item in waiting if item.step_id != choice.step.step_id]
+    return None
 
 
 def call_number(
@@ -341,18 +317,20 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     require_state(uow, ticket, "recall", "重呼")
     from_state = move_ticket(ticket, Action.RECALL)
     step.recalls += 1
-    display = _announce(uow, counter, ticket, step, recall=True)
+    told = call_views(uow, counter, ticket, step, recall=True)
     uow.record(
         "recall",
+        told.called,
+        told.ticket,
         ticket=ticket,
         step=step,
         counter_number=counter.number,
         from_state=from_state,
         to_state=ticket.state,
         recalls=step.recalls,
-        display=display,
+        display=told.called.announcement,
     )
-    return _in_hand_changed(uow, counter, ticket)
+    return told.view
 
 
 def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -434,7 +412,7 @@ def finish(
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
     _release(uow, counter)
-    until = counter.evaluation_until.astimezone(uow.site.zone)
+    until = counter.evaluation_until.astimezone(uow.zone)
     uow.happened(EvaluationChanged(uow.site.code, counter.number, open=True, until=until))
     return _released(uow, counter, ticket)
 
@@ -581,7 +559,7 @@ def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[
         reasons=step.rating_reasons,
         clerk=step.clerk_username,
     )
-    _close_evaluation(uow, counter)
+    uow.happened(*_close_evaluation(uow, counter))
     return {"counter": counter.number, "rating": rating, "at": local_iso(uow.site, uow.now)}
 
 

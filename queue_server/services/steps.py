@@ -17,6 +17,7 @@ from queue_server.domain.lifecycle import (
     NEW_STEP,
     Action,
     StepAction,
+    StepStatus,
     TicketState,
     allows,
     step_after,
@@ -25,11 +26,11 @@ from queue_server.domain.lifecycle import (
 from queue_server.errors import NP_, BadRequest, Conflict, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import business_day, steps_of, ticket_view
+from queue_server.services.views import CURRENT_STEP, steps_of, ticket_view
 
 
 def today(uow: UnitOfWork) -> date:
-    return business_day(uow.site, uow.now)
+    return uow.today
 
 
 def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
@@ -85,6 +86,22 @@ def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -
     return uow.session.scalars(
         LOCK_TICKET[skip_locked], {"ticket": ticket_id, "site": uow.site.code}
     ).one_or_none()
+
+
+def lock_waiting_visit(uow: UnitOfWork, step_id: int) -> tuple[Ticket, Step] | None:
+    """The visit of a waiting step a counter chose to call, its ticket locked; None when
+    another counter holds it at this very moment (skip it rather than wait: SKIP LOCKED), or
+    it is no longer today's waiting step."""
+    chosen = uow.session.get(Step, step_id)
+    ticket = lock_ticket(uow, chosen.ticket_id, skip_locked=True) if chosen else None
+    if ticket is None or ticket.state != TicketState.WAITING or ticket.business_day != uow.today:
+        return None
+    step = uow.session.scalars(
+        CURRENT_STEP, {"ticket": ticket.id, "position": ticket.current_step}
+    ).one()
+    if step.id != step_id or step.status != StepStatus.WAITING:
+        return None
+    return ticket, step
 
 
 def todays_ticket(uow: UnitOfWork, number: str) -> Ticket | None:

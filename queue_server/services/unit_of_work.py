@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import cached_property
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from queue_server.config import HallConfig, SiteConfig
+from queue_server.config import HallConfig, SiteConfig, UserConfig
 from queue_server.db import is_retryable
 from queue_server.domain.events import HallEvent
 from queue_server.models import Event, SiteSequence, Step, Ticket
@@ -31,6 +33,11 @@ class HallContext:
     clock: Callable[[], datetime]
     writer_gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
     recent: RecentValues = field(default_factory=lambda: RecentValues(2.0))
+
+    @cached_property
+    def users(self) -> dict[str, UserConfig]:
+        """The staff by user name (a clerk's name on a counter or a step), once per hall."""
+        return {user.username: user for user in self.config.users}
 
 
 class RecentValues:
@@ -70,6 +77,8 @@ class UnitOfWork:
     hall: HallContext
     site: SiteConfig
     now: datetime
+    zone: ZoneInfo  # the site's, looked up once per unit of work
+    today: date  # the business day of `now` there
     actor: str
     base_url: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)  # rows of the event log
@@ -77,15 +86,24 @@ class UnitOfWork:
     dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
 
+    @classmethod
+    def begin(
+        cls, session: Session, hall: HallContext, site: SiteConfig, actor: str, base_url: str = ""
+    ) -> UnitOfWork:
+        """A unit of work at the hall clock's now."""
+        now = hall.clock()
+        zone = site.zone
+        return cls(session, hall, site, now, zone, now.astimezone(zone).date(), actor, base_url)
+
     @property
     def local_now(self) -> datetime:
         """`now` in the hall's time zone."""
-        return self.now.astimezone(self.site.zone)
+        return self.now.astimezone(self.zone)
 
     def record(
         self,
         kind: str,
-        *,
+        *told: HallEvent,
         ticket: Ticket | None = None,
         step: Step | None = None,
         counter_number: int | None = None,
@@ -93,6 +111,9 @@ class UnitOfWork:
         to_state: str | None = None,
         **detail: Any,
     ) -> None:
+        """A row of the event log; and what the change `told` the hall, if anything (as
+        `happened`, after the hall events recorded before)."""
+        self.happenings.extend(told)
         self.events.append(
             {
                 "site_code": self.site.code,
@@ -109,9 +130,9 @@ class UnitOfWork:
         )
         self.dirty_sites.add(self.site.code)
 
-    def happened(self, event: HallEvent) -> None:
+    def happened(self, *events: HallEvent) -> None:
         """Record what happened in the hall; it is told after the commit, in this order."""
-        self.happenings.append(event)
+        self.happenings.extend(events)
 
     def commit(self) -> None:
         """Number the events from the site's sequence row last, so its lock is held briefly
@@ -151,7 +172,7 @@ def run_in_transaction(
         session = sessions()
         try:
             with hall.writer_gate:
-                uow = UnitOfWork(session, hall, site, hall.clock(), actor, base_url)
+                uow = UnitOfWork.begin(session, hall, site, actor, base_url)
                 result = use_case(uow, *args, **kwargs)
                 uow.commit()
             return result, uow
