@@ -12,7 +12,7 @@ from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from queue_server.app_context import yihao
+from queue_server.app_context import Yihao, yihao
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.errors import (
     N_,
@@ -156,11 +156,15 @@ def public_site(code: str | None) -> SiteConfig:
 
 
 def current_user(*roles: str) -> UserConfig:
+    return _user_of_token(yihao(), roles)
+
+
+def _user_of_token(extension: Yihao, roles: tuple[str, ...]) -> UserConfig:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(N_("请先登录"))
-    user = yihao().staff.user_for_token(token.strip())
+    user = extension.staff.user_for_token(token.strip())
     if roles and user.role not in roles:
         raise Forbidden(N_("没有权限"))
     g.user = user
@@ -168,14 +172,37 @@ def current_user(*roles: str) -> UserConfig:
 
 
 def staff_site(user: UserConfig) -> SiteConfig:
+    return _site_of_user(yihao(), user)
+
+
+def _site_of_user(extension: Yihao, user: UserConfig) -> SiteConfig:
     """A clerk works in its own site; managers may name another with ?site=."""
     requested = request.args.get("site")
     if user.site and requested and requested != user.site and user.role == "clerk":
         raise Forbidden(N_("没有权限"))
-    site = yihao().hall.config.site(requested or user.site)
+    site = extension.hall.config.site(requested or user.site)
     if site is None:
         raise NotFound("没有这个站点：%(site)s", site=requested)
     return site
+
+
+@dataclass(frozen=True)
+class StaffAction:
+    """A staff request, checked in this order: its token (401, 403), its site (403, 404),
+    then its body (400); the use case then runs in one transaction with these."""
+
+    yihao: Yihao
+    user: UserConfig
+    site: SiteConfig
+    base_url: str
+
+
+def staff_action(body: type[ModelT], *roles: str) -> tuple[StaffAction, ModelT]:
+    extension = yihao()
+    user = _user_of_token(extension, roles)
+    site = _site_of_user(extension, user)
+    parsed = parse_body(body)
+    return StaffAction(extension, user, site, base_url()), parsed
 
 
 def error_response(status: int, code: str, message: str) -> tuple[dict[str, Any], int]:
