@@ -59,4 +59,8 @@ def test_hall_screen_in_english(
     assert session.post(f"{live_server.url}/api/v1/counters/9/call-next", headers=headers).ok
     page.wait_for_function("document.body.innerText.indexOf('Pickup') >= 0")
     assert visible_han(page, (notice,)) == []
+    # longer English words never widen the screen past the display (the hall name is cut)
+    for viewport in (LANDSCAPE, {"width": 1366, "height": 768}):
+        page.set_viewport_size(viewport)
+        assert page.evaluate("document.documentElement.scrollWidth") == viewport["width"]
     assert page_errors == []
