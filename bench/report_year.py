@@ -46,6 +46,7 @@ from flask.testing import FlaskClient
 
 from queue_server import create_app
 from queue_server.config import DEFAULT_HALL_FILE
+from queue_server.domain.calendar import HallCalendar
 from queue_server.domain.reporting import GROUPS
 from queue_server.manager.jobs import write_summaries
 
@@ -114,13 +115,12 @@ def city_hall() -> dict[str, Any]:
 
 
 def working_days(hall: dict[str, Any]) -> list[date]:
-    calendar = hall["sites"][0].get("calendar", {})
-    holidays = set(calendar.get("holidays", []))
-    workdays = set(calendar.get("workdays", []))
+    """The hall calendar's working days of the year (the library's holidays and the hall's)."""
+    calendar = HallCalendar.of(**hall["sites"][0].get("calendar", {}))
     days = []
     day = YEAR_FIRST
     while day <= TODAY:
-        if day in workdays or (day.weekday() < 5 and day not in holidays):
+        if calendar.is_working_day(day):
             days.append(day)
         day += timedelta(days=1)
     return days

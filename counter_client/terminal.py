@@ -13,8 +13,9 @@ from typing import Any, TextIO
 import requests
 import socketio
 
-from counter_client import protocol
 from counter_client.i18n import translate
+from counter_client.keys import COMMANDS
+from queue_server import protocol
 
 EXIT_OK = 0
 EXIT_NOT_SIGNED_OUT = 1  # quit, but the counter could not be signed out (a ticket in hand)
@@ -457,7 +458,7 @@ class TerminalClient:
     def go_live(self) -> None:
         client = self._socket_factory()
         self.socket = client
-        namespace = protocol.NAMESPACE
+        namespace = protocol.COUNTER_NAMESPACE
         client.on("connect", self._on_connect, namespace=namespace)
         client.on("disconnect", self._on_disconnect, namespace=namespace)
         client.on("connect_error", self._on_connect_error, namespace=namespace)
@@ -477,10 +478,10 @@ class TerminalClient:
 
     def _connect(self, client: Any, *, retry: bool) -> None:
         client.connect(
-            protocol.socket_url(self.api.server, self.number),
-            auth=lambda: {protocol.AUTH_KEY: self.api.token},
+            f"{self.api.server}?{protocol.COUNTER_QUERY}={self.number}",
+            auth=lambda: {protocol.AUTH_TOKEN: self.api.token},
             transports=list(protocol.TRANSPORTS),
-            namespaces=[protocol.NAMESPACE],
+            namespaces=[protocol.COUNTER_NAMESPACE],
             wait_timeout=10,
             retry=retry,
         )
@@ -567,7 +568,7 @@ class TerminalClient:
         rest = rest.strip()
         if letter in ("?", "help"):
             return Command("help")
-        action = protocol.COMMANDS.get(letter.lower())
+        action = COMMANDS.get(letter.lower())
         if action is None:
             return self.t("cli_unknown_command", command=text)
         if action == "call":

@@ -21,12 +21,14 @@ from flask import (
     url_for,
 )
 
-from counter_client import protocol
-from counter_client.i18n import table, translate
+from counter_client.i18n import table
+from counter_client.keys import SHORTCUTS
+from queue_server import protocol
 from queue_server.app_context import Yihao, yihao
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.domain.lifecycle import ACTION_NEEDS
 from queue_server.errors import Unauthenticated
+from queue_server.i18n import local_location, local_name
 from queue_server.services import counters as counter_services
 from queue_server.services.clerk_figures import clerk_figures
 from queue_server.staff.pages import (
@@ -75,6 +77,7 @@ def terminal() -> Any:
     else:
         number = requested or mine or (user.counter if user.counter in numbers else None)
         number = number or (numbers[0] if numbers else None)
+    rows = _local_names(site, rows)
     config = _page_config(extension, site, user, lang, rows, number, requested)
     return (
         render_template(
@@ -87,7 +90,7 @@ def terminal() -> Any:
             number=number,
             logout_form=LogoutForm(),
             socketio_script=_socketio_script(),
-            shortcuts=protocol.SHORTCUTS,
+            shortcuts=SHORTCUTS,
             other_language_url=language_switch_url(lang),
         ),
         status,
@@ -121,16 +124,16 @@ def _page_config(
             }
             for row in rows
         ],
-        "queues": [{"code": queue.code, "name": queue.name} for queue in site.queues],
+        "queues": [{"code": queue.code, "name": local_name(queue)} for queue in site.queues],
         "services": [
-            {"code": service.code, "name": service.name, "category": service.category}
+            {"code": service.code, "name": local_name(service), "category": service.category}
             for service in site.services
         ],
         "api": protocol.API_PREFIX,
         "actions": protocol.ACTIONS,
         "needs": {action: sorted(states) for action, states in ACTION_NEEDS.items()},
-        "shortcuts": protocol.SHORTCUTS,
-        "namespace": protocol.NAMESPACE,
+        "shortcuts": SHORTCUTS,
+        "namespace": protocol.COUNTER_NAMESPACE,
         "counter_query": protocol.COUNTER_QUERY,
         "transports": list(protocol.TRANSPORTS),
         "events": {
@@ -151,6 +154,22 @@ def _page_config(
     }
 
 
+def _local_names(site: SiteConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The counters' names and locations in the page's language."""
+    counters = {counter.number: counter for counter in site.counters}
+    local = []
+    for row in rows:
+        counter = counters.get(int(row["counter"]))
+        if counter is not None:
+            row = {
+                **row,
+                "counter_name": local_name(counter),
+                "location": local_location(counter.location, counter.location_en),
+            }
+        local.append(row)
+    return local
+
+
 def _this_path() -> str:
     return request.full_path.rstrip("?")
 
@@ -165,7 +184,7 @@ def token() -> Any:
     """A fresh bearer token for the session's user; 401 once the session has expired."""
     user = session_user()
     if user is None:
-        raise Unauthenticated(translate("login_again"))
+        raise Unauthenticated("登录已过期，请重新登录")
     return {"token": yihao().staff.issue_token(user), "user": user_json(user)}
 
 

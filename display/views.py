@@ -2,12 +2,12 @@
 
 Each view parses its URL parameters, reads what the first paint needs, and renders one
 template; everything live comes over Socket.IO (`/display`, `/ticket`). Strings come from
-one catalog, display/i18n.json (Simplified Chinese by default, `?lang=en` English).
+the one catalogue (display/texts.py lists the keys; Simplified Chinese by default, `?lang=en`
+English, names from the hall file's `name_en`).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -16,15 +16,14 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from display.texts import PREFIX, TEXTS
 from queue_server.app_context import yihao
 from queue_server.config import Settings, SiteConfig
+from queue_server.i18n import HTML_LANG, current_language, local_location, local_name, page_strings
 from queue_server.services import tickets
 from queue_server.services.views import public_ticket
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-CATALOG_PATH = PACKAGE_DIR / "i18n.json"
-LANGUAGES = ("zh", "en")
-HTML_LANG = {"zh": "zh-CN", "en": "en"}
 DEFAULT_SPEECH_REPEAT = 2
 MAX_SPEECH_REPEAT = 5
 TICKET_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
@@ -53,19 +52,13 @@ display = DisplayBlueprint(
 
 @dataclass(frozen=True)
 class DisplaySettings:
-    """Loaded once per app by register(): the string catalog and the sound defaults."""
+    """Loaded once per app by register(): the sound defaults."""
 
-    catalog: dict[str, dict[str, str]]
     speech_repeat: int = DEFAULT_SPEECH_REPEAT
 
     @classmethod
     def load(cls, settings: Settings) -> DisplaySettings:
-        catalog = json.loads(CATALOG_PATH.read_text(encoding="utf-8"))
-        missing = set(catalog["zh"]) ^ set(catalog["en"])
-        if missing:
-            raise ValueError(f"display/i18n.json: keys not in both languages: {sorted(missing)}")
-        repeat = _clamp(settings.speech_repeat, 0, MAX_SPEECH_REPEAT)
-        return cls(catalog=catalog, speech_repeat=repeat)
+        return cls(speech_repeat=_clamp(settings.speech_repeat, 0, MAX_SPEECH_REPEAT))
 
 
 def _settings() -> DisplaySettings:
@@ -78,8 +71,7 @@ def _clamp(value: int, low: int, high: int) -> int:
 
 
 def page_language() -> str:
-    requested = (request.args.get("lang") or "").lower()
-    return "en" if requested.startswith("en") else "zh"
+    return current_language()
 
 
 def int_param(name: str, default: int, low: int, high: int) -> int:
@@ -121,10 +113,16 @@ def sound_options(*, enabled_by_default: bool) -> dict[str, Any]:
     }
 
 
+# The reasons of a low rating are stored as the Chinese words, whatever the screen's language.
+RATING_REASON_WORDS = {
+    entry[0].removeprefix(PREFIX + "rating.reason."): entry[1]
+    for entry in TEXTS
+    if entry[0].startswith(PREFIX + "rating.reason.")
+}
 PAGE_SECTIONS = ("hall.", "counter.", "rating.", "ticket.", "state.")
 
 
-def page_strings(strings: dict[str, str], sections: tuple[str, ...]) -> dict[str, str]:
+def page_sections(strings: dict[str, Any], sections: tuple[str, ...]) -> dict[str, Any]:
     """The shared strings and those of the page's own sections: phones load less."""
     return {
         key: text
@@ -141,8 +139,8 @@ def render_page(
     **context: Any,
 ) -> Response:
     lang = page_language()
-    strings = _settings().catalog[lang]
-    page = {"lang": lang, "strings": page_strings(strings, sections), **page}
+    strings = page_strings(TEXTS, PREFIX)
+    page = {"lang": lang, "strings": page_sections(strings, sections), **page}
     html = render_template(
         template,
         t=strings,
@@ -168,7 +166,27 @@ def requested_site() -> SiteConfig | None:
 
 
 def site_page(site: SiteConfig) -> dict[str, Any]:
-    return {"site": site.code, "siteName": site.name, "timezone": site.timezone}
+    return {
+        "site": site.code,
+        "siteName": local_name(site),
+        "timezone": site.timezone,
+        # English names of the lines, businesses and counters the live messages name in
+        # Chinese (empty on Chinese pages: the scripts fall back to the message's name).
+        "names": english_names(site) if page_language() == "en" else {},
+    }
+
+
+def english_names(site: SiteConfig) -> dict[str, dict[str, str]]:
+    return {
+        "queues": {queue.code: local_name(queue) for queue in site.queues},
+        "services": {service.code: local_name(service) for service in site.services},
+        "counters": {str(counter.number): local_name(counter) for counter in site.counters},
+        "locations": {
+            str(counter.number): location
+            for counter in site.counters
+            if (location := local_location(counter.location, counter.location_en))
+        },
+    }
 
 
 @display.get("/display/hall")
@@ -194,13 +212,11 @@ def counter_screen(number: int) -> Response:
         "page": "counter",
         **site_page(site),
         "counter": counter.number,
-        "counterName": counter.name,
-        "location": counter.location,
+        "counterName": local_name(counter),
+        "location": local_location(counter.location, counter.location_en),
         "rating": flag_param("rating", True),
         # Reasons of a low rating are stored in Chinese, whatever the screen's language.
-        "ratingReasons": {
-            key: _settings().catalog["zh"][f"rating.reason.{key}"] for key in RATING_REASONS
-        },
+        "ratingReasons": {key: RATING_REASON_WORDS[key] for key in RATING_REASONS},
         # The hall screen speaks; a counter-top screen only flashes unless asked (?sound=1).
         "sound": sound_options(enabled_by_default=False),
     }
@@ -227,20 +243,40 @@ def find_public_ticket(ticket_id: str) -> tuple[SiteConfig, dict[str, Any]] | No
     return None
 
 
+def english_ticket(site: SiteConfig, ticket: dict[str, Any]) -> dict[str, Any]:
+    """The first paint's ticket with the hall file's English names (the API's stay Chinese)."""
+    ticket = dict(ticket)
+    service = site.service(ticket.get("service") or "")
+    if service is not None and "service_name" in ticket:
+        ticket["service_name"] = local_name(service, "en")
+    queue = site.queue(ticket.get("queue") or "")
+    if queue is not None and "queue_name" in ticket:
+        ticket["queue_name"] = local_name(queue, "en")
+    if ticket.get("location"):
+        english = {c.location: c.location_en for c in site.counters if c.location_en}
+        ticket["location"] = english.get(ticket["location"], ticket["location"])
+    return ticket
+
+
 @display.get("/t/<ticket_id>")
 def ticket_page(ticket_id: str) -> Response:
     found = find_public_ticket(ticket_id)
     if found is None:
         return not_found("error.unknown_ticket")
     site, ticket = found
+    if page_language() == "en":
+        ticket = english_ticket(site, ticket)
     page = {
         "page": "ticket",
         **site_page(site),
         "ticketId": ticket_id,
         "ticket": ticket,
-        "services": {service.code: service.name for service in site.services},
+        "services": {service.code: local_name(service) for service in site.services},
         "counters": {
-            str(counter.number): {"name": counter.name, "location": counter.location}
+            str(counter.number): {
+                "name": local_name(counter),
+                "location": local_location(counter.location, counter.location_en),
+            }
             for counter in site.counters
         },
     }

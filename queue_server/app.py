@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 from queue_server import INSTANCE_DIR
 from queue_server.app_context import Yihao, make_readonly_sessions
 from queue_server.config import Settings, load_settings
+from queue_server.i18n import init_app as init_i18n
 from queue_server.manager import settings as hall_settings
 
 
@@ -45,6 +46,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=64 * 1024,
         TESTING=settings.testing,
     )
+    init_i18n(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
@@ -147,11 +149,9 @@ def _register_pages(app: Flask) -> None:
 def _keep_settings_fresh(app: Flask, extension: Yihao) -> None:
     """Settings an admin changed survive a restart (counters get their lines back after the
     hall file sync, the hall gets the stored values laid over it), and reach every process:
-    each request first looks whether they changed (at most once a second)."""
+    each request first looks whether they changed (at most once a second,
+    `Yihao.keep_settings_fresh`)."""
     with extension.sessions() as session:
         hall_settings.reapply_counter_settings(session, extension.hall.config)
     hall_settings.refresh(extension, force=True)
-
-    @app.before_request
-    def _fresh_settings() -> None:
-        hall_settings.refresh(extension)
+    app.before_request(extension.keep_settings_fresh)

@@ -1,7 +1,9 @@
-"""What one app instance owns: engine, sessions, hall, staff directory, Socket.IO, publisher."""
+"""What one app instance owns: engine, sessions, hall, staff directory, Socket.IO, publisher,
+and the one path from a commit to the world (`Yihao.after_commit`)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -12,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from queue_server.config import HallConfig, Settings, SiteConfig
 from queue_server.db import READONLY
+from queue_server.domain.events import HallEvent
+from queue_server.manager.settings import CHECK_INTERVAL_S, refresh
 from queue_server.services.auth import StaffDirectory
 from queue_server.services.unit_of_work import HallContext, UnitOfWork, run_in_transaction
 
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from ticket_printer.worker import PrintWorker
 
 ResultT = TypeVar("ResultT")
+EventT = TypeVar("EventT", bound=HallEvent)
 
 
 @dataclass
@@ -47,10 +52,18 @@ class Yihao:
     publisher: Publisher | None = None
     limiter: Limiter | None = None
     print_worker: PrintWorker | None = None
+    subscribers: dict[type, list[Callable[[Any], None]]] = field(default_factory=dict)
     overlay: SettingsOverlay = field(init=False)
 
     def __post_init__(self) -> None:
         self.overlay = SettingsOverlay(self.hall.config)
+
+    def keep_settings_fresh(self) -> None:
+        """Before each request: the admins' stored settings, if they changed, laid over the
+        hall (`manager/settings.py` `refresh`). Looked at most once a second, so on all the
+        other requests this is one comparison and nothing else is entered."""
+        if time.monotonic() - self.overlay.checked_at >= CHECK_INTERVAL_S:
+            refresh(self)
 
     def run(
         self,
@@ -61,13 +74,26 @@ class Yihao:
         base_url: str = "",
         **kwargs: Any,
     ) -> ResultT:
-        """One write transaction; its live messages go out only after the commit."""
+        """One write transaction; what happened in it is told only after the commit."""
         result, uow = run_in_transaction(
             self.sessions, self.hall, site, actor, use_case, *args, base_url=base_url, **kwargs
         )
+        self.after_commit(uow)
+        return result
+
+    def subscribe(self, event_type: type[EventT], handler: Callable[[EventT], None]) -> None:
+        """Have `handler` told of every committed event of this type (in this process)."""
+        self.subscribers.setdefault(event_type, []).append(handler)
+
+    def after_commit(self, uow: UnitOfWork) -> None:
+        """The hall events of a committed unit of work: the live messages first (a call
+        before anything else), then the subscribers (the print worker)."""
         if self.publisher is not None:
             self.publisher.after_commit(uow)
-        return result
+        if self.subscribers:
+            for event in uow.happenings:
+                for handler in self.subscribers.get(type(event), ()):
+                    handler(event)
 
     def read(
         self,
@@ -80,7 +106,7 @@ class Yihao:
         """A read-only look (no write lock on SQLite)."""
         session = self.readonly_sessions()
         try:
-            uow = UnitOfWork(session, self.hall, site, self.hall.clock(), "reader", base_url)
+            uow = UnitOfWork.begin(session, self.hall, site, "reader", base_url)
             return use_case(uow, *args, **kwargs)
         finally:
             session.rollback()

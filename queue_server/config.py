@@ -8,7 +8,7 @@ file is refused with the path of each mistake.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +17,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from queue_server.domain.calendar import (
+    HallCalendar,
+    Interval,
+    Weekday,
+    check_intervals,
+    minutes_of,
+)
 from queue_server.domain.routing import RoutingRule, default_rules
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -43,45 +50,111 @@ class Policy(_Strict):
     max_headcount: int = Field(10000, ge=1)
 
 
+DayIntervals = tuple[tuple[str, str], ...]  # [[from, until], …]; [] = closed that day
+Day = date  # (a field below is named `date`)
+
+
+def _check_week(weekly: dict[Weekday, DayIntervals]) -> dict[Weekday, DayIntervals]:
+    for weekday, pairs in weekly.items():
+        try:
+            check_intervals(Interval.parse(pair) for pair in pairs)
+        except ValueError as error:
+            raise ValueError(f"{weekday}: {error}") from None
+    return weekly
+
+
+class LineHours(_Strict):
+    """A line that keeps other times: its own weekly hours (other weekdays: the hall's)."""
+
+    weekly: dict[Weekday, DayIntervals] = Field(default_factory=dict)
+
+    _weekly = field_validator("weekly")(_check_week)
+
+
+class ExtendedDay(_Strict):
+    """延时服务: that day the hall closes at a later `until`."""
+
+    date: Day
+    until: str
+
+    @field_validator("until")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        minutes_of(value)
+        return value
+
+
 class Hours(_Strict):
-    issue_from: str = "00:00"
+    """Opening hours (SPEC §9; the rules in domain/calendar.py and docs/calendar.md)."""
+
+    issue_from: str = "00:00"  # the window of every weekday without a `weekly` entry
     issue_until: str = "24:00"
+    weekly: dict[Weekday, DayIntervals] = Field(default_factory=dict)
+    extended: tuple[ExtendedDay, ...] = ()
+    lines: dict[str, LineHours] = Field(default_factory=dict)
+    open_on_holidays: bool = False
 
     @field_validator("issue_from", "issue_until")
     @classmethod
     def _clock_time(cls, value: str) -> str:
-        parse_clock(value)
+        minutes_of(value)
         return value
 
+    _weekly = field_validator("weekly")(_check_week)
 
-def parse_clock(value: str) -> time | None:
-    """'HH:MM' → time; '24:00' → None (the end of the day)."""
-    if value == "24:00":
-        return None
-    try:
-        hours, minutes = value.split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ValueError(f"'{value}' is not a time of day like 08:30 or 24:00") from None
+    @model_validator(mode="after")
+    def _window_and_days(self) -> Hours:
+        if minutes_of(self.issue_from) >= minutes_of(self.issue_until):
+            raise ValueError(
+                f"issue_from {self.issue_from} must come before issue_until {self.issue_until}"
+            )
+        days = [day.date for day in self.extended]
+        for day in days:
+            if days.count(day) > 1:
+                raise ValueError(f"extended: {day.isoformat()} appears twice")
+        return self
+
+    def calendar(self, days: CalendarConfig) -> HallCalendar:
+        """These hours with the hall's own holidays and workdays (and the library's)."""
+        return HallCalendar.of(
+            issue_from=self.issue_from,
+            issue_until=self.issue_until,
+            weekly=self.weekly,
+            extended={day.date: day.until for day in self.extended},
+            lines={code: line.weekly for code, line in self.lines.items()},
+            open_on_holidays=self.open_on_holidays,
+            holidays=days.holidays,
+            workdays=days.workdays,
+        )
 
 
 class CalendarConfig(_Strict):
-    """The hall's calendar: public holidays off, make-up workdays (调休上班) on; weekends are
-    off otherwise. Used for the working-day due dates of bad-review follow-ups."""
+    """The hall's own public holidays and make-up workdays (调休上班), on top of those the
+    `chinese-calendar` library knows: enter each year's State Council notice here when it is
+    published, before the library knows that year (docs/calendar.md)."""
 
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()
+
+    @model_validator(mode="after")
+    def _holiday_or_workday(self) -> CalendarConfig:
+        both = sorted(set(self.holidays) & set(self.workdays))
+        if both:
+            raise ValueError(f"{both[0].isoformat()} is listed both as a holiday and a workday")
+        return self
 
 
 class QueueConfig(_Strict):
     code: str = Field(min_length=1, max_length=8)
     name: str
+    name_en: str | None = None  # shown on English pages (?lang=en); the API keeps `name`
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
 
 
 class ServiceConfig(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
+    name_en: str | None = None
     category: Literal["comprehensive", "special", "pickup"]
     parties: tuple[Literal["individual", "enterprise"], ...] = ("individual", "enterprise")
     target_wait_min: float = Field(20, gt=0)
@@ -99,7 +172,9 @@ class RuleConfig(_Strict):
 class CounterConfig(_Strict):
     number: int = Field(ge=1)
     name: str
+    name_en: str | None = None
     location: str | None = None
+    location_en: str | None = None
     queues: tuple[str, ...] = Field(min_length=1)
     strategy: Literal["fifo", "ordered"] = "fifo"
 
@@ -139,6 +214,7 @@ class KioskConfig(_Strict):
 class SiteConfig(_Strict):
     code: str = Field(pattern=r"^[a-z0-9_-]+$")
     name: str
+    name_en: str | None = None
     timezone: str = "Asia/Shanghai"
     notice: str = ""
     hours: Hours = Hours()
@@ -174,6 +250,13 @@ class SiteConfig(_Strict):
         for rule in self.rules():
             if rule.queue not in queue_codes:
                 raise ValueError(f"a routing rule sends to unknown queue '{rule.queue}'")
+        return self
+
+    @model_validator(mode="after")
+    def _hours_of_lines(self) -> SiteConfig:
+        for code in self.hours.lines:
+            if self.queue(code) is None:
+                raise ValueError(f"hours.lines: unknown queue '{code}'")
         return self
 
     def rules(self) -> tuple[RoutingRule, ...]:

@@ -22,17 +22,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from queue_server.db import Base, UTCDateTime
+from queue_server.domain.lifecycle import UNFINISHED, StepOutcome, StepStatus, TicketState
 
-TICKET_STATES = ("waiting", "called", "serving", "held", "missed", "done", "cancelled", "expired")
-STEP_STATUSES = ("planned", "waiting", "called", "serving", "ended")
-STEP_OUTCOMES = ("done", "transferred", "held", "no_show", "cancelled", "expired")
+# The lifecycle's states, from the domain (migration 0001 spells the same; a test checks).
+TICKET_STATES = tuple(state.value for state in TicketState)
+STEP_STATUSES = tuple(status.value for status in StepStatus)
+STEP_OUTCOMES = tuple(outcome.value for outcome in StepOutcome)
+UNFINISHED_STATES = tuple(state.value for state in TicketState if state in UNFINISHED)
 COUNTER_STATES = ("closed", "open", "paused")
-
-_UNFINISHED_SQL = "state IN ('waiting', 'called', 'serving', 'held', 'missed')"
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+_UNFINISHED_SQL = _in("state", UNFINISHED_STATES)
 
 
 class Site(Base):
@@ -156,8 +160,8 @@ class Step(Base):
             "overdue_at",
             "reserved_counter",
             "status",  # constant here, but SQLite reads only indexed columns from an index
-            sqlite_where=text("status = 'waiting'"),
-            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text(f"status = '{StepStatus.WAITING.value}'"),
+            postgresql_where=text(f"status = '{StepStatus.WAITING.value}'"),
         ),
         Index("ix_steps_site_enqueued", "site_code", "enqueued_at"),
     )
@@ -192,7 +196,7 @@ class Step(Base):
 
 # Written into the SQL text, not bound: only a literal lets SQLite (and PostgreSQL's generic
 # plans) use the partial index of waiting steps; with `status = ?` they scan the whole day.
-STEP_IS_WAITING = Step.status == literal_column("'waiting'")
+STEP_IS_WAITING = Step.status == literal_column(f"'{StepStatus.WAITING.value}'")
 
 
 class Event(Base):

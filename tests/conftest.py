@@ -1,9 +1,15 @@
 """Shared fixtures: an app on a real database (a SQLite file, and PostgreSQL when
-YIHAO_TEST_POSTGRES_URL is set), a controllable clock, staff logins and a ticket factory."""
+YIHAO_TEST_POSTGRES_URL is set), a controllable clock, staff logins and a ticket factory.
+
+The schema is built once per session: the migrations run once into a template SQLite file,
+which each test copies (still a real file); on PostgreSQL they run once and each test then
+empties the tables. Tests of the migrations themselves take `empty_database_url`."""
 
 from __future__ import annotations
 
+import copy
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
-from queue_server import create_app
-from queue_server.db import normalise_url
+from queue_server import create_app, migrations
+from queue_server.config import DEFAULT_HALL_FILE, HallConfig, parse_hall
+from queue_server.db import make_engine, normalise_url
 
 POSTGRES_URL = os.environ.get("YIHAO_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI") == "true"
@@ -63,8 +71,58 @@ def postgres_and_redis() -> tuple[str, str]:
     return POSTGRES_URL, REDIS_URL
 
 
+def migrate(url: str) -> None:
+    """Run every migration on an empty database, as a start does."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            migrations.upgrade(connection, "head")
+    finally:
+        engine.dispose()
+
+
+def empty_postgres_tables(url: str, head: tuple[str, ...]) -> None:
+    """Leave the test database at the newest schema with no rows: empty the tables when the
+    schema is already there (the usual case), else drop everything and migrate (after a test
+    that reset or downgraded the database itself)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.begin() as connection:
+            tables = set(inspect(connection).get_table_names())
+            at_head = (
+                migrations.VERSION_TABLE in tables
+                and migrations.current_revisions(connection) == head
+            )
+            if at_head:
+                names = ", ".join(
+                    f'"{table}"' for table in sorted(tables - {migrations.VERSION_TABLE})
+                )
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+    if not at_head:
+        reset_postgres(url)
+        migrate(url)
+
+
+@pytest.fixture(scope="session")
+def schema_head() -> tuple[str, ...]:
+    return migrations.head_revisions()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file with every migration run, made once per session."""
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+    migrate(f"sqlite:///{path}")
+    # Closing the last connection checkpoints the WAL into the file: the file is the schema.
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
+
+
 @pytest.fixture(params=database_params())
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database without any table: for the tests that run the migrations themselves."""
     if request.param == "postgres":
         if not POSTGRES_URL:
             pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL: PostgreSQL tests must run in CI")
@@ -73,20 +131,51 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'yihao.sqlite3'}"
 
 
+@pytest.fixture(params=database_params())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database at the newest schema with no rows: a copy of the session's migrated SQLite
+    file, or the PostgreSQL test database with its tables emptied."""
+    if request.param == "postgres":
+        if not POSTGRES_URL:
+            pytest.fail("CI=true needs YIHAO_TEST_POSTGRES_URL: PostgreSQL tests must run in CI")
+        empty_postgres_tables(POSTGRES_URL, request.getfixturevalue("schema_head"))
+        return POSTGRES_URL
+    path = tmp_path / "yihao.sqlite3"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def demo_hall_data() -> Any:
+    """The demo hall file, read once (YAML parsing was a third of building an app)."""
+    return yaml.safe_load(DEFAULT_HALL_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo_hall(demo_hall_data: Any) -> HallConfig:
+    """The demo hall, parsed afresh for each test (an app may change its own hall)."""
+    return parse_hall(copy.deepcopy(demo_hall_data), source=str(DEFAULT_HALL_FILE))
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
 
 @pytest.fixture
-def app_config(database_url: str, clock: FakeClock, tmp_path: Path) -> dict[str, Any]:
-    return {
+def app_config(
+    database_url: str, clock: FakeClock, tmp_path: Path, demo_hall: HallConfig
+) -> dict[str, Any]:
+    config: dict[str, Any] = {
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET,
         "CLOCK": clock,
         "TESTING": True,
         "INSTANCE_DIR": str(tmp_path / "instance"),
     }
+    if not os.environ.get("YIHAO_CONFIG"):  # a hall file named by the environment wins
+        config["HALL"] = demo_hall
+    return config
 
 
 @pytest.fixture
@@ -95,7 +184,10 @@ def make_app(app_config: dict[str, Any]) -> Iterator[Callable[..., Flask]]:
     made: list[Flask] = []
 
     def build(**changes: Any) -> Flask:
-        application = create_app({**app_config, **changes})
+        config = {**app_config, **changes}
+        if "CONFIG" in changes and "HALL" not in changes:
+            config.pop("HALL", None)  # the hall file named here, not the demo hall
+        application = create_app(config)
         made.append(application)
         return application
 

@@ -24,7 +24,23 @@ from typing import Any
 
 import socketio  # type: ignore[import-untyped]
 
-from queue_server.realtime.kiosk import ACK_EVENT, FAILED_EVENT, JOB_EVENT, NAMESPACE
+from queue_server.protocol import (
+    AUTH_KIOSK,
+    AUTH_TOKEN,
+    EVENT_ACK,
+    EVENT_FAILED,
+    EVENT_JOB,
+    JOB_ID,
+    JOB_LAYOUT,
+    JOB_NUMBER,
+    JOB_VIEW,
+    KIOSK_NAMESPACE,
+    REPLY_ERROR,
+    REPLY_FAULT,
+    REPLY_JOB,
+    SITE_QUERY,
+    TRANSPORTS,
+)
 from ticket_printer.drivers import PrinterDriver, PrinterError, open_printer
 from ticket_printer.output import print_ticket
 from ticket_printer.render import TicketLayout
@@ -45,21 +61,21 @@ class PrintAgent:
         self.client = socketio.Client(
             reconnection=True, reconnection_delay=0.5, reconnection_delay_max=5
         )
-        self.client.on(JOB_EVENT, self._received, namespace=NAMESPACE)
-        self.client.on("connect", self._connected, namespace=NAMESPACE)
-        self.client.on("disconnect", self._disconnected, namespace=NAMESPACE)
+        self.client.on(EVENT_JOB, self._received, namespace=KIOSK_NAMESPACE)
+        self.client.on("connect", self._connected, namespace=KIOSK_NAMESPACE)
+        self.client.on("disconnect", self._disconnected, namespace=KIOSK_NAMESPACE)
         self.connected = threading.Event()
         self._printer_thread = threading.Thread(target=self._print_loop, daemon=True)
 
     # -- connection ----------------------------------------------------------------------
     def start(self) -> None:
         self._printer_thread.start()
-        url = self.server + (f"?site={self.site}" if self.site else "")
+        url = self.server + (f"?{SITE_QUERY}={self.site}" if self.site else "")
         self.client.connect(
             url,
-            namespaces=[NAMESPACE],
-            auth={"kiosk": self.kiosk, "token": self.token},
-            transports=["websocket"],
+            namespaces=[KIOSK_NAMESPACE],
+            auth={AUTH_KIOSK: self.kiosk, AUTH_TOKEN: self.token},
+            transports=list(TRANSPORTS),
             retry=True,  # keep trying while the server is down at start
         )
 
@@ -93,28 +109,30 @@ class PrintAgent:
             try:
                 self.handle(job)
             except Exception:
-                log.exception("job %s could not be handled", job.get("id"))
+                log.exception("job %s could not be handled", job.get(JOB_ID))
 
     def handle(self, job: dict[str, Any]) -> None:
-        job_id = int(job["id"])
+        job_id = int(job[JOB_ID])
         if job_id not in self.printed:
             problem = self._print(job)
             if problem is not None:
                 error, fault = problem
-                log.warning("job %s (%s) not printed: %s", job_id, job.get("number"), error)
-                self._send(FAILED_EVENT, {"job": job_id, "error": error, "fault": fault})
+                log.warning("job %s (%s) not printed: %s", job_id, job.get(JOB_NUMBER), error)
+                self._send(
+                    EVENT_FAILED, {REPLY_JOB: job_id, REPLY_ERROR: error, REPLY_FAULT: fault}
+                )
                 return
             self.printed[job_id] = None
             while len(self.printed) > REMEMBERED_JOBS:
                 self.printed.popitem(last=False)
-            log.info("printed %s (job %s)", job.get("number"), job_id)
-        self._send(ACK_EVENT, {"job": job_id})
+            log.info("printed %s (job %s)", job.get(JOB_NUMBER), job_id)
+        self._send(EVENT_ACK, {REPLY_JOB: job_id})
 
     def _print(self, job: dict[str, Any]) -> tuple[str, bool] | None:
-        layout = job.get("layout") or {}
+        layout = job.get(JOB_LAYOUT) or {}
         return print_ticket(
             self.driver,
-            job["view"],
+            job[JOB_VIEW],
             TicketLayout(
                 width_mm=layout.get("paper_mm", 80),
                 chinese_mode=layout.get("chinese", "gb18030"),
@@ -126,7 +144,7 @@ class PrintAgent:
         # Jobs may arrive before the namespace's connect is complete: answer once it is.
         self.connected.wait(timeout=5)
         try:
-            self.client.emit(name, payload, namespace=NAMESPACE)
+            self.client.emit(name, payload, namespace=KIOSK_NAMESPACE)
         except socketio.exceptions.SocketIOError:
             # Not connected: the server sends the job again after the reconnect, and a
             # printed one is only acknowledged then.

@@ -6,7 +6,6 @@ secrets. `?kiosk=K2` names the kiosk (default K1), `?site=` the site, `?lang=en`
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +14,8 @@ from flask import Blueprint, Flask, abort, render_template, request, url_for
 
 from queue_server.app_context import yihao
 from queue_server.config import DEFAULT_PRINTER_KIOSK
+from queue_server.i18n import HTML_LANG, current_language, local_name, page_strings
+from ticket_printer.texts import PREFIX, TEXTS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 IDLE_S = 20
@@ -26,16 +27,6 @@ kiosk_pages = Blueprint(
     static_folder="static",
     static_url_path="/kiosk/static",
 )
-
-
-def load_catalog() -> dict[str, dict[str, str]]:
-    catalog: dict[str, dict[str, str]] = json.loads(
-        (PACKAGE_DIR / "i18n.json").read_text(encoding="utf-8")
-    )
-    missing = set(catalog["zh"]) ^ set(catalog["en"])
-    if missing:
-        raise ValueError(f"ticket_printer/i18n.json: keys not in both languages: {sorted(missing)}")
-    return catalog
 
 
 def _asset(filename: str) -> str:
@@ -53,23 +44,24 @@ def kiosk_page() -> Any:
     kiosk = site.kiosk(code)
     if kiosk is None:
         abort(404)
-    lang = "en" if (request.args.get("lang") or "").lower().startswith("en") else "zh"
-    catalog = kiosk_pages_catalog()
+    lang = current_language()
+    strings = page_strings(TEXTS, PREFIX)
     page = {
         "site": site.code,
-        "site_name": site.name,
+        "site_name": local_name(site),
         "kiosk": kiosk.code,
         "prints": kiosk.prints,
         "lang": lang,
-        "strings": catalog[lang],
+        "strings": strings,
         "hours": {"from": site.hours.issue_from, "until": site.hours.issue_until},
         "backoffice_headcount": site.policy.enterprise_backoffice_headcount,
         "max_headcount": site.policy.max_headcount,
         "idle_s": IDLE_S,
+        "queues": {queue.code: local_name(queue) for queue in site.queues},
         "services": [
             {
                 "code": service.code,
-                "name": service.name,
+                "name": local_name(service),
                 "category": service.category,
                 "parties": list(service.parties),
             }
@@ -81,21 +73,13 @@ def kiosk_page() -> Any:
     return render_template(
         "kiosk/kiosk.html",
         page=page,
-        t=catalog[lang],
-        html_lang="en" if lang == "en" else "zh-CN",
+        t=strings,
+        html_lang=HTML_LANG[lang],
         asset=_asset,
         switch_url=f"{request.path}?{urlencode(switch_args)}",
     )
 
 
-def kiosk_pages_catalog() -> dict[str, dict[str, str]]:
-    from flask import current_app
-
-    catalog: dict[str, dict[str, str]] = current_app.extensions["kiosk_catalog"]
-    return catalog
-
-
 def register(app: Flask) -> None:
     """Called by queue_server.create_app()."""
-    app.extensions["kiosk_catalog"] = load_catalog()
     app.register_blueprint(kiosk_pages)

@@ -3,8 +3,9 @@
 One lane (a background task) per kiosk printer this server drives, so a slow or dead
 printer holds up only its own kiosk, plus one dispatcher that sends the jobs of kiosks
 with a print agent over Socket.IO (`/kiosk`). Nothing here runs inside a request: a lane is
-woken right after a commit that queued a job (a SQLAlchemy `after_commit` hook), when its
-next retry falls due, and by the scheduler's `print_retry` job; otherwise it sleeps.
+woken right after a commit that queued a job (the worker subscribes to `PrintJobQueued` on
+the app's one after-commit path, `Yihao.after_commit`), when its next retry falls due, and
+by the scheduler's `print_retry` job; otherwise it sleeps.
 
 Each lane claims its due jobs through `services.printing` (a conditional UPDATE, so with
 several processes a job prints once), asks the printer's status, sends the bytes of
@@ -19,12 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from queue_server.config import KioskConfig, SiteConfig
-from queue_server.models import PrintJob
-from queue_server.realtime.kiosk import JOB_EVENT, NAMESPACE, agent_room
+from queue_server.domain.events import PrintJobQueued
+from queue_server.protocol import EVENT_JOB, KIOSK_NAMESPACE
+from queue_server.realtime.kiosk import agent_room, job_message
 from queue_server.services import printing
 from ticket_printer.drivers import PrinterDriver, open_printer
 from ticket_printer.output import print_ticket
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 5.0  # a lane looks for work at least this often (jobs of other processes)
 AGENT_POLL_S = 2.0
-_QUEUED_FLAG = "yihao_print_job_queued"
 
 
 def layout_for(kiosk: KioskConfig) -> TicketLayout:
@@ -112,9 +110,9 @@ class AgentDispatcher:
             )
             for job in jobs:
                 self.emit(
-                    JOB_EVENT,
-                    job.payload(kiosk),
-                    namespace=NAMESPACE,
+                    EVENT_JOB,
+                    job_message(job, kiosk),
+                    namespace=KIOSK_NAMESPACE,
                     to=agent_room(site.code, kiosk.code),
                 )
             sent += len(jobs)
@@ -141,6 +139,7 @@ class PrintWorker:
         self.socketio = yihao.socketio
         self.dispatcher = AgentDispatcher(yihao, agents, self.socketio.emit)
         self._running = False
+        self._tasks: list[Any] = []  # the background loops (threads or greenlets)
 
     def lane(self, kiosk: str, site: str | None = None) -> PrinterLane:
         return next(
@@ -159,37 +158,28 @@ class PrintWorker:
         done = sum(lane.run_once() for lane in self.lanes)
         return done + self.dispatcher.run_once()
 
-    def install(self) -> None:
-        """Wake the lanes right after any commit that queued a print job."""
-        sessions = self.yihao.sessions
-
-        @event.listens_for(sessions, "after_flush")
-        def _queued(session: Session, _context: Any) -> None:
-            if any(isinstance(item, PrintJob) for item in session.new):
-                session.info[_QUEUED_FLAG] = True
-
-        @event.listens_for(sessions, "after_commit")
-        def _committed(session: Session) -> None:
-            if session.info.pop(_QUEUED_FLAG, False):
-                self.wake()
-
-        @event.listens_for(sessions, "after_rollback")
-        def _rolled_back(session: Session) -> None:
-            session.info.pop(_QUEUED_FLAG, None)
+    def job_queued(self, event: PrintJobQueued) -> None:
+        """A commit queued a print job: wake the lanes and the dispatcher."""
+        self.wake()
 
     def start(self) -> None:
         if self._running:
             return
         self._running = True
-        self.install()
-        for lane in self.lanes:
-            self.socketio.start_background_task(self._lane_loop, lane)
+        self.yihao.subscribe(PrintJobQueued, self.job_queued)
+        self._tasks = [
+            self.socketio.start_background_task(self._lane_loop, lane) for lane in self.lanes
+        ]
         if self.dispatcher.agents:
-            self.socketio.start_background_task(self._dispatch_loop)
+            self._tasks.append(self.socketio.start_background_task(self._dispatch_loop))
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the loops and wait for them, so no session outlives the worker."""
         self._running = False
         self.wake()
+        for task in self._tasks:
+            task.join(timeout_s)
+        self._tasks = []
         for lane in self.lanes:
             lane.driver.close()
 

@@ -1,6 +1,7 @@
 /* 一号 clerk's web terminal. Every path, event name and word comes from the page's
-   #terminal-config (built from counter_client/protocol.py and i18n.py); the state comes from
-   Socket.IO /counter (snapshot, counter, ticket, queues) and GET /api/v1/counters/<n>. */
+   #terminal-config (built from queue_server/protocol.py, counter_client/keys.py and i18n.py);
+   the state comes from Socket.IO /counter (snapshot, counter, ticket, queues) and
+   GET /api/v1/counters/<n>. */
 (function () {
   "use strict";
 
@@ -56,6 +57,14 @@
   function serviceName(code) {
     var found = config.services.find(function (service) { return service.code === code; });
     return found ? found.name : code;
+  }
+  function lineName(code, fallback) {
+    var found = config.queues.find(function (queue) { return queue.code === code; });
+    return found ? found.name : fallback;
+  }
+  /* The page's config names counters in the page's language; live messages in Chinese. */
+  function counterOf(number) {
+    return config.counters.find(function (row) { return row.number === number; }) || {};
   }
   function queueName(code) {
     var found = config.queues.find(function (queue) { return queue.code === code; });
@@ -131,7 +140,7 @@
       method: method,
       credentials: "same-origin",
       cache: "no-store",
-      headers: { Authorization: "Bearer " + token, Accept: "application/json" },
+      headers: { Authorization: "Bearer " + token, Accept: "application/json", "Accept-Language": config.lang },
     };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
@@ -397,8 +406,10 @@
     var counter = state.counter;
     var hint = $("hint");
     if (!counter) return;
-    var title = t("counter_no", { number: counter.counter }) + " · " + counter.counter_name;
-    $("counter-title").textContent = title + (counter.location ? "（" + counter.location + "）" : "");
+    var known = counterOf(counter.counter);
+    var title = t("counter_no", { number: counter.counter }) + " · " + (known.name || counter.counter_name);
+    var location = counter.location ? known.location || counter.location : null;
+    $("counter-title").textContent = title + (location ? "（" + location + "）" : "");
     var badge = $("counter-state");
     badge.textContent = t("state_" + counter.state);
     badge.dataset.state = counter.state;
@@ -538,7 +549,7 @@
         list.appendChild(el("li", {}, [button]));
       });
       var head = el("div", { className: "line-head" }, [
-        el("strong", { text: summary.code + " · " + summary.name }),
+        el("strong", { text: summary.code + " · " + lineName(summary.code, summary.name) }),
         el("span", { className: "count", "data-waiting": String(summary.waiting), text: t("line_waiting", { count: summary.waiting }) }),
         el("span", { text: t("line_longest", { time: duration(summary.longest_wait_s) }) }),
         el("span", { text: t("line_estimate", { time: duration(summary.est_wait_s) }) }),

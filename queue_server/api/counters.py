@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from queue_server.api import base_url, current_user, operation, parse_body, staff_site
+from queue_server.api import StaffAction, operation, staff_action
 from queue_server.api.schemas import (
     CallNumberIn,
     CounterEnvelope,
@@ -19,16 +19,25 @@ from queue_server.api.schemas import (
     TicketEnvelope,
     TransferIn,
 )
-from queue_server.app_context import yihao
 from queue_server.services import counters
 
 ERRORS = (400, 401, 403, 404, 409)
 
 
-def _act(n: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    user = current_user()
-    site = staff_site(user)
-    return yihao().run(site, user.username, use_case, n, user, *args, base_url=base_url(), **kwargs)
+def _act(
+    action: StaffAction, n: int, use_case: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    """The use case at counter n, by the acting user, in one transaction."""
+    return action.yihao.run(
+        action.site,
+        action.user.username,
+        use_case,
+        n,
+        action.user,
+        *args,
+        base_url=action.base_url,
+        **kwargs,
+    )
 
 
 def _register_bodiless(
@@ -42,8 +51,8 @@ def _register_bodiless(
     """Actions without a body answer {"counter": ...} or {"ticket": ...}."""
 
     def view(n: int) -> Any:
-        parse_body(EmptyIn)
-        return {envelope: _act(n, use_case)}
+        action, _ = staff_action(EmptyIn)
+        return {envelope: _act(action, n, use_case)}
 
     view.__name__ = f"counter_{name}"
     operation(
@@ -109,8 +118,8 @@ for _path, _name, _use_case, _summary, _envelope, _response in (
     errors=ERRORS,
 )
 def call_next(n: int) -> Any:
-    parse_body(EmptyIn)
-    return {"ticket": _act(n, counters.call_next)}
+    action, _ = staff_action(EmptyIn)
+    return {"ticket": _act(action, n, counters.call_next)}
 
 
 @operation(
@@ -124,8 +133,8 @@ def call_next(n: int) -> Any:
     errors=ERRORS,
 )
 def call_number(n: int) -> Any:
-    body = parse_body(CallNumberIn)
-    return {"ticket": _act(n, counters.call_number, body.number)}
+    action, body = staff_action(CallNumberIn)
+    return {"ticket": _act(action, n, counters.call_number, body.number)}
 
 
 @operation(
@@ -139,8 +148,10 @@ def call_number(n: int) -> Any:
     errors=ERRORS,
 )
 def finish(n: int) -> Any:
-    body = parse_body(FinishIn)
-    return {"ticket": _act(n, counters.finish, outcome=body.outcome, services=body.services)}
+    action, body = staff_action(FinishIn)
+    return {
+        "ticket": _act(action, n, counters.finish, outcome=body.outcome, services=body.services)
+    }
 
 
 @operation(
@@ -154,9 +165,10 @@ def finish(n: int) -> Any:
     errors=ERRORS,
 )
 def transfer(n: int) -> Any:
-    body = parse_body(TransferIn)
+    action, body = staff_action(TransferIn)
     return {
         "ticket": _act(
+            action,
             n,
             counters.transfer,
             queue=body.queue,
@@ -178,5 +190,5 @@ def transfer(n: int) -> Any:
     errors=ERRORS,
 )
 def hold(n: int) -> Any:
-    body = parse_body(HoldIn)
-    return {"ticket": _act(n, counters.hold, body.reason, body.keep_counter)}
+    action, body = staff_action(HoldIn)
+    return {"ticket": _act(action, n, counters.hold, body.reason, body.keep_counter)}

@@ -11,7 +11,7 @@ from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
 
 from queue_server.api import OPERATIONS, Operation, api, error_response
-from queue_server.api.schemas import ErrorOut, HealthOut
+from queue_server.api.schemas import ErrorOut, HealthDownOut, HealthOut
 from queue_server.app_context import yihao
 
 health = Blueprint("health", __name__)
@@ -31,7 +31,7 @@ def healthz() -> Any:
 
 
 def openapi_document() -> dict[str, Any]:
-    models: set[type[BaseModel]] = {ErrorOut, HealthOut}
+    models: set[type[BaseModel]] = {ErrorOut, HealthOut, HealthDownOut}
     for op in OPERATIONS:
         models.update(model for model in (op.body, op.response) if model is not None)
     _, top = models_json_schema(
@@ -41,11 +41,26 @@ def openapi_document() -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault("/api/v1" + op.path, {})[op.method] = _describe(op)
+    paths["/api/v1/openapi.json"] = {
+        "get": {
+            "summary": "This document (OpenAPI 3.1)",
+            "tags": ["meta"],
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    }
     paths["/healthz"] = {
         "get": {
             "summary": "Server and database health",
             "tags": ["health"],
-            "responses": {"200": _json(HealthOut)},
+            "responses": {
+                "200": _json(HealthOut),
+                "503": dict(_json(HealthDownOut), description="The database cannot be reached"),
+            },
         }
     }
     return {
@@ -95,12 +110,13 @@ def _describe(op: Operation) -> dict[str, Any]:
                 "application/json": {"schema": {"$ref": REF.format(model=op.body.__name__)}}
             },
         }
-    if op.response is not None:
-        described["responses"][str(op.status)] = _json(
-            op.response, op.response_list, op.content_type
-        )
-    else:
-        described["responses"][str(op.status)] = {"description": "OK"}
+    for status in (op.status, *op.also):
+        if op.response is not None:
+            answer = _json(op.response, op.response_list, op.content_type)
+        else:  # a file: the PNG ticket, the CSV report
+            schema = {"type": "string", "contentMediaType": op.content_type}
+            answer = {"description": "OK", "content": {op.content_type: {"schema": schema}}}
+        described["responses"][str(status)] = answer
     for status in op.errors:
         described["responses"][str(status)] = dict(_json(ErrorOut), description="Error")
     if op.auth:

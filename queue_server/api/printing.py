@@ -78,7 +78,7 @@ class Unavailable(YihaoError):
     "/tickets/{ticket_id}/ticket.png",
     "The paper ticket as a PNG (the same layout), for the kiosk screen and the docs",
     query=PngQuery,
-    errors=(400, 404),
+    errors=(400, 404, 503),  # 503: no CJK font to draw it with
     content_type="image/png",
 )
 def ticket_png(ticket_id: str) -> Any:

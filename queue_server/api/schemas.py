@@ -4,9 +4,11 @@ and the OpenAPI document is generated from them."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from queue_server.domain.lifecycle import TicketStateName
 
 
 class _Request(BaseModel):
@@ -116,7 +118,7 @@ class TicketOut(BaseModel):
     service_name: str
     services: list[str]
     category: str | None
-    state: Literal["waiting", "called", "serving", "held", "missed", "done", "cancelled", "expired"]
+    state: TicketStateName
     step: int
     steps_total: int
     waiting_ahead: int | None
@@ -127,6 +129,9 @@ class TicketOut(BaseModel):
     reason: str | None
     return_until: str | None
     reinstate_until: str | None
+    held_at_counter: int | None = Field(
+        None, description="while held to come back to the same counter (keep_counter): that counter"
+    )
     party: str | None = None
     headcount: int | None = None
     priority: str | None = None
@@ -158,8 +163,16 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: str
-    database: str
+    status: Literal["ok"]
+    database: Literal["ok"]
+
+
+class HealthDownOut(BaseModel):
+    """503: the database cannot be reached (the error says why)."""
+
+    status: Literal["error"]
+    database: Literal["error"]
+    error: ErrorBody
 
 
 class ServiceOut(BaseModel):
@@ -181,7 +194,9 @@ class QueueOut(BaseModel):
 class UserOut(BaseModel):
     username: str
     name: str
-    role: str
+    role: Literal["clerk", "manager", "admin"]
+    clerk_no: str | None
+    counter: int | None = Field(description="the clerk's own counter, if the hall names one")
 
 
 class LoginOut(BaseModel):
@@ -200,6 +215,54 @@ class CounterOut(BaseModel):
     queues: list[str] | None = None
     strategy: str | None = None
     clerk: str | None = None
+    evaluation_until: str | None = Field(
+        None,
+        description="screens' snapshot: until when the rating of the step just finished there "
+        "is open (null when none is)",
+    )
+
+
+class LineEntryOut(BaseModel):
+    number: str
+    waited_s: int
+    reason: str | None
+    reserved_counter: int | None
+    services: list[str]
+    party: str
+    headcount: int
+
+
+class HeldTicketOut(BaseModel):
+    id: str
+    number: str
+    queue: str
+    counter: int | None
+    since: str
+    reason: str | None
+    keep_counter: bool
+    return_until: str
+
+
+class MissedTicketOut(BaseModel):
+    id: str
+    number: str
+    queue: str
+    counter: int | None
+    since: str
+    reinstate_until: str
+
+
+class CounterDetailOut(BaseModel):
+    """What a clerk's terminal shows: the counter, its ticket, the heads of the lines, and the
+    held and missed tickets of its lines."""
+
+    seq: int
+    counter: CounterOut
+    ticket: TicketOut | None
+    queues: list[QueueOut]
+    lines: dict[str, list[LineEntryOut]]
+    held: list[HeldTicketOut]
+    missed: list[MissedTicketOut]
 
 
 class CounterEnvelope(BaseModel):
@@ -221,6 +284,15 @@ class CallOut(BaseModel):
     state: str | None = None
 
 
+class HoursTodayOut(BaseModel):
+    """Today's opening hours for the hall screen (docs/calendar.md)."""
+
+    today: list[list[str]]  # [["08:30", "12:00"], ["13:30", "17:30"]]
+    open: bool
+    next_opening: str | None  # ISO 8601, set while closed
+    next_opening_text: str | None  # "12月1日（周二）08:30"
+
+
 class SnapshotOut(BaseModel):
     seq: int
     site: str
@@ -230,6 +302,7 @@ class SnapshotOut(BaseModel):
     recent: list[CallOut]
     queues: list[QueueOut]
     counters: list[CounterOut]
+    hours: HoursTodayOut
 
 
 class RatingBody(BaseModel):
@@ -443,8 +516,34 @@ class NoticeIn(_Request):
     notice: str = Field(max_length=500)
 
 
+class ServiceSettingOut(BaseModel):
+    code: str
+    name: str
+    category: str
+    target_wait_min: float
+    daily_quota: int | None
+
+
+class CounterSettingOut(BaseModel):
+    number: int
+    name: str
+    queues: list[str]
+    strategy: Literal["fifo", "ordered"]
+    state: Literal["closed", "open", "paused"]
+    clerk: str | None
+
+
+class SettingChangeOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    name: str = Field(description="what changed, e.g. service.employment.daily_quota")
+    old: Any
+    new: Any
+
+
 class SettingsOut(BaseModel):
     notice: str
-    services: list[dict[str, object]]
-    counters: list[dict[str, object]]
-    changes: list[dict[str, object]]
+    services: list[ServiceSettingOut]
+    counters: list[CounterSettingOut]
+    changes: list[SettingChangeOut]

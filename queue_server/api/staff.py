@@ -6,6 +6,7 @@ from typing import Any
 
 from queue_server.api import base_url, current_user, operation, parse_body, parse_query, staff_site
 from queue_server.api.schemas import (
+    CounterDetailOut,
     CounterOut,
     EventsOut,
     EventsQuery,
@@ -68,6 +69,7 @@ def list_counters() -> Any:
     "/counters/{n}",
     "One counter with its lines, held and missed tickets",
     query=SiteQuery,
+    response=CounterDetailOut,
     auth="staff",
     tag="counters",
     errors=(401, 404),

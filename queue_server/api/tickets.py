@@ -33,6 +33,7 @@ from queue_server.services.views import display_snapshot
     query=SiteQuery,
     response=ServiceOut,
     response_list=True,
+    errors=(400,),
 )
 def list_services() -> Any:
     site = public_site(parse_query(SiteQuery).site)
@@ -55,6 +56,7 @@ def list_services() -> Any:
     query=SiteQuery,
     response=QueueOut,
     response_list=True,
+    errors=(400,),
 )
 def list_queues() -> Any:
     site = public_site(parse_query(SiteQuery).site)
@@ -68,6 +70,7 @@ def list_queues() -> Any:
     body=IssueTicketIn,
     response=IssueTicketOut,
     status=201,
+    also=(200,),  # the visitor's ticket of today, reused (一号到底)
     errors=(400, 409),
 )
 def issue_ticket() -> Any:
@@ -168,6 +171,7 @@ def reinstate_ticket(ticket_id: str) -> Any:
     query=SiteQuery,
     response=SnapshotOut,
     tag="display",
+    errors=(400,),
 )
 def snapshot() -> Any:
     site = public_site(parse_query(SiteQuery).site)

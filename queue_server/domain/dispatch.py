@@ -20,12 +20,6 @@ class PriorityClass(IntEnum):
     ORDINARY = 2
 
 
-# Public reasons a call is out of plain order (shown on screens).
-REASONS = ("transfer", "return", "next_step", "green", "reinstated", "overdue", "manual")
-
-STRATEGIES = ("fifo", "ordered")
-
-
 @dataclass(frozen=True)
 class WaitingStep:
     step_id: int
@@ -83,6 +77,18 @@ def call_reason(step: WaitingStep, now: datetime) -> str | None:
     if step.is_overdue(now):
         return "overdue"
     return step.reason
+
+
+@dataclass(frozen=True)
+class Choice:
+    step: WaitingStep
+    reason: str | None  # call_reason: why it is called now
+
+
+def next_call(waiting: Sequence[WaitingStep], counter: CounterPlan, now: datetime) -> Choice | None:
+    """Whom the counter calls next (`choose_next`), and why (`call_reason`)."""
+    chosen = choose_next(waiting, counter, now)
+    return None if chosen is None else Choice(chosen, call_reason(chosen, now))
 
 
 @dataclass(frozen=True)

@@ -21,3 +21,10 @@ def call_text(number: str, counter_number: int, location: str | None) -> str:
 
 def call_speech(number: str, counter_number: int, location: str | None) -> str:
     return f"请 {spoken_number(number)} 号 到 {location or ''}{counter_number} 号窗口办理"
+
+
+def call_words(number: str, counter_number: int, location: str | None) -> tuple[str, str]:
+    """A call's text for the screens and its speech, together."""
+    return call_text(number, counter_number, location), call_speech(
+        number, counter_number, location
+    )

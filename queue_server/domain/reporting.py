@@ -1,13 +1,13 @@
-"""Pure report rules: exact percentiles over one-second histograms, mergeable row totals,
-and the hall calendar's working days (for bad-review due dates). No database, no Flask."""
+"""Pure report rules: exact percentiles over one-second histograms and mergeable row totals.
+No database, no Flask. (Working days: domain/calendar.py.)"""
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 GROUPS = ("service", "queue", "counter", "clerk", "hour", "day")
@@ -200,44 +200,3 @@ def _histogram_out(histogram: Counter[int]) -> dict[str, int]:
 
 def _histogram_in(data: Mapping[str, Any]) -> Counter[int]:
     return Counter({int(value): int(count) for value, count in data.items()})
-
-
-# -- the hall calendar -------------------------------------------------------------------
-@dataclass(frozen=True)
-class WorkCalendar:
-    """Working days: Monday to Friday, except listed public holidays; listed make-up
-    workdays (调休上班, often a Saturday or Sunday) are working days."""
-
-    holidays: frozenset[date] = frozenset()
-    workdays: frozenset[date] = frozenset()
-
-    @classmethod
-    def of(cls, holidays: Iterable[date] = (), workdays: Iterable[date] = ()) -> WorkCalendar:
-        return cls(frozenset(holidays), frozenset(workdays))
-
-    def is_working_day(self, day: date) -> bool:
-        if day in self.workdays:
-            return True
-        if day in self.holidays:
-            return False
-        return day.weekday() < 5
-
-    def add_working_days(self, start: date, count: int) -> date:
-        """The `count`-th working day after `start` (`start` itself never counts)."""
-        day = start
-        remaining = count
-        while remaining > 0:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                remaining -= 1
-        return day
-
-    def working_days_between(self, start: date, end: date) -> int:
-        """Working days after `start` up to and including `end` (0 when end ≤ start)."""
-        days = 0
-        day = start
-        while day < end:
-            day += timedelta(days=1)
-            if self.is_working_day(day):
-                days += 1
-        return days

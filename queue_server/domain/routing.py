@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-CATEGORIES = ("comprehensive", "special", "pickup")
-PARTIES = ("individual", "enterprise")
-
 
 @dataclass(frozen=True)
 class RoutingRule:

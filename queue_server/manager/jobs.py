@@ -13,13 +13,15 @@ from queue_server.app_context import Yihao
 from queue_server.manager import settings
 from queue_server.manager.stats import write_daily_summaries
 from queue_server.services.alerts import check_alerts
+from queue_server.services.hours import calendar_alerts
+from queue_server.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 def alerts_job(yihao: Yihao, now: datetime) -> None:
-    """A ticket past its target wait, a counter paused too long: one alert each, live on
-    `/manager`."""
+    """A ticket past its target wait, a counter paused too long, a calendar that does not
+    know the days ahead: one alert each, live on `/manager`."""
     send_alerts(yihao)
 
 
@@ -34,8 +36,12 @@ def send_alerts(yihao: Yihao) -> int:
     settings.refresh(yihao)
     sent = 0
     for site in yihao.hall.config.sites:
-        sent += yihao.run(site, "scheduler", check_alerts)
+        sent += yihao.run(site, "scheduler", _all_alerts)
     return sent
+
+
+def _all_alerts(uow: UnitOfWork) -> int:
+    return check_alerts(uow) + calendar_alerts(uow)
 
 
 def write_summaries(yihao: Yihao) -> int:

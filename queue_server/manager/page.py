@@ -11,9 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from queue_server.app_context import yihao
-from queue_server.errors import Unauthenticated
+from queue_server.config import SiteConfig
+from queue_server.errors import N_, Unauthenticated
+from queue_server.i18n import current_language, local_name, page_strings
+from queue_server.manager.texts import PREFIX, TEXTS
 from queue_server.staff.pages import MANAGER_ROLES, language, session_user, staff_page_headers
 
 blueprint = Blueprint(
@@ -48,8 +52,10 @@ def index() -> Any:
     assert site is not None
     config: dict[str, Any] = {
         "lang": lang,
+        "strings": manager_strings(),
+        "names": english_names(site) if current_language() == "en" else {},
         "site": site.code,
-        "site_name": site.name,
+        "site_name": local_name(site),
         "token": extension.staff.issue_token(user),
         "user": {"username": user.username, "name": user.name, "role": user.role},
         "urls": {
@@ -57,8 +63,8 @@ def index() -> Any:
             "token": url_for(".token"),
             "logout": url_for("staff.logout"),
         },
-        "services": [{"code": s.code, "name": s.name} for s in site.services],
-        "queues": [{"code": q.code, "name": q.name} for q in site.queues],
+        "services": [{"code": s.code, "name": local_name(s)} for s in site.services],
+        "queues": [{"code": q.code, "name": local_name(q)} for q in site.queues],
         "staff": [
             {"username": u.username, "name": u.name, "role": u.role}
             for u in extension.hall.config.users
@@ -84,8 +90,30 @@ def token() -> Any:
     if user is None:
         raise Unauthenticated("请重新登录")
     if user.role not in MANAGER_ROLES:
-        return {"error": {"code": "forbidden", "message": "没有权限"}}, 403
+        return {"error": {"code": "forbidden", "message": gettext(N_("没有权限"))}}, 403
     return {"token": yihao().staff.issue_token(user)}
+
+
+def manager_strings() -> dict[str, Any]:
+    """The page's table; `cols.<column>` become an object and `weekdays.<n>` a list."""
+    strings: dict[str, Any] = {}
+    for key, text in page_strings(TEXTS, PREFIX).items():
+        group, _, item = key.partition(".")
+        if group == "cols":
+            strings.setdefault("cols", {})[item] = text
+        elif group == "weekdays":
+            strings.setdefault("weekdays", []).append(text)
+        else:
+            strings[key] = text
+    return strings
+
+
+def english_names(site: SiteConfig) -> dict[str, dict[str, str]]:
+    return {
+        "queues": {queue.code: local_name(queue) for queue in site.queues},
+        "services": {service.code: local_name(service) for service in site.services},
+        "counters": {str(counter.number): local_name(counter) for counter in site.counters},
+    }
 
 
 def register_pages(app: Flask) -> None:

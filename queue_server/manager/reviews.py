@@ -1,5 +1,8 @@
 """差评整改: bad ratings and their follow-up (assign, note, close), due 15 working days after
-the rating by the hall's calendar (weekends and listed holidays off, make-up workdays on).
+the rating by the hall calendar (domain/calendar.py: public holidays off, make-up workdays on,
+from the `chinese-calendar` library and the hall file). A due date that needs a day the
+calendar does not know counts Monday to Friday there (the `calendar` alert tells managers;
+services/hours.py).
 
 A rating of 1–2 is a follow-up item from the moment it is given (the step is the item, its
 id the item's id); a `review_follow_ups` row holds what managers did with it.
@@ -12,35 +15,30 @@ from typing import Any
 
 from sqlalchemy import select
 
-from queue_server.config import SiteConfig
-from queue_server.domain.reporting import WorkCalendar
+from queue_server.domain.calendar import HallCalendar
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.manager.models import ReviewFollowUp
 from queue_server.models import Step, Ticket
+from queue_server.services.hours import hall_calendar, review_due_date, working_days_left
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day, local_iso
 
-DUE_WORKING_DAYS = 15
 BAD_RATING_MAX = 2
 REVIEWS_PAGE = 500
 STATES = ("open", "assigned", "closed", "overdue")
 
 
-def calendar_of(site: SiteConfig) -> WorkCalendar:
-    return WorkCalendar.of(site.calendar.holidays, site.calendar.workdays)
-
-
-def due_date(site: SiteConfig, rated_on: date) -> date:
-    """The 15th working day after the day of the rating (that day itself not counted)."""
-    return calendar_of(site).add_working_days(rated_on, DUE_WORKING_DAYS)
-
-
 def _item(
-    uow: UnitOfWork, step: Step, ticket: Ticket, follow_up: ReviewFollowUp | None
+    uow: UnitOfWork,
+    step: Step,
+    ticket: Ticket,
+    follow_up: ReviewFollowUp | None,
+    calendar: HallCalendar | None = None,
 ) -> dict[str, Any]:
     assert step.rated_at is not None
+    calendar = calendar or hall_calendar(uow)
     rated_on = business_day(uow.site, step.rated_at)
-    due = due_date(uow.site, rated_on)
+    due, _ = review_due_date(calendar, rated_on)
     today = business_day(uow.site, uow.now)
     state = follow_up.state if follow_up else "open"
     clerk = uow.hall.config.user(step.clerk_username) if step.clerk_username else None
@@ -69,9 +67,7 @@ def _item(
         "closed_by": follow_up.closed_by if follow_up else None,
         "due": due.isoformat(),
         "overdue": state != "closed" and today > due,
-        "working_days_left": (
-            calendar_of(uow.site).working_days_between(today, due) if today <= due else 0
-        ),
+        "working_days_left": working_days_left(calendar, today, due),
     }
 
 
@@ -85,7 +81,9 @@ def list_reviews(
     """Rated steps with rating ≤ rating_max, newest first, with their follow-up; `state`
     filters open | assigned | closed | overdue; from/to by the business day."""
     if state is not None and state not in STATES:
-        raise BadRequest(f"state 应为 {'|'.join(STATES)} 之一", code="invalid_field")
+        raise BadRequest(
+            "state 应为 %(choices)s 之一", code="invalid_field", choices="|".join(STATES)
+        )
     query = (
         select(Step, Ticket, ReviewFollowUp)
         .join(Ticket, Ticket.id == Step.ticket_id)
@@ -102,8 +100,9 @@ def list_reviews(
         query = query.where(Step.business_day >= start)
     if end is not None:
         query = query.where(Step.business_day <= end)
+    calendar = hall_calendar(uow)
     items = [
-        _item(uow, step, ticket, follow_up)
+        _item(uow, step, ticket, follow_up, calendar)
         for step, ticket, follow_up in uow.session.execute(query)
     ]
     if state == "overdue":
@@ -150,7 +149,7 @@ def follow_up(
     step, ticket, item = _bad_review(uow, step_id)
     if action == "assign":
         if not assignee or uow.hall.config.user(assignee) is None:
-            raise BadRequest(f"没有这个工作人员：{assignee}", code="invalid_field")
+            raise BadRequest("没有这个工作人员：%(user)s", code="invalid_field", user=assignee)
         if item.state == "closed":
             raise Conflict("该差评已整改完毕", code="invalid_state")
         item.assignee = assignee
@@ -176,7 +175,7 @@ def follow_up(
         item.closed_at = None
         item.closed_by = None
     else:
-        raise BadRequest(f"未知操作：{action}", code="invalid_field")
+        raise BadRequest("未知操作：%(action)s", code="invalid_field", action=action)
     item.updated_at = uow.now
     item.updated_by = uow.actor
     uow.session.flush()

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from queue_server.config import HallConfig, SiteConfig, UserConfig
+from queue_server.domain.events import NoticeChanged
 from queue_server.errors import BadRequest, NotFound
 from queue_server.manager.models import SiteSetting
 from queue_server.models import Counter, Event
@@ -78,7 +79,6 @@ def refresh(yihao: Yihao, *, force: bool = False) -> bool:
     `updated_at` miss a row changed twice within one clock tick, or by a process whose
     clock is behind."""
     overlay = yihao.overlay
-    overlay = yihao.overlay
     now = time.monotonic()
     if not force and now - overlay.checked_at < CHECK_INTERVAL_S:
         return False
@@ -132,7 +132,7 @@ def change_service(
 ) -> None:
     service = uow.site.service(code)
     if service is None:
-        raise NotFound(f"没有这项业务：{code}")
+        raise NotFound("没有这项业务：%(service)s", service=code)
     if target_wait_min is not None:
         _store(uow, f"service.{code}.target_wait_min", target_wait_min)
     if daily_quota is not None:
@@ -145,6 +145,7 @@ def change_notice(uow: UnitOfWork, user: UserConfig, notice: str) -> None:
     if any(unicodedata.category(char) == "Cc" and char != "\n" for char in notice):
         raise BadRequest("公告不能包含控制字符", code="invalid_field")
     _store(uow, "notice", notice)
+    uow.happened(NoticeChanged(uow.site.code, notice))
     uow.session.flush()
 
 
@@ -160,7 +161,9 @@ def change_counter(
     if queues is not None:
         unknown = [code for code in queues if uow.site.queue(code) is None]
         if unknown:
-            raise BadRequest(f"没有这个队列：{', '.join(unknown)}", code="invalid_field")
+            raise BadRequest(
+                "没有这个队列：%(queue)s", code="invalid_field", queue=", ".join(unknown)
+            )
         queues = list(dict.fromkeys(queues))
         counter.queues = queues
         _store(uow, f"counter.{number}.queues", queues)

@@ -27,15 +27,16 @@ from typing import Any, cast
 from sqlalchemy import delete, exists, select
 
 from queue_server.domain.reporting import GROUPS, RowTotals, StoredTotalsSum, whole_seconds
-from queue_server.errors import BadRequest
+from queue_server.errors import NP_, BadRequest
 from queue_server.manager.models import DailySummary, MonthlySummary
 from queue_server.models import Step
+from queue_server.services.hours import WEEKDAYS
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day
+from queue_server.translations import translations
 
 MAX_RANGE_DAYS = 3700
-WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
-WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Report labels: Chinese msgids, in the report's language from the one catalogue.
 # A day is summarised once nothing of it can change any more: no step in hand, and the
 # last finish's rating window over (SPEC: at most 2 minutes).
 SUMMARY_QUIET_S = 600
@@ -59,27 +60,27 @@ COLUMNS = (
     "rating_avg",
 )
 HEADERS_ZH = {
-    "key": "分组",
-    "name": "名称",
-    "issued": "取号数",
-    "served": "办结数",
-    "items": "办件量",
-    "no_show": "过号数",
-    "avg_wait_s": "平均等候(秒)",
-    "p50_wait_s": "等候中位数(秒)",
-    "p90_wait_s": "90%等候(秒)",
-    "max_wait_s": "最长等候(秒)",
-    "avg_service_s": "平均办理时长(秒)",
-    "sla_pct": "等候达标率(%)",
-    "rating_avg": "平均评价",
+    "key": NP_("report column", "分组"),
+    "name": NP_("report column", "名称"),
+    "issued": NP_("report column", "取号数"),
+    "served": NP_("report column", "办结数"),
+    "items": NP_("report column", "办件量"),
+    "no_show": NP_("report column", "过号数"),
+    "avg_wait_s": NP_("report column", "平均等候(秒)"),
+    "p50_wait_s": NP_("report column", "等候中位数(秒)"),
+    "p90_wait_s": NP_("report column", "90%等候(秒)"),
+    "max_wait_s": NP_("report column", "最长等候(秒)"),
+    "avg_service_s": NP_("report column", "平均办理时长(秒)"),
+    "sla_pct": NP_("report column", "等候达标率(%)"),
+    "rating_avg": NP_("report column", "平均评价"),
 }
 GROUP_WORDS_ZH = {
-    "service": "业务",
-    "queue": "队列",
-    "counter": "窗口",
-    "clerk": "柜员",
-    "hour": "时段",
-    "day": "日期",
+    "service": NP_("report column", "业务"),
+    "queue": NP_("report column", "队列"),
+    "counter": NP_("report column", "窗口"),
+    "clerk": NP_("report column", "柜员"),
+    "hour": NP_("report column", "时段"),
+    "day": NP_("report column", "日期"),
 }
 
 
@@ -107,13 +108,15 @@ def parse_range(uow: UnitOfWork, start: date | None, end: date | None) -> tuple[
     if first > last:
         raise BadRequest("from 不能晚于 to", code="invalid_field")
     if (last - first).days > MAX_RANGE_DAYS:
-        raise BadRequest(f"日期范围不能超过 {MAX_RANGE_DAYS} 天", code="invalid_field")
+        raise BadRequest("日期范围不能超过 %(days)s 天", code="invalid_field", days=MAX_RANGE_DAYS)
     return first, last
 
 
 def check_group(group: str) -> str:
     if group not in GROUPS:
-        raise BadRequest(f"group 应为 {'|'.join(GROUPS)} 之一", code="invalid_field")
+        raise BadRequest(
+            "group 应为 %(choices)s 之一", code="invalid_field", choices="|".join(GROUPS)
+        )
     return group
 
 
@@ -315,14 +318,15 @@ def key_value(group: str, key: str) -> Any:
 
 def key_name(uow: UnitOfWork, group: str, key: str, lang: str = "zh") -> str:
     site = uow.site
+    catalogue = translations(lang)
     if group == "service":
         service = site.service(key)
-        return service.name if service else key
+        return _local(service.name, service.name_en, lang) if service else key
     if group == "queue":
         queue = site.queue(key)
-        return queue.name if queue else key
+        return _local(queue.name, queue.name_en, lang) if queue else key
     if group == "counter":
-        return f"{key}号窗口" if lang == "zh" else f"Counter {key}"
+        return catalogue.pgettext("report", "%(number)s号窗口") % {"number": key}
     if group == "clerk":
         user = uow.hall.config.user(key)
         if user is None:
@@ -331,8 +335,12 @@ def key_name(uow: UnitOfWork, group: str, key: str, lang: str = "zh") -> str:
     if group == "hour":
         hour = int(key)
         return f"{hour:02d}:00–{hour + 1:02d}:00"
-    weekday = date.fromisoformat(key).weekday()
-    return (WEEKDAYS_ZH if lang == "zh" else WEEKDAYS_EN)[weekday]
+    weekday = WEEKDAYS[date.fromisoformat(key).weekday()]
+    return catalogue.pgettext("weekday", weekday)
+
+
+def _local(name: str, name_en: str | None, lang: str) -> str:
+    return name_en if lang == "en" and name_en else name
 
 
 def report(
@@ -382,7 +390,7 @@ def report_csv(rows: list[dict[str, Any]], group: str, lang: str = "zh") -> str:
     else:
         headers = dict(HEADERS_ZH, key=GROUP_WORDS_ZH.get(group, HEADERS_ZH["key"]))
         if group in ("counter", "clerk"):
-            headers["issued"] = "叫号数"
+            headers["issued"] = NP_("report column", "叫号数")
         writer.writerow([headers[column] for column in COLUMNS])
     for row in rows:
         writer.writerow(["" if row.get(column) is None else row[column] for column in COLUMNS])

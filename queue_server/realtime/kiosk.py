@@ -18,18 +18,38 @@ from flask import request
 from flask_socketio import emit, join_room
 
 from queue_server.app_context import Yihao
-from queue_server.config import SiteConfig
+from queue_server.config import KioskConfig, SiteConfig
+from queue_server.protocol import (
+    AUTH_KIOSK,
+    AUTH_TOKEN,
+    EVENT_JOB,
+    JOB_ID,
+    JOB_LAYOUT,
+    JOB_NUMBER,
+    JOB_VIEW,
+    REPLY_ERROR,
+    REPLY_FAULT,
+    REPLY_JOB,
+)
 from queue_server.realtime.namespaces import YihaoNamespace
 from queue_server.services import printing
-
-NAMESPACE = "/kiosk"
-JOB_EVENT = "job"  # server → agent: {id, ticket_id, number, reprint, attempt, view, layout}
-ACK_EVENT = "ack"  # agent → server: {job: id}; answered {ok: true}
-FAILED_EVENT = "failed"  # agent → server: {job: id, error: text, fault: bool}
 
 
 def agent_room(site_code: str, kiosk: str) -> str:
     return f"kiosk:{site_code}:{kiosk}"
+
+
+def job_message(job: printing.ClaimedJob, kiosk: KioskConfig | None) -> dict[str, Any]:
+    """The `job` message for a print agent: it renders the ticket itself."""
+    return {
+        JOB_ID: job.id,
+        "ticket_id": job.ticket_id,
+        JOB_NUMBER: job.number,
+        "reprint": job.reprint,
+        "attempt": job.attempts,
+        JOB_VIEW: job.view,
+        JOB_LAYOUT: printing.layout_of(kiosk),
+    }
 
 
 class KioskNamespace(YihaoNamespace):
@@ -40,8 +60,8 @@ class KioskNamespace(YihaoNamespace):
 
     def on_connect(self, auth: Any = None) -> None:
         site = self.site_from_query()
-        kiosk_code = auth.get("kiosk") if isinstance(auth, dict) else None
-        token = auth.get("token") if isinstance(auth, dict) else None
+        kiosk_code = auth.get(AUTH_KIOSK) if isinstance(auth, dict) else None
+        token = auth.get(AUTH_TOKEN) if isinstance(auth, dict) else None
         kiosk = site.kiosk(kiosk_code) if isinstance(kiosk_code, str) else None
         if (
             kiosk is None
@@ -57,7 +77,7 @@ class KioskNamespace(YihaoNamespace):
             site, f"agent:{kiosk.code}", printing.claim_agent_jobs, kiosk.code, everything=True
         )
         for job in jobs:
-            emit(JOB_EVENT, job.payload(kiosk))
+            emit(EVENT_JOB, job_message(job, kiosk))
 
     def on_disconnect(self, reason: Any = None) -> None:
         with self._lock:
@@ -76,8 +96,8 @@ class KioskNamespace(YihaoNamespace):
         job_id = _job_id(data)
         if job_id is None:
             return {"ok": False, "error": "job must be a print job id"}
-        error = data.get("error") if isinstance(data, dict) else None
-        fault = bool(data.get("fault")) if isinstance(data, dict) else False
+        error = data.get(REPLY_ERROR) if isinstance(data, dict) else None
+        fault = bool(data.get(REPLY_FAULT)) if isinstance(data, dict) else False
         self.yihao.run(
             site,
             f"agent:{kiosk}",
@@ -102,7 +122,7 @@ def _sid() -> str:
 
 
 def _job_id(data: Any) -> int | None:
-    value = data.get("job") if isinstance(data, dict) else data
+    value = data.get(REPLY_JOB) if isinstance(data, dict) else data
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         return None
     return value

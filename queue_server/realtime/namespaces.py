@@ -11,7 +11,23 @@ from flask_socketio import Namespace, emit, join_room
 from queue_server.app_context import Yihao
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.errors import YihaoError
+from queue_server.protocol import (
+    AUTH_TICKET,
+    AUTH_TOKEN,
+    COUNTER_NAMESPACE,
+    COUNTER_QUERY,
+    DISPLAY_NAMESPACE,
+    EVENT_SNAPSHOT,
+    EVENT_STATS,
+    EVENT_TICKET,
+    KIOSK_NAMESPACE,
+    MANAGER_NAMESPACE,
+    SEQ,
+    SITE_QUERY,
+    TICKET_NAMESPACE,
+)
 from queue_server.realtime.publisher import queues_payload
+from queue_server.realtime.routes import counter_room
 from queue_server.services.counters import counter_snapshot
 from queue_server.services.reports import live_stats
 from queue_server.services.steps import get_ticket
@@ -29,13 +45,13 @@ class YihaoNamespace(Namespace):
         self.yihao = yihao
 
     def site_from_query(self) -> SiteConfig:
-        site = self.yihao.hall.config.site(request.args.get("site"))
+        site = self.yihao.hall.config.site(request.args.get(SITE_QUERY))
         if site is None:
             raise ConnectionRefusedError("unknown site")
         return site
 
     def staff_user(self, auth: Any) -> UserConfig:
-        token = auth.get("token") if isinstance(auth, dict) else None
+        token = auth.get(AUTH_TOKEN) if isinstance(auth, dict) else None
         if not isinstance(token, str):
             raise ConnectionRefusedError("unauthenticated")
         try:
@@ -44,7 +60,7 @@ class YihaoNamespace(Namespace):
             raise ConnectionRefusedError("unauthenticated") from None
 
     def site_of(self, user: UserConfig) -> SiteConfig:
-        code = user.site or request.args.get("site")
+        code = user.site or request.args.get(SITE_QUERY)
         site = self.yihao.hall.config.site(code)
         if site is None:
             raise ConnectionRefusedError("unknown site")
@@ -57,7 +73,7 @@ class DisplayNamespace(YihaoNamespace):
     def on_connect(self, auth: Any = None) -> None:
         site = self.site_from_query()
         join_room(site.code)
-        emit("snapshot", self.yihao.read(site, display_snapshot))
+        emit(EVENT_SNAPSHOT, self.yihao.read(site, display_snapshot))
 
 
 class CounterNamespace(YihaoNamespace):
@@ -67,20 +83,20 @@ class CounterNamespace(YihaoNamespace):
         user = self.staff_user(auth)
         site = self.site_of(user)
         try:
-            number = int(request.args.get("counter", ""))
+            number = int(request.args.get(COUNTER_QUERY, ""))
             snapshot = self.yihao.read(site, counter_snapshot, number)
         except (ValueError, YihaoError):
             raise ConnectionRefusedError("unknown counter") from None
         join_room(site.code)
-        join_room(f"{site.code}:{number}")
-        emit("snapshot", snapshot)
+        join_room(counter_room(site.code, number))
+        emit(EVENT_SNAPSHOT, snapshot)
 
 
 class TicketNamespace(YihaoNamespace):
     """The visitor's phone page: only its own ticket, by its unguessable id."""
 
     def on_connect(self, auth: Any = None) -> None:
-        ticket_id = auth.get("ticket") if isinstance(auth, dict) else None
+        ticket_id = auth.get(AUTH_TICKET) if isinstance(auth, dict) else None
         if not isinstance(ticket_id, str) or not ticket_id:
             raise ConnectionRefusedError("unknown ticket")
         for site in self.yihao.hall.config.sites:
@@ -91,8 +107,8 @@ class TicketNamespace(YihaoNamespace):
             join_room(ticket_id)
             if self.yihao.publisher is not None:
                 self.yihao.publisher.watch_ticket(_sid(), site.code, ticket_id)
-            emit("snapshot", payload)
-            emit("ticket", payload)
+            emit(EVENT_SNAPSHOT, payload)
+            emit(EVENT_TICKET, payload)
             return
         raise ConnectionRefusedError("unknown ticket")
 
@@ -104,7 +120,7 @@ class TicketNamespace(YihaoNamespace):
 def _public_view(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     ticket = get_ticket(uow, ticket_id, lock=False)
     payload = public_ticket(ticket_view(uow, ticket))
-    payload["seq"] = site_seq(uow)
+    payload[SEQ] = site_seq(uow)
     return payload
 
 
@@ -118,18 +134,18 @@ class ManagerNamespace(YihaoNamespace):
         site = self.site_of(user)
         join_room(site.code)
         stats = self.yihao.read(site, live_stats)
-        emit("snapshot", stats)
-        emit("stats", stats)
+        emit(EVENT_SNAPSHOT, stats)
+        emit(EVENT_STATS, stats)
 
 
 def register_namespaces(socketio: Any, yihao: Yihao) -> None:
-    socketio.on_namespace(DisplayNamespace("/display", yihao))
-    socketio.on_namespace(CounterNamespace("/counter", yihao))
-    socketio.on_namespace(TicketNamespace("/ticket", yihao))
-    socketio.on_namespace(ManagerNamespace("/manager", yihao))
+    socketio.on_namespace(DisplayNamespace(DISPLAY_NAMESPACE, yihao))
+    socketio.on_namespace(CounterNamespace(COUNTER_NAMESPACE, yihao))
+    socketio.on_namespace(TicketNamespace(TICKET_NAMESPACE, yihao))
+    socketio.on_namespace(ManagerNamespace(MANAGER_NAMESPACE, yihao))
     from queue_server.realtime.kiosk import KioskNamespace  # it builds on YihaoNamespace
 
-    socketio.on_namespace(KioskNamespace("/kiosk", yihao))
+    socketio.on_namespace(KioskNamespace(KIOSK_NAMESPACE, yihao))
 
 
 __all__ = ["queues_payload", "register_namespaces"]

@@ -1,6 +1,7 @@
 """Emits after commit, and coalesced updates that must not flood the screens.
 
-`call`, `counter`, `ticket` and `evaluate` messages go out at once, each of them. Line
+A committed unit of work's hall events go out at once, each as the messages `routes` says
+(`call`, `counter`, `ticket`, `evaluate`, `alert`, `notice`). Line
 counts (`queues`) and the managers' `stats` are recomputed at most a few times a second per
 site; visitors' positions at most once a second, only for phones connected to this process.
 """
@@ -11,6 +12,16 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from queue_server.protocol import (
+    COUNTER_NAMESPACE,
+    DISPLAY_NAMESPACE,
+    EVENT_QUEUES,
+    EVENT_STATS,
+    EVENT_TICKET,
+    MANAGER_NAMESPACE,
+    TICKET_NAMESPACE,
+)
+from queue_server.realtime.routes import messages
 from queue_server.services.counters import lines_detail
 from queue_server.services.reports import live_stats
 from queue_server.services.unit_of_work import UnitOfWork
@@ -56,13 +67,14 @@ class Publisher:
         self._last_position: dict[str, tuple[Any, ...]] = {}
         self._position_seq: dict[str, int] = {}
         self._running = False
+        self._task: Any = None  # the background loop (a thread or a greenlet)
 
     # -- immediate -------------------------------------------------------------------
     def after_commit(self, uow: UnitOfWork) -> None:
-        for message in uow.messages:
-            self.socketio.emit(
-                message.name, message.payload, namespace="/" + message.channel, to=message.room
-            )
+        emit = self.socketio.emit
+        for event in uow.happenings:
+            for message in messages(event, uow.seq):
+                emit(message.name, message.payload, namespace=message.namespace, to=message.room)
         if uow.dirty_sites:
             with self._lock:
                 self._dirty_sites |= uow.dirty_sites
@@ -76,9 +88,9 @@ class Publisher:
             if site is None:
                 continue
             queues, lines, stats = self.yihao.read(site, site_payloads)
-            self.socketio.emit("queues", queues, namespace="/display", to=code)
-            self.socketio.emit("queues", lines, namespace="/counter", to=code)
-            self.socketio.emit("stats", stats, namespace="/manager", to=code)
+            self.socketio.emit(EVENT_QUEUES, queues, namespace=DISPLAY_NAMESPACE, to=code)
+            self.socketio.emit(EVENT_QUEUES, lines, namespace=COUNTER_NAMESPACE, to=code)
+            self.socketio.emit(EVENT_STATS, stats, namespace=MANAGER_NAMESPACE, to=code)
 
     def watch_ticket(self, sid: str, site: str, ticket_id: str) -> None:
         with self._lock:
@@ -118,17 +130,21 @@ class Publisher:
                 continue
             self._last_position[sid] = fingerprint
             payload["seq"] = seq
-            self.socketio.emit("ticket", payload, namespace="/ticket", to=sid)
+            self.socketio.emit(EVENT_TICKET, payload, namespace=TICKET_NAMESPACE, to=sid)
 
     # -- background loop -------------------------------------------------------------
     def start(self) -> None:
         if self._running:
             return
         self._running = True
-        self.socketio.start_background_task(self._loop)
+        self._task = self.socketio.start_background_task(self._loop)
 
-    def stop(self) -> None:
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop the loop and wait for it, so no session outlives the publisher."""
         self._running = False
+        if self._task is not None:
+            self._task.join(timeout_s)
+            self._task = None
 
     def _loop(self) -> None:
         since_positions = 0.0

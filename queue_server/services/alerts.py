@@ -1,8 +1,8 @@
 """Alerts for managers: a ticket past its target wait, a counter paused too long.
 
 `check_alerts` picks up only what is due and not yet alerted: each alert has a unique
-(site, kind, subject) row, so running it again sends nothing twice. Alerts reach the
-`/manager` namespace after the commit (`alert {seq, kind, message, at}`).
+(site, kind, subject) row, so running it again sends nothing twice. An alert is a hall event
+(`AlertRaised`): managers hear of it after the commit.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from queue_server.domain.events import AlertRaised
 from queue_server.manager.models import ManagerAlert
 from queue_server.models import Counter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
@@ -35,7 +36,7 @@ def _already(uow: UnitOfWork, kind: str, subject: str) -> bool:
 def raise_alert(
     uow: UnitOfWork, kind: str, subject: str, message: str, **detail: Any
 ) -> dict[str, Any] | None:
-    """Store an alert once per subject and publish it to managers after the commit."""
+    """Store an alert once per subject; managers hear of it after the commit."""
     if _already(uow, kind, subject):
         return None
     alert = ManagerAlert(
@@ -56,7 +57,7 @@ def raise_alert(
         "at": local_iso(uow.site, uow.now),
         **detail,
     }
-    uow.publish("manager", "alert", dict(payload), room=uow.site.code)
+    uow.happened(AlertRaised(uow.site.code, kind, message, uow.local_now, alert.id, detail))
     return payload
 
 

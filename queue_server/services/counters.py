@@ -13,30 +13,44 @@ from queue_server.domain.dispatch import (
     CounterPlan,
     base_placement,
     call_reason,
-    choose_next,
+    next_call,
     returning_placement,
 )
+from queue_server.domain.events import EvaluationChanged
+from queue_server.domain.lifecycle import (
+    ENDS_WITH,
+    NEW_STEP,
+    Action,
+    StepAction,
+    StepOutcome,
+    TicketState,
+    visit_after,
+)
 from queue_server.domain.routing import route
-from queue_server.errors import BadRequest, Conflict, Forbidden, NotFound
+from queue_server.errors import BadRequest, Conflict, Forbidden, Named, NotFound, Words
 from queue_server.models import Counter, Step, Ticket
+from queue_server.services.hours import note_bad_review
 from queue_server.services.steps import (
-    end_step,
     enqueue,
     enqueued,
     get_ticket,
     insert_step_after_current,
-    lock_ticket,
-    publish_ticket,
+    lock_waiting_visit,
+    move_step,
+    move_ticket,
     require_state,
     service_or_error,
     state_conflict,
+    ticket_changed,
     today,
     todays_ticket,
 )
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import (
     HallState,
-    call_payload,
+    call_candidates,
+    call_views,
+    counter_changed,
     counter_payload,
     current_step,
     local_iso,
@@ -45,7 +59,6 @@ from queue_server.services.views import (
 )
 
 STAFF_ROLES = ("manager", "admin")
-CALL_CANDIDATES = 8
 
 
 # Built once: on the call path, building a statement cost more than running it.
@@ -62,7 +75,7 @@ def load_counter(uow: UnitOfWork, number: int) -> Counter:
         LOCK_COUNTER, {"site": uow.site.code, "number": number}
     ).one_or_none()
     if counter is None:
-        raise NotFound(f"没有{number}号窗口")
+        raise NotFound("没有%(number)s号窗口", number=number)
     return counter
 
 
@@ -70,17 +83,17 @@ def acting_counter(uow: UnitOfWork, number: int, user: UserConfig) -> Counter:
     """A clerk acts only at the counter it is signed into; managers at any."""
     counter = load_counter(uow, number)
     if user.role not in STAFF_ROLES and counter.clerk_username != user.username:
-        raise Forbidden(f"您没有登录{number}号窗口")
+        raise Forbidden("您没有登录%(number)s号窗口", number=number)
     return counter
 
 
-def _publish_counter(
+def _counter_changed(
     uow: UnitOfWork, counter: Counter, current_number: str | None = None
 ) -> dict[str, Any]:
-    payload = counter_payload(uow, counter, current_number)
-    uow.publish("display", "counter", dict(payload), room=uow.site.code)
-    uow.publish("counter", "counter", dict(payload), room=f"{uow.site.code}:{counter.number}")
-    return payload
+    """Record that the counter changed; returns it as its terminal shows it."""
+    changed = counter_changed(uow, counter, current_number)
+    uow.happened(changed)
+    return dict(changed.view)
 
 
 def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
@@ -100,18 +113,20 @@ def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     if counter.clerk_username == user.username:
         return counter_payload(uow, counter, _current_number(uow, counter))
     if counter.clerk_username is not None:
-        raise Conflict(f"{number}号窗口已有柜员登录", code="counter_occupied")
+        raise Conflict("%(number)s号窗口已有柜员登录", code="counter_occupied", number=number)
     elsewhere = uow.session.scalars(
         select(Counter).where(
             Counter.site_code == uow.site.code, Counter.clerk_username == user.username
         )
     ).one_or_none()
     if elsewhere is not None:
-        raise Conflict(f"您已登录{elsewhere.number}号窗口，请先签退", code="counter_occupied")
+        raise Conflict(
+            "您已登录%(number)s号窗口，请先签退", code="counter_occupied", number=elsewhere.number
+        )
     counter.clerk_username = user.username
     counter.idle_since = uow.now
     _set_state(uow, counter, "open")
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -122,7 +137,7 @@ def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _set_state(uow, counter, "closed")
     counter.clerk_username = None
     counter.idle_since = None
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -132,7 +147,7 @@ def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _require_open(counter)
     _require_empty_hands(counter, "暂停")
     _set_state(uow, counter, "paused")
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
@@ -140,21 +155,24 @@ def resume(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     if counter.state == "open":
         return counter_payload(uow, counter, _current_number(uow, counter))
     if counter.state != "paused":
-        raise Conflict(f"{number}号窗口未开放", code="counter_not_open")
+        raise Conflict("%(number)s号窗口未开放", code="counter_not_open", number=number)
     _set_state(uow, counter, "open")
     counter.idle_since = uow.now
-    return _publish_counter(uow, counter)
+    return _counter_changed(uow, counter)
 
 
 def _require_open(counter: Counter) -> None:
     if counter.state != "open":
-        words = "已暂停服务" if counter.state == "paused" else "未开放"
-        raise Conflict(f"{counter.number}号窗口{words}", code="counter_not_open")
+        if counter.state == "paused":
+            raise Conflict(
+                "%(number)s号窗口已暂停服务", code="counter_not_open", number=counter.number
+            )
+        raise Conflict("%(number)s号窗口未开放", code="counter_not_open", number=counter.number)
 
 
 def _require_empty_hands(counter: Counter, action: str) -> None:
     if counter.current_ticket_id is not None:
-        raise Conflict(f"请先处理完当前号再{action}", code="invalid_state")
+        raise Conflict("请先处理完当前号再%(action)s", code="invalid_state", action=Words(action))
 
 
 def _current_number(uow: UnitOfWork, counter: Counter) -> str | None:
@@ -166,26 +184,23 @@ def _current_number(uow: UnitOfWork, counter: Counter) -> str | None:
 
 def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, Step]:
     if counter.current_ticket_id is None:
-        raise Conflict(f"{counter.number}号窗口当前没有号，不能{action}", code="invalid_state")
+        raise Conflict(
+            "%(number)s号窗口当前没有号，不能%(action)s",
+            code="invalid_state",
+            number=counter.number,
+            action=Words(action),
+        )
     ticket = get_ticket(uow, counter.current_ticket_id)
     return ticket, current_step(uow, ticket)
 
 
-def _close_evaluation(uow: UnitOfWork, counter: Counter) -> None:
-    if counter.evaluation_step_id is not None:
-        counter.evaluation_step_id = None
-        counter.evaluation_until = None
-        uow.publish(
-            "display", "evaluate", {"counter": counter.number, "open": False}, room=uow.site.code
-        )
-
-
-def _announce(
-    uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
-) -> dict[str, Any]:
-    payload = call_payload(uow.site, counter, ticket, step, recall=recall, at=uow.now)
-    uow.publish("display", "call", dict(payload), room=uow.site.code)
-    return payload
+def _close_evaluation(uow: UnitOfWork, counter: Counter) -> tuple[EvaluationChanged, ...]:
+    """Close the counter's rating buttons if open; what that tells (nothing if closed)."""
+    if counter.evaluation_step_id is None:
+        return ()
+    counter.evaluation_step_id = None
+    counter.evaluation_until = None
+    return (EvaluationChanged(uow.site.code, counter.number, open=False),)
 
 
 def _call(
@@ -196,46 +211,43 @@ def _call(
     reason: str | None,
     user: UserConfig,
 ) -> dict[str, Any]:
-    from_state = ticket.state
-    step.status = "called"
+    # One move of the visit by the lifecycle table (a call ends no step: no outcome).
+    move = visit_after(ticket.state, Action.CALL, step.status, StepAction.CALL)
+    from_state, ticket.state, step.status = ticket.state, move.ticket.value, move.step.value
     step.called_at = uow.now
     step.call_reason = reason
     step.counter_number = counter.number
     step.clerk_username = counter.clerk_username or user.username
-    ticket.state = "called"
     counter.current_ticket_id = ticket.id
     counter.idle_since = None
+    closed = _close_evaluation(uow, counter)
     uow.session.flush()
-    # The call goes out first: the screens announce it while the rest follows.
-    display = _announce(uow, counter, ticket, step, recall=False)
-    _close_evaluation(uow, counter)
+    told = call_views(uow, counter, ticket, step, recall=False)
+    assert told.counter is not None
     uow.record(
         "call",
+        # The call goes out first: the screens announce it while the rest follows.
+        told.called,
+        *closed,
+        told.counter,
+        told.ticket,
         ticket=ticket,
         step=step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="called",
+        to_state=ticket.state,
         reason=reason,
-        display=display,
+        display=told.called.announcement,
         clerk=step.clerk_username,
         queue=step.queue_code,
         services=list(step.services),
     )
-    _publish_counter(uow, counter, ticket.number)
-    return _publish_in_hand(uow, counter, ticket)
+    return told.view
 
 
-def _publish_in_hand(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
-    view = publish_ticket(uow, ticket)
-    current = view if counter.current_ticket_id == ticket.id else None
-    uow.publish(
-        "counter",
-        "ticket",
-        {"counter": counter.number, "ticket": current},
-        room=f"{uow.site.code}:{counter.number}",
-    )
-    return view
+def _in_hand_changed(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    """Record that the ticket in the counter's hand changed; returns its staff view."""
+    return ticket_changed(uow, ticket, counter=counter.number, in_hand=True)
 
 
 def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] | None:
@@ -243,37 +255,18 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
     _require_open(counter)
     _require_empty_hands(counter, "叫号")
     plan = CounterPlan(counter.number, tuple(counter.queues), counter.strategy)
-    state = HallState(uow)
-    # The head of each line is enough to choose from; the whole line only if every one of
+    # The head of each line is enough to choose from; the whole lines only if every one of
     # those is being taken by another counter at this very moment.
-    waiting = [
-        step
-        for queue in counter.queues
-        for step in state.line_head(queue, CALL_CANDIDATES, counter.number)
-    ]
     tried: set[int] = set()
-    whole_lines = False
-    while True:
-        if not waiting and not whole_lines:
-            whole_lines = True
-            waiting = [
-                step
-                for queue in counter.queues
-                for step in state.line(queue)
-                if step.step_id not in tried and step.reserved_counter in (None, counter.number)
-            ]
-        chosen = choose_next(waiting, plan, uow.now)
-        if chosen is None:
-            return None
-        step = uow.session.get(Step, chosen.step_id)
-        # Another counter may hold this visit right now: skip it rather than wait (SKIP LOCKED).
-        ticket = lock_ticket(uow, step.ticket_id, skip_locked=True) if step else None
-        if ticket is not None and ticket.state == "waiting" and ticket.business_day == today(uow):
-            step = current_step(uow, ticket)
-            if step.id == chosen.step_id and step.status == "waiting":
-                return _call(uow, counter, ticket, step, call_reason(chosen, uow.now), user)
-        tried.add(chosen.step_id)
-        waiting = [item for item in waiting if item.step_id != chosen.step_id]
+    for whole_lines in (False, True):
+        waiting = call_candidates(uow, counter, whole_lines=whole_lines, tried=tried)
+        while (choice := next_call(waiting, plan, uow.now)) is not None:
+            visit = lock_waiting_visit(uow, choice.step.step_id)
+            if visit is not None:
+                return _call(uow, counter, *visit, choice.reason, user)
+            tried.add(choice.step.step_id)
+            waiting = [item for item in waiting if item.step_id != choice.step.step_id]
+    return None
 
 
 def call_number(
@@ -286,23 +279,29 @@ def call_number(
     _require_empty_hands(counter, "叫号")
     found = todays_ticket(uow, ticket_number)
     if found is None:
-        raise NotFound(f"今天没有{ticket_number}号")
+        raise NotFound("今天没有%(number)s号", number=ticket_number)
     ticket = get_ticket(uow, found.id)
     step = current_step(uow, ticket)
-    if ticket.state == "waiting":
+    if ticket.state == TicketState.WAITING:
         if step.queue_code not in counter.queues or step.reserved_counter not in (
             None,
             counter.number,
         ):
-            raise Conflict(f"{ticket.number}号不在本窗口的队列中", code="invalid_state")
+            raise Conflict(
+                "%(number)s号不在本窗口的队列中", code="invalid_state", number=ticket.number
+            )
         return _call(uow, counter, ticket, step, "manual", user)
-    if ticket.state == "held" and step.keep_counter and step.counter_number == counter.number:
+    if (
+        ticket.state == TicketState.HELD
+        and step.keep_counter
+        and step.counter_number == counter.number
+    ):
         new_step = insert_step_after_current(uow, ticket, step.queue_code, step.services)
         enqueue(
             uow, new_step, returning_placement("return", uow.now), reserved_counter=counter.number
         )
         return _call(uow, counter, ticket, new_step, "manual", user)
-    if ticket.state == "missed" and step.queue_code in counter.queues:
+    if ticket.state == TicketState.MISSED and step.queue_code in counter.queues:
         grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
         assert step.ended_at is not None
         if uow.now <= step.ended_at + grace:
@@ -316,50 +315,53 @@ def recall(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "重呼")
     require_state(uow, ticket, "recall", "重呼")
+    from_state = move_ticket(ticket, Action.RECALL)
     step.recalls += 1
-    display = _announce(uow, counter, ticket, step, recall=True)
+    told = call_views(uow, counter, ticket, step, recall=True)
     uow.record(
         "recall",
+        told.called,
+        told.ticket,
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="called",
+        from_state=from_state,
+        to_state=ticket.state,
         recalls=step.recalls,
-        display=display,
+        display=told.called.announcement,
     )
-    return _publish_in_hand(uow, counter, ticket)
+    return told.view
 
 
 def start(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "开始办理")
     require_state(uow, ticket, "start", "开始办理")
-    step.status = "serving"
+    move_step(uow, step, StepAction.START)
     step.started_at = uow.now
-    ticket.state = "serving"
+    from_state = move_ticket(ticket, Action.START)
     uow.record(
         "start",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="serving",
+        from_state=from_state,
+        to_state=ticket.state,
     )
-    _publish_counter(uow, counter, ticket.number)
-    return _publish_in_hand(uow, counter, ticket)
+    _counter_changed(uow, counter, ticket.number)
+    return _in_hand_changed(uow, counter, ticket)
 
 
 def _release(uow: UnitOfWork, counter: Counter) -> None:
+    """The counter's hands are empty (its ticket's change, `_released`, says so too)."""
     counter.current_ticket_id = None
     counter.idle_since = uow.now
-    _publish_counter(uow, counter, None)
-    uow.publish(
-        "counter",
-        "ticket",
-        {"counter": counter.number, "ticket": None},
-        room=f"{uow.site.code}:{counter.number}",
-    )
+    _counter_changed(uow, counter, None)
+
+
+def _released(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, Any]:
+    """Record that the ticket changed and left the counter's hand; returns its staff view."""
+    return ticket_changed(uow, ticket, counter=counter.number, in_hand=False)
 
 
 def finish(
@@ -376,23 +378,25 @@ def finish(
         for code in services:
             service_or_error(uow, code)
         step.services = list(dict.fromkeys(services))
-    end_step(uow, step, outcome)
+    move_step(uow, step, ENDS_WITH[StepOutcome(outcome)])
     following = uow.session.scalars(
         select(Step)
-        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == "planned")
+        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == NEW_STEP)
         .order_by(Step.position)
     ).first()
-    if outcome == "done" and following is not None:
+    if outcome == StepOutcome.DONE and following is not None:
         # The next step of the visit keeps the number and goes ahead of ordinary tickets.
         ticket.current_step = following.position
         enqueue(uow, following, returning_placement("next_step", uow.now))
-        ticket.state = "waiting"
+        move_ticket(ticket, Action.NEXT_STEP)
     else:
         for planned in uow.session.scalars(
-            select(Step).where(Step.ticket_id == ticket.id, Step.status == "planned")
+            select(Step).where(Step.ticket_id == ticket.id, Step.status == NEW_STEP)
         ):
-            end_step(uow, planned, "cancelled")
-        ticket.state = "done" if outcome == "done" else "cancelled"
+            move_step(uow, planned, StepAction.CANCEL)
+        move_ticket(
+            ticket, Action.FINISH if outcome == StepOutcome.DONE else Action.FINISH_CANCELLED
+        )
         ticket.ended_at = uow.now
     uow.record(
         "finish",
@@ -403,40 +407,32 @@ def finish(
         to_state=ticket.state,
         outcome=outcome,
         services=step.services,
-        enqueued=enqueued(following) if ticket.state == "waiting" and following else None,
+        enqueued=enqueued(following) if ticket.state == TicketState.WAITING and following else None,
     )
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)
     _release(uow, counter)
-    uow.publish(
-        "display",
-        "evaluate",
-        {
-            "counter": counter.number,
-            "open": True,
-            "until": local_iso(uow.site, counter.evaluation_until),
-        },
-        room=uow.site.code,
-    )
-    return publish_ticket(uow, ticket)
+    until = counter.evaluation_until.astimezone(uow.zone)
+    uow.happened(EvaluationChanged(uow.site.code, counter.number, open=True, until=until))
+    return _released(uow, counter, ticket)
 
 
 def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "过号")
     require_state(uow, ticket, "no_show", "过号")
-    end_step(uow, step, "no_show")
-    ticket.state = "missed"
+    move_step(uow, step, StepAction.NO_SHOW)
+    from_state = move_ticket(ticket, Action.NO_SHOW)
     uow.record(
         "no_show",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
-        from_state="called",
-        to_state="missed",
+        from_state=from_state,
+        to_state=ticket.state,
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def transfer(
@@ -458,7 +454,7 @@ def transfer(
     reserved: int | None = None
     if queue is not None:
         if uow.site.queue(queue) is None:
-            raise BadRequest(f"没有这个队列：{queue}", code="invalid_field")
+            raise BadRequest("没有这个队列：%(queue)s", code="invalid_field", queue=queue)
         target_queue = queue
     elif counter_number is not None:
         target = uow.session.scalars(
@@ -467,16 +463,24 @@ def transfer(
             )
         ).one_or_none()
         if target is None:
-            raise BadRequest(f"没有{counter_number}号窗口", code="invalid_field")
+            raise BadRequest("没有%(number)s号窗口", code="invalid_field", number=counter_number)
         target_queue, reserved = target.queues[0], target.number
     else:
         assert service is not None
         business = service_or_error(uow, service)
         if ticket.party not in business.parties:
-            raise BadRequest(f"{business.name}不能以此身份办理", code="party_not_allowed")
+            raise BadRequest(
+                "%(service)s不能以此身份办理",
+                code="party_not_allowed",
+                service=Named(business.name, business.name_en),
+            )
         routed = route(uow.site.rules(), business.category, ticket.party, ticket.headcount)
         if routed is None:
-            raise BadRequest(f"没有窗口受理{business.name}", code="unknown_service")
+            raise BadRequest(
+                "没有窗口受理%(service)s",
+                code="unknown_service",
+                service=Named(business.name, business.name_en),
+            )
         target_queue, services = routed, [business.code]
     position = position or uow.site.policy.transfer_position
     placement = (
@@ -484,17 +488,17 @@ def transfer(
         if position == "front"
         else base_placement(ticket.priority == "green", uow.now)
     )
-    end_step(uow, step, "transferred")
+    move_step(uow, step, StepAction.TRANSFER)
     new_step = insert_step_after_current(uow, ticket, target_queue, services)
     enqueue(uow, new_step, placement, reserved_counter=reserved)
-    ticket.state = "waiting"
+    move_ticket(ticket, Action.TRANSFER)
     uow.record(
         "transfer",
         ticket=ticket,
         step=new_step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="waiting",
+        to_state=ticket.state,
         queue=target_queue,
         to_counter=reserved,
         position=position,
@@ -502,7 +506,7 @@ def transfer(
         enqueued=enqueued(new_step),
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def hold(
@@ -511,22 +515,22 @@ def hold(
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "挂起")
     from_state = require_state(uow, ticket, "hold", "挂起")
-    end_step(uow, step, "held")
+    move_step(uow, step, StepAction.HOLD)
     step.hold_reason = reason
     step.keep_counter = keep_counter
-    ticket.state = "held"
+    move_ticket(ticket, Action.HOLD)
     uow.record(
         "hold",
         ticket=ticket,
         step=step,
         counter_number=counter.number,
         from_state=from_state,
-        to_state="held",
+        to_state=ticket.state,
         reason=reason,
         keep_counter=keep_counter,
     )
     _release(uow, counter)
-    return publish_ticket(uow, ticket)
+    return _released(uow, counter, ticket)
 
 
 def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[str, Any]:
@@ -543,6 +547,8 @@ def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[
     step.rating = rating
     step.rating_reasons = reasons if rating <= 2 else []
     step.rated_at = uow.now
+    if rating <= 2:
+        note_bad_review(uow)  # 差评: its due date may need a day the calendar does not know
     ticket = uow.session.get(Ticket, step.ticket_id)
     uow.record(
         "rate",
@@ -553,7 +559,7 @@ def rate(uow: UnitOfWork, number: int, rating: int, reasons: list[str]) -> dict[
         reasons=step.rating_reasons,
         clerk=step.clerk_username,
     )
-    _close_evaluation(uow, counter)
+    uow.happened(*_close_evaluation(uow, counter))
     return {"counter": counter.number, "rating": rating, "at": local_iso(uow.site, uow.now)}
 
 
@@ -563,7 +569,7 @@ def counter_detail(uow: UnitOfWork, number: int) -> dict[str, Any]:
         select(Counter).where(Counter.site_code == uow.site.code, Counter.number == number)
     ).one_or_none()
     if counter is None:
-        raise NotFound(f"没有{number}号窗口")
+        raise NotFound("没有%(number)s号窗口", number=number)
     payload = counter_payload(uow, counter, _current_number(uow, counter))
     payload.update(
         queues=list(counter.queues), strategy=counter.strategy, clerk=counter.clerk_username
@@ -631,7 +637,7 @@ def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, An
         .where(
             Ticket.site_code == uow.site.code,
             Ticket.business_day == today(uow),
-            Ticket.state.in_(("held", "missed")),
+            Ticket.state.in_((TicketState.HELD.value, TicketState.MISSED.value)),
             Step.queue_code.in_(queues),
         )
         .order_by(Step.ended_at)
@@ -645,7 +651,7 @@ def set_aside(uow: UnitOfWork, queues: list[str]) -> dict[str, list[dict[str, An
             "counter": step.counter_number,
             "since": local_iso(uow.site, step.ended_at),
         }
-        if ticket.state == "held":
+        if ticket.state == TicketState.HELD:
             entry.update(
                 reason=step.hold_reason,
                 keep_counter=step.keep_counter,

@@ -6,10 +6,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE
+from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, Action, StepAction, StepStatus
 from queue_server.models import Step, Ticket
-from queue_server.services.steps import end_step, today
+from queue_server.services.steps import move_step, move_ticket, today
 from queue_server.services.unit_of_work import UnitOfWork
+
+NOT_CALLED = (StepStatus.WAITING.value, StepStatus.PLANNED.value)
 
 
 def close_day(uow: UnitOfWork, day: date | None = None) -> int:
@@ -29,16 +31,16 @@ def close_day(uow: UnitOfWork, day: date | None = None) -> int:
     )
     for ticket in tickets:
         for step in uow.session.scalars(
-            select(Step).where(Step.ticket_id == ticket.id, Step.status.in_(("waiting", "planned")))
+            select(Step).where(Step.ticket_id == ticket.id, Step.status.in_(NOT_CALLED))
         ):
-            end_step(uow, step, "expired")
+            move_step(uow, step, StepAction.EXPIRE)
+        from_state = move_ticket(ticket, Action.EXPIRE)
         uow.record(
             "expire",
             ticket=ticket,
-            from_state=ticket.state,
-            to_state="expired",
+            from_state=from_state,
+            to_state=ticket.state,
             business_day=ticket.business_day.isoformat(),
         )
-        ticket.state = "expired"
         ticket.ended_at = uow.now
     return len(tickets)

@@ -1,4 +1,4 @@
-"""Tickets on paper: the print queue's use cases (SPEC §6), and the kiosk's own look-ups.
+"""Tickets on paper: the print queue's use cases (SPEC §6).
 
 A print job is a row inserted in the ticket's own transaction, so a committed ticket always
 has its job and a rolled-back one never prints. Workers and print agents then claim due jobs
@@ -8,7 +8,8 @@ within the retry window (about a minute: a ticket printed later could be picked 
 next visitor) is `abandoned`, the managers get an alert, and it prints only on request
 (reprint).
 
-Nothing here talks to a printer or to Socket.IO: alerts are messages published after commit.
+Nothing here talks to a printer or to Socket.IO: a queued job and an alert are hall events,
+told after the commit (the print worker wakes, managers get the alert).
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 
 from queue_server.config import DEFAULT_PRINTER_KIOSK, KioskConfig
+from queue_server.domain.events import AlertRaised, PrintJobQueued
 from queue_server.domain.lifecycle import UNFINISHED
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import PrintJob, Ticket
 from queue_server.services.steps import get_ticket, today
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import local_iso, site_seq, ticket_view
+from queue_server.services.views import ticket_view
 
 RETRY_WINDOW_S = 60.0  # after this a ticket on paper could end in the next visitor's hand
 RETRY_DELAYS_S = (2.0, 3.0, 5.0)  # then every 5 s until the window closes
@@ -47,18 +49,6 @@ class ClaimedJob:
     view: dict[str, Any]
     attempts: int
     reprint: bool
-
-    def payload(self, kiosk: KioskConfig | None) -> dict[str, Any]:
-        """The `job` message of the /kiosk namespace: the agent renders it itself."""
-        return {
-            "id": self.id,
-            "ticket_id": self.ticket_id,
-            "number": self.number,
-            "reprint": self.reprint,
-            "attempt": self.attempts,
-            "view": self.view,
-            "layout": layout_of(kiosk),
-        }
 
 
 def layout_of(kiosk: KioskConfig | None) -> dict[str, Any]:
@@ -127,6 +117,7 @@ def queue_print_job(
     )
     uow.session.add(job)
     uow.session.flush()
+    uow.happened(PrintJobQueued(uow.site.code, kiosk, job.id))
     return job
 
 
@@ -136,13 +127,13 @@ def reprint_ticket(uow: UnitOfWork, ticket_id: str, kiosk: str | None) -> dict[s
     if ticket.site_code != uow.site.code:
         raise NotFound("没有这张号票")
     if ticket.state not in UNFINISHED or ticket.business_day != today(uow):
-        raise Conflict(f"号票{ticket.number}已结束，不能补打", code="invalid_state")
+        raise Conflict("号票%(number)s已结束，不能补打", code="invalid_state", number=ticket.number)
     code = kiosk or ticket.kiosk or DEFAULT_PRINTER_KIOSK
     config = uow.site.kiosk(code)
     if config is None:
-        raise BadRequest(f"没有这台取号机：{code}", code="invalid_field")
+        raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=code)
     if not config.prints:
-        raise BadRequest(f"取号机{code}没有打印机", code="invalid_field")
+        raise BadRequest("取号机%(kiosk)s没有打印机", code="invalid_field", kiosk=code)
     job = queue_print_job(uow, ticket, code, reprint=True)
     assert job is not None
     return {"ticket": ticket_view(uow, ticket), "print_job": job_view(job)}
@@ -354,13 +345,7 @@ def _number_of(uow: UnitOfWork, job: PrintJob) -> str:
 
 
 def _alert(uow: UnitOfWork, message: str, kiosk: str, ticket: str | None = None) -> None:
-    payload: dict[str, Any] = {
-        "seq": site_seq(uow),
-        "kind": "printer",
-        "message": message,
-        "at": local_iso(uow.site, uow.now),
-        "kiosk": kiosk,
-    }
+    detail: dict[str, Any] = {"kiosk": kiosk}
     if ticket is not None:
-        payload["ticket"] = ticket
-    uow.publish("manager", "alert", payload, room=uow.site.code)
+        detail["ticket"] = ticket
+    uow.happened(AlertRaised(uow.site.code, "printer", message, uow.local_now, detail=detail))

@@ -11,22 +11,33 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import Placement
-from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, allows
-from queue_server.errors import BadRequest, Conflict, NotFound
+from queue_server.domain.events import TicketChanged
+from queue_server.domain.lifecycle import (
+    EXPIRES_AT_DAY_CLOSE,
+    NEW_STEP,
+    Action,
+    StepAction,
+    StepStatus,
+    TicketState,
+    allows,
+    step_after,
+    ticket_after,
+)
+from queue_server.errors import NP_, BadRequest, Conflict, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import business_day, public_ticket, steps_of, ticket_view
+from queue_server.services.views import CURRENT_STEP, steps_of, ticket_view
 
 
 def today(uow: UnitOfWork) -> date:
-    return business_day(uow.site, uow.now)
+    return uow.today
 
 
 def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
     """A ticket left waiting, held or missed from an earlier day is expired, whether or not
     the day-close job has run yet."""
     if ticket.business_day < today(uow) and ticket.state in EXPIRES_AT_DAY_CLOSE:
-        return "expired"
+        return TicketState.EXPIRED
     return ticket.state
 
 
@@ -77,6 +88,22 @@ def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -
     ).one_or_none()
 
 
+def lock_waiting_visit(uow: UnitOfWork, step_id: int) -> tuple[Ticket, Step] | None:
+    """The visit of a waiting step a counter chose to call, its ticket locked; None when
+    another counter holds it at this very moment (skip it rather than wait: SKIP LOCKED), or
+    it is no longer today's waiting step."""
+    chosen = uow.session.get(Step, step_id)
+    ticket = lock_ticket(uow, chosen.ticket_id, skip_locked=True) if chosen else None
+    if ticket is None or ticket.state != TicketState.WAITING or ticket.business_day != uow.today:
+        return None
+    step = uow.session.scalars(
+        CURRENT_STEP, {"ticket": ticket.id, "position": ticket.current_step}
+    ).one()
+    if step.id != step_id or step.status != StepStatus.WAITING:
+        return None
+    return ticket, step
+
+
 def todays_ticket(uow: UnitOfWork, number: str) -> Ticket | None:
     """Today's ticket of this site with that number (A023 or a023)."""
     return uow.session.scalars(
@@ -106,7 +133,7 @@ def overdue_at(uow: UnitOfWork, services: list[str]) -> timedelta:
 def enqueue(
     uow: UnitOfWork, step: Step, placement: Placement, reserved_counter: int | None = None
 ) -> None:
-    step.status = "waiting"
+    move_step(uow, step, StepAction.ENQUEUE)
     step.enqueued_at = uow.now
     step.sort_at = placement.sort_at
     step.priority_class = placement.priority_class
@@ -131,7 +158,7 @@ def insert_step_after_current(
         position=ticket.current_step + 1,
         queue_code=queue,
         services=list(services),
-        status="planned",
+        status=NEW_STEP.value,
         recalls=0,
         keep_counter=False,
     )
@@ -146,16 +173,32 @@ def enqueued(step: Step) -> dict[str, object]:
     return {"step": step.id, "queue": step.queue_code, "services": list(step.services)}
 
 
-def end_step(uow: UnitOfWork, step: Step, outcome: str) -> None:
-    step.status = "ended"
-    step.outcome = outcome
-    step.ended_at = uow.now
+def move_ticket(ticket: Ticket, action: Action) -> str:
+    """Move the ticket by the lifecycle table (LifecycleError if the table has no such move);
+    returns its state before."""
+    before = ticket.state
+    ticket.state = ticket_after(before, action).value
+    return before
+
+
+def move_step(uow: UnitOfWork, step: Step, action: StepAction) -> None:
+    """Move the step by the lifecycle table; a step that ends gets its outcome and end time."""
+    status, outcome = step_after(step.status, action)
+    step.status = status.value
+    if outcome is not None:
+        step.outcome = outcome.value
+        step.ended_at = uow.now
 
 
 def state_conflict(uow: UnitOfWork, ticket: Ticket, words: str) -> Conflict:
     """409 invalid_state, saying in words what the ticket is now and what cannot be done."""
     state = effective_state(uow, ticket)
-    return Conflict(f"号票{ticket.number}当前为{STATE_WORDS.get(state, state)}，不能{words}")
+    return Conflict(
+        "号票%(number)s当前为%(state)s，不能%(action)s",
+        number=ticket.number,
+        state=STATE_WORDS.get(state, state),
+        action=Words(words),
+    )
 
 
 def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> str:
@@ -166,29 +209,35 @@ def require_state(uow: UnitOfWork, ticket: Ticket, action: str, words: str) -> s
     return state
 
 
-def publish_ticket(
-    uow: UnitOfWork, ticket: Ticket, steps: list[Step] | None = None
-) -> dict[str, object]:
-    """The visitor's page and staff get the new state after commit; returns the staff view."""
+def ticket_changed(
+    uow: UnitOfWork,
+    ticket: Ticket,
+    steps: list[Step] | None = None,
+    *,
+    counter: int | None = None,
+    in_hand: bool = False,
+) -> dict[str, Any]:
+    """Record that the visitor's ticket changed (at `counter`, if one just had it in hand);
+    returns the staff view, the use case's answer."""
     view = ticket_view(uow, ticket, staff=True, steps=steps)
-    uow.publish("ticket", "ticket", public_ticket(view), room=ticket.id)
+    uow.happened(TicketChanged(uow.site.code, ticket.id, view, counter, in_hand))
     return view
 
 
 def service_or_error(uow: UnitOfWork, code: str) -> ServiceConfig:
     service = uow.site.service(code)
     if service is None:
-        raise BadRequest(f"没有这项业务：{code}", code="unknown_service")
+        raise BadRequest("没有这项业务：%(service)s", code="unknown_service", service=code)
     return service
 
 
-STATE_WORDS = {
-    "waiting": "等候中",
-    "called": "已叫号",
-    "serving": "办理中",
-    "held": "挂起",
-    "missed": "过号",
-    "done": "已办结",
-    "cancelled": "已取消",
-    "expired": "已过期",
+STATE_WORDS: dict[str, Words] = {
+    TicketState.WAITING: NP_("ticket state", "等候中"),
+    TicketState.CALLED: NP_("ticket state", "已叫号"),
+    TicketState.SERVING: NP_("ticket state", "办理中"),
+    TicketState.HELD: NP_("ticket state", "挂起"),
+    TicketState.MISSED: NP_("ticket state", "过号"),
+    TicketState.DONE: NP_("ticket state", "已办结"),
+    TicketState.CANCELLED: NP_("ticket state", "已取消"),
+    TicketState.EXPIRED: NP_("ticket state", "已过期"),
 }

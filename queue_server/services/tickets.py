@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import insert, or_, select
 
-from queue_server.config import ServiceConfig, parse_clock
+from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import (
     base_placement,
     reinstate_placement,
@@ -24,22 +24,31 @@ from queue_server.domain.identity import (
     parse_phone,
     parse_visitor_id,
 )
-from queue_server.domain.lifecycle import UNFINISHED
+from queue_server.domain.lifecycle import (
+    ISSUED,
+    NEW_STEP,
+    UNFINISHED,
+    Action,
+    StepAction,
+    StepStatus,
+)
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
-from queue_server.errors import BadRequest, Conflict, NotFound
-from queue_server.models import STEP_IS_WAITING, Step, Ticket
+from queue_server.errors import N_, BadRequest, Conflict, Named, NotFound
+from queue_server.models import Step, Ticket
+from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
-    end_step,
     enqueue,
     enqueued,
     get_ticket,
     insert_step_after_current,
+    move_step,
+    move_ticket,
     next_day_value,
-    publish_ticket,
     require_state,
     service_or_error,
+    ticket_changed,
     today,
     todays_ticket,
 )
@@ -88,16 +97,24 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     site = uow.site
     service = service_or_error(uow, request.service)
     if request.party not in service.parties:
-        raise BadRequest(f"{service.name}不能以此身份办理", code="party_not_allowed")
+        raise BadRequest(
+            "%(service)s不能以此身份办理",
+            code="party_not_allowed",
+            service=Named(service.name, service.name_en),
+        )
     if request.headcount > site.policy.max_headcount:
-        raise BadRequest(f"人数不能超过{site.policy.max_headcount}", code="invalid_field")
+        raise BadRequest("人数不能超过%(max)s", code="invalid_field", max=site.policy.max_headcount)
     if request.kiosk is not None and site.kiosk(request.kiosk) is None:
-        raise BadRequest(f"没有这台取号机：{request.kiosk}", code="invalid_field")
+        raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=request.kiosk)
     identity, phone = _identities(uow, request)
-    _check_hours(uow)
     queue = route(site.rules(), service.category, request.party, request.headcount)
     if queue is None:
-        raise BadRequest(f"没有窗口受理{service.name}", code="unknown_service")
+        raise BadRequest(
+            "没有窗口受理%(service)s",
+            code="unknown_service",
+            service=Named(service.name, service.name_en),
+        )
+    _check_hours(uow, queue)
 
     existing = _open_ticket_of(uow, identity, phone)
     if existing is not None:
@@ -111,7 +128,11 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     # Counted for every business, quota or not, so a quota set at noon counts the morning too.
     issued_today = next_day_value(uow, f"quota:{service.code}")
     if service.daily_quota is not None and issued_today > service.daily_quota:
-        raise Conflict(f"今日{service.name}号源已满，请明日再来", code="quota_reached")
+        raise Conflict(
+            "今日%(service)s号源已满，请明日再来",
+            code="quota_reached",
+            service=Named(service.name, service.name_en),
+        )
     queue_config = site.queue(queue)
     assert queue_config is not None
     number = format_number(queue_config.prefix, next_day_value(uow, f"number:{queue}"))
@@ -125,7 +146,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         party=request.party,
         headcount=request.headcount,
         priority=request.priority,
-        state="waiting",
+        state=ISSUED.value,
         current_step=1,
         identity_hash=identity.keyed_hash(uow.hall.secret) if identity else None,
         identity_masked=identity.masked() if identity else None,
@@ -141,7 +162,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         position=1,
         queue_code=queue,
         services=[service.code],
-        status="planned",
+        status=NEW_STEP.value,
         recalls=0,
         keep_counter=False,
     )
@@ -157,14 +178,14 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         enqueued=enqueued(step),
         ticket=ticket,
         step=step,
-        to_state="waiting",
+        to_state=ticket.state,
         number=number,
         queue=queue,
         service=service.code,
         priority=request.priority,
         kiosk=request.kiosk,
     )
-    view = publish_ticket(uow, ticket, steps=[step])
+    view = ticket_changed(uow, ticket, steps=[step])
     if request.kiosk is not None:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
         queue_print_job(uow, ticket, request.kiosk, view=view)
@@ -184,15 +205,8 @@ def _identities(uow: UnitOfWork, request: IssueRequest) -> tuple[Identity | None
     return identity, phone
 
 
-def _check_hours(uow: UnitOfWork) -> None:
-    hours = uow.site.hours
-    local = uow.now.astimezone(uow.site.zone).time()
-    opens, closes = parse_clock(hours.issue_from), parse_clock(hours.issue_until)
-    if (opens is not None and local < opens) or (closes is not None and local >= closes):
-        raise Conflict(
-            f"今日取号时间为{hours.issue_from}至{hours.issue_until}，请在取号时间内前来",
-            code="hall_closed",
-        )
+def _check_hours(uow: UnitOfWork, line: str) -> None:
+    check_open(uow, line)  # 409 hall_closed outside the line's hours (the hall calendar)
 
 
 def _open_ticket_of(
@@ -229,7 +243,7 @@ def _add_service_to_visit(
         return
     current = next(step for step in steps if step.position == ticket.current_step)
     planned = next(
-        (step for step in steps if step.status == "planned" and step.queue_code == queue), None
+        (step for step in steps if step.status == NEW_STEP and step.queue_code == queue), None
     )
     if current.queue_code == queue:  # also a held or missed step: its return copies them
         current.services = [*current.services, service.code]
@@ -245,7 +259,7 @@ def _add_service_to_visit(
             position=max(step.position for step in steps) + 1,
             queue_code=queue,
             services=[service.code],
-            status="planned",
+            status=NEW_STEP.value,
             recalls=0,
             keep_counter=False,
         )
@@ -260,7 +274,7 @@ def _add_service_to_visit(
         service=service.code,
         step_position=target.position,
     )
-    publish_ticket(uow, ticket)
+    ticket_changed(uow, ticket)
 
 
 def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -271,7 +285,7 @@ def find_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
 def find_by_number(uow: UnitOfWork, number: str) -> dict[str, Any]:
     ticket = todays_ticket(uow, number)
     if ticket is None:
-        raise NotFound(f"今天没有{number}号")
+        raise NotFound("今天没有%(number)s号", number=number)
     return ticket_view(uow, ticket, staff=True)
 
 
@@ -279,12 +293,12 @@ def cancel_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     ticket = get_ticket(uow, ticket_id)
     state = require_state(uow, ticket, "cancel", "取消")
     for step in steps_of(uow, ticket):
-        if step.status in ("waiting", "planned"):
-            end_step(uow, step, "cancelled")
-    ticket.state = "cancelled"
+        if step.status in (StepStatus.WAITING, StepStatus.PLANNED):
+            move_step(uow, step, StepAction.CANCEL)
+    move_ticket(ticket, Action.CANCEL)
     ticket.ended_at = uow.now
-    uow.record("cancel", ticket=ticket, from_state=state, to_state="cancelled")
-    return publish_ticket(uow, ticket)
+    uow.record("cancel", ticket=ticket, from_state=state, to_state=ticket.state)
+    return ticket_changed(uow, ticket)
 
 
 def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -299,18 +313,18 @@ def return_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     enqueue(
         uow, step, placement, reserved_counter=held.counter_number if held.keep_counter else None
     )
-    ticket.state = "waiting"
+    from_state = move_ticket(ticket, Action.RETURN)
     uow.record(
         "return",
         enqueued=enqueued(step),
         ticket=ticket,
         step=step,
-        from_state="held",
-        to_state="waiting",
+        from_state=from_state,
+        to_state=ticket.state,
         reason=placement.reason,
         reserved_counter=step.reserved_counter,
     )
-    return publish_ticket(uow, ticket)
+    return ticket_changed(uow, ticket)
 
 
 def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
@@ -322,40 +336,24 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     grace = timedelta(minutes=uow.site.policy.no_show_grace_min)
     if uow.now > missed.ended_at + grace:
         raise Conflict(
-            f"过号已超过{uow.site.policy.no_show_grace_min:g}分钟，不能重排，请到咨询台",
+            "过号已超过%(minutes)g分钟，不能重排，请到咨询台",
             code="invalid_state",
+            minutes=uow.site.policy.no_show_grace_min,
         )
     line = HallState(uow).line(missed.queue_code)
     placement = reinstate_placement(line, uow.site.policy.reinstate_after, uow.now)
     step = insert_step_after_current(uow, ticket, missed.queue_code, missed.services)
     enqueue(uow, step, placement)
-    ticket.state = "waiting"
+    from_state = move_ticket(ticket, Action.REINSTATE)
     uow.record(
         "reinstate",
         ticket=ticket,
         step=step,
-        from_state="missed",
-        to_state="waiting",
+        from_state=from_state,
+        to_state=ticket.state,
         enqueued=enqueued(step),
     )
-    return publish_ticket(uow, ticket)
-
-
-def waiting_line(uow: UnitOfWork, queue: str) -> list[Step]:
-    """A line's waiting steps in call order (for staff)."""
-    steps = {
-        step.id: step
-        for step in uow.session.scalars(
-            select(Step).where(
-                Step.site_code == uow.site.code,
-                Step.business_day == today(uow),
-                STEP_IS_WAITING,
-                Step.queue_code == queue,
-            )
-        )
-    }
-    order = HallState(uow).line(queue)
-    return [steps[item.step_id] for item in order if item.step_id in steps]
+    return ticket_changed(uow, ticket)
 
 
 def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:
@@ -380,7 +378,7 @@ def lookup_ticket(
     if not visitor_id and not phone:
         raise BadRequest("请输入取号时登记的身份证号、信用代码或手机号", code="invalid_field")
     if kiosk is not None and uow.site.kiosk(kiosk) is None:
-        raise BadRequest(f"没有这台取号机：{kiosk}", code="invalid_field")
+        raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=kiosk)
     try:
         identity = _any_visitor_id(visitor_id, uow) if visitor_id else None
         phone_identity = parse_phone(phone) if phone else None
@@ -405,7 +403,7 @@ def lookup_ticket(
 
 def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:
     """An ID-card number or a credit code: the shape tells which (both are 18 characters)."""
-    value = ascii_form(raw, "invalid_visitor_id", "证件号只能包含数字和字母").upper()
+    value = ascii_form(raw, "invalid_visitor_id", N_("证件号只能包含数字和字母")).upper()
     if not (value[:17].isdigit() and (value[17:].isdigit() or value[17:] == "X")):
         return parse_credit_code(value)
     try:

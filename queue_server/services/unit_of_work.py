@@ -1,4 +1,5 @@
-"""One transaction per entry-point call, its events, and what to publish after commit."""
+"""One transaction per entry-point call: its event log rows, and the hall events the world
+hears of after the commit."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import cached_property
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from queue_server.config import HallConfig, SiteConfig
+from queue_server.config import HallConfig, SiteConfig, UserConfig
 from queue_server.db import is_retryable
+from queue_server.domain.events import HallEvent
 from queue_server.models import Event, SiteSequence, Step, Ticket
 
 ResultT = TypeVar("ResultT")
@@ -29,6 +33,11 @@ class HallContext:
     clock: Callable[[], datetime]
     writer_gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
     recent: RecentValues = field(default_factory=lambda: RecentValues(2.0))
+
+    @cached_property
+    def users(self) -> dict[str, UserConfig]:
+        """The staff by user name (a clerk's name on a counter or a step), once per hall."""
+        return {user.username: user for user in self.config.users}
 
 
 class RecentValues:
@@ -49,16 +58,6 @@ class RecentValues:
         return value
 
 
-@dataclass
-class Message:
-    """A live message for one kind of client; `seq` is filled in at commit."""
-
-    channel: str  # "display", "counter", "ticket", "manager", "kiosk"
-    name: str
-    payload: dict[str, Any]
-    room: str | None = None
-
-
 # Built once: building a statement costs more than running it.
 ADVANCE_EVENT_SEQ = (
     update(SiteSequence)
@@ -67,6 +66,9 @@ ADVANCE_EVENT_SEQ = (
     .returning(SiteSequence.value)
 )
 INSERT_EVENTS = insert(Event)
+EVENT_SEQ = select(SiteSequence.value).where(
+    SiteSequence.site_code == bindparam("site"), SiteSequence.name == "event"
+)
 
 
 @dataclass
@@ -75,17 +77,33 @@ class UnitOfWork:
     hall: HallContext
     site: SiteConfig
     now: datetime
+    zone: ZoneInfo  # the site's, looked up once per unit of work
+    today: date  # the business day of `now` there
     actor: str
     base_url: str = ""
-    events: list[dict[str, Any]] = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)  # rows of the event log
+    happenings: list[HallEvent] = field(default_factory=list)  # told after the commit
     dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
+
+    @classmethod
+    def begin(
+        cls, session: Session, hall: HallContext, site: SiteConfig, actor: str, base_url: str = ""
+    ) -> UnitOfWork:
+        """A unit of work at the hall clock's now."""
+        now = hall.clock()
+        zone = site.zone
+        return cls(session, hall, site, now, zone, now.astimezone(zone).date(), actor, base_url)
+
+    @property
+    def local_now(self) -> datetime:
+        """`now` in the hall's time zone."""
+        return self.now.astimezone(self.zone)
 
     def record(
         self,
         kind: str,
-        *,
+        *told: HallEvent,
         ticket: Ticket | None = None,
         step: Step | None = None,
         counter_number: int | None = None,
@@ -93,6 +111,9 @@ class UnitOfWork:
         to_state: str | None = None,
         **detail: Any,
     ) -> None:
+        """A row of the event log; and what the change `told` the hall, if anything (as
+        `happened`, after the hall events recorded before)."""
+        self.happenings.extend(told)
         self.events.append(
             {
                 "site_code": self.site.code,
@@ -109,14 +130,14 @@ class UnitOfWork:
         )
         self.dirty_sites.add(self.site.code)
 
-    def publish(
-        self, channel: str, name: str, payload: dict[str, Any], room: str | None = None
-    ) -> None:
-        self.messages.append(Message(channel, name, payload, room))
+    def happened(self, *events: HallEvent) -> None:
+        """Record what happened in the hall; it is told after the commit, in this order."""
+        self.happenings.extend(events)
 
     def commit(self) -> None:
         """Number the events from the site's sequence row last, so its lock is held briefly
-        and seq order is commit order."""
+        and seq order is commit order. `seq` is then the last one: what the hall events told
+        after the commit reflect."""
         if self.events:
             self.session.flush()
             connection = self.session.connection()
@@ -129,11 +150,9 @@ class UnitOfWork:
             # A plain INSERT: the log is append-only and nothing reads these rows back here.
             connection.execute(INSERT_EVENTS, self.events)
             self.seq = last
+        elif self.happenings:
+            self.seq = self.session.connection().scalar(EVENT_SEQ, {"site": self.site.code}) or 0
         self.session.commit()
-        for message in self.messages:
-            message.payload["seq"] = (
-                self.seq if self.seq is not None else message.payload.get("seq")
-            )
 
 
 def run_in_transaction(
@@ -147,13 +166,13 @@ def run_in_transaction(
     attempts: int = 4,
     **kwargs: Any,
 ) -> tuple[ResultT, UnitOfWork]:
-    """Run a use case in its own transaction, again on lock contention; nothing is
-    published unless the commit succeeded."""
+    """Run a use case in its own transaction, again on lock contention; its hall events are
+    for after the commit, and dropped with a rollback."""
     for attempt in range(1, attempts + 1):
         session = sessions()
         try:
             with hall.writer_gate:
-                uow = UnitOfWork(session, hall, site, hall.clock(), actor, base_url)
+                uow = UnitOfWork.begin(session, hall, site, actor, base_url)
                 result = use_case(uow, *args, **kwargs)
                 uow.commit()
             return result, uow

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select, tuple_
 
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.db import UTCDateTime
+from queue_server.domain.calendar import opening_words
 from queue_server.domain.dispatch import (
     WaitingStep,
     estimate_wait_s,
     line_order,
 )
-from queue_server.domain.numbering import call_speech, call_text
+from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
+from queue_server.domain.numbering import call_words
 from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 
@@ -47,9 +50,13 @@ def business_day(site: SiteConfig, now: datetime) -> date:
 
 
 def local_iso(site: SiteConfig, moment: datetime | None) -> str | None:
+    return _iso(site.zone, moment)
+
+
+def _iso(zone: tzinfo, moment: datetime | None) -> str | None:
     if moment is None:
         return None
-    return moment.astimezone(site.zone).isoformat(timespec="seconds")
+    return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
 def to_waiting(step: Step) -> WaitingStep:
@@ -73,7 +80,7 @@ def waiting_steps(uow: UnitOfWork, queues: list[str] | None = None) -> list[Step
     day-close job has run)."""
     query = select(Step).where(
         Step.site_code == uow.site.code,
-        Step.business_day == business_day(uow.site, uow.now),
+        Step.business_day == uow.today,
         STEP_IS_WAITING,
     )
     if queues is not None:
@@ -91,7 +98,7 @@ def site_seq(uow: UnitOfWork) -> int:
 
 
 def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
-    return uow.hall.config.user(username) if username else None
+    return uow.hall.users.get(username) if username else None
 
 
 def _position_statements() -> tuple[Any, Any, Any]:
@@ -198,6 +205,7 @@ class HallState:
         self.uow = uow
         self.site = uow.site
         self.now = uow.now
+        self.today = uow.today
         self._lines: dict[str, list[WaitingStep]] = {}
         self._means: dict[str, float] = {}
         self._summaries: list[dict[str, Any]] | None = None
@@ -210,7 +218,7 @@ class HallState:
         rows = self.uow.session.execute(
             select(*WAITING_COLUMNS).where(
                 Step.site_code == self.site.code,
-                Step.business_day == business_day(self.site, self.now),
+                Step.business_day == self.today,
                 STEP_IS_WAITING,
                 Step.queue_code.in_(missing),
             )
@@ -226,7 +234,7 @@ class HallState:
         self.uow.session.flush()  # a Core statement does not autoflush
         parameters = {
             "site": self.site.code,
-            "day": business_day(self.site, self.now),
+            "day": self.today,
             "queue": queue,
             "now": self.now,
         }
@@ -235,7 +243,9 @@ class HallState:
     def line_head(self, queue: str, limit: int, counter: int | None = None) -> list[WaitingStep]:
         """The first `limit` of a line in call order, without loading the rest: the first
         overdue ones and the first of the others, each by an indexed ORDER BY ... LIMIT.
-        With `counter`, only steps that counter may call (not kept for another)."""
+        With `counter`, only steps that counter may call (not kept for another). The two
+        ORDER BYs are `call_rank`'s (overdue steps rank first), so the rows come in call
+        order as they are (tests/integration/test_positions.py)."""
         if queue in self._lines:
             line = self._lines[queue]
             if counter is not None:
@@ -245,7 +255,7 @@ class HallState:
         parameters.update(counter=counter, limit=limit)
         overdue, others = LINE_HEAD[counter is not None]
         rows = [*connection.execute(overdue, parameters), *connection.execute(others, parameters)]
-        return line_order([_waiting(row) for row in rows], self.now)[:limit]
+        return [_waiting(row) for row in rows[:limit]]
 
     def line(self, queue: str) -> list[WaitingStep]:
         """One line's waiting steps in call order."""
@@ -275,7 +285,7 @@ class HallState:
         return self._means[queue]
 
     def _mean_service_s(self, queue: str) -> float:
-        since = business_day(self.site, self.now) - timedelta(days=MEAN_SERVICE_DAYS)
+        since = self.today - timedelta(days=MEAN_SERVICE_DAYS)
         rows = self.uow.session.execute(
             select(Step.called_at, Step.started_at, Step.ended_at)
             .where(
@@ -354,7 +364,7 @@ class HallState:
             select(Step.queue_code, func.count(), func.min(Step.enqueued_at))
             .where(
                 Step.site_code == self.site.code,
-                Step.business_day == business_day(self.site, self.now),
+                Step.business_day == self.today,
                 STEP_IS_WAITING,
             )
             .group_by(Step.queue_code)
@@ -415,13 +425,14 @@ def ticket_view(
 ) -> dict[str, Any]:
     """T of SPEC §4; `steps` may be given when the caller has just written all of them."""
     site = uow.site
-    state = state or HallState(uow)
+    zone = uow.zone
     steps = steps if steps is not None else steps_of(uow, ticket)
     step = next(step for step in steps if step.position == ticket.current_step)
     service = site.service(ticket.service_code)
     waiting_ahead: int | None = None
     est_wait_s: int | None = None
     if ticket.state == "waiting":
+        state = state or HallState(uow)
         waiting_ahead = state.position(step.id, step.queue_code, step)
         est_wait_s = state.estimate(step.queue_code, waiting_ahead)
     elif ticket.state in ("called", "serving"):
@@ -441,7 +452,7 @@ def ticket_view(
         "steps_total": len(steps),
         "waiting_ahead": waiting_ahead,
         "est_wait_s": est_wait_s,
-        "issued_at": local_iso(site, ticket.issued_at),
+        "issued_at": _iso(zone, ticket.issued_at),
         "status_url": f"{uow.base_url.rstrip('/')}/t/{ticket.id}",
         "counter": step.counter_number if at_counter else None,
         "reason": step.call_reason if at_counter else None,
@@ -449,13 +460,13 @@ def ticket_view(
         "reinstate_until": None,
     }
     if ticket.state == "held" and step.ended_at:
-        view["return_until"] = local_iso(
-            site, step.ended_at + timedelta(minutes=site.policy.return_window_min)
+        view["return_until"] = _iso(
+            zone, step.ended_at + timedelta(minutes=site.policy.return_window_min)
         )
         view["held_at_counter"] = step.counter_number if step.keep_counter else None
     if ticket.state == "missed" and step.ended_at:
-        view["reinstate_until"] = local_iso(
-            site, step.ended_at + timedelta(minutes=site.policy.no_show_grace_min)
+        view["reinstate_until"] = _iso(
+            zone, step.ended_at + timedelta(minutes=site.policy.no_show_grace_min)
         )
     if staff:
         view.update(
@@ -509,10 +520,10 @@ def step_view(uow: UnitOfWork, step: Step) -> dict[str, Any]:
         "outcome": step.outcome,
         "reason": step.reason,
         "call_reason": step.call_reason,
-        "enqueued_at": local_iso(uow.site, step.enqueued_at),
-        "called_at": local_iso(uow.site, step.called_at),
-        "started_at": local_iso(uow.site, step.started_at),
-        "ended_at": local_iso(uow.site, step.ended_at),
+        "enqueued_at": _iso(uow.zone, step.enqueued_at),
+        "called_at": _iso(uow.zone, step.called_at),
+        "started_at": _iso(uow.zone, step.started_at),
+        "ended_at": _iso(uow.zone, step.ended_at),
         "counter": step.counter_number,
         "clerk_name": clerk.name if clerk else None,
         "recalls": step.recalls,
@@ -522,7 +533,7 @@ def step_view(uow: UnitOfWork, step: Step) -> dict[str, Any]:
     }
 
 
-def public_ticket(view: dict[str, Any]) -> dict[str, Any]:
+def public_ticket(view: Mapping[str, Any]) -> dict[str, Any]:
     """The `/ticket` live payload: what the visitor's own page needs, nothing of staff's."""
     return {key: view.get(key) for key in PUBLIC_TICKET_KEYS}
 
@@ -532,10 +543,12 @@ def _queue_name(site: SiteConfig, code: str) -> str:
     return queue.name if queue else code
 
 
-def call_payload(
-    site: SiteConfig, counter: Counter, ticket: Ticket, step: Step, *, recall: bool, at: datetime
+def announcement(
+    uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool, at: datetime
 ) -> dict[str, Any]:
-    """A call on the screens: no ticket id, no personal data."""
+    """The call of a ticket to a counter as the screens show and speak it (SPEC §5 `call`):
+    no ticket id, no personal data."""
+    text, speech = call_words(ticket.number, counter.number, counter.location)
     return {
         "number": ticket.number,
         "counter": counter.number,
@@ -544,15 +557,16 @@ def call_payload(
         "queue": step.queue_code,
         "recall": recall,
         "reason": step.call_reason,
-        "text": call_text(ticket.number, counter.number, counter.location),
-        "speech": call_speech(ticket.number, counter.number, counter.location),
-        "at": local_iso(site, at),
+        "text": text,
+        "speech": speech,
+        "at": at.astimezone(uow.zone).isoformat(timespec="seconds"),
     }
 
 
 def counter_payload(
     uow: UnitOfWork, counter: Counter, current_number: str | None
 ) -> dict[str, Any]:
+    """The counter as its screens and terminal show it (SPEC §5 `counter`)."""
     clerk = user_of(uow, counter.clerk_username)
     return {
         "counter": counter.number,
@@ -563,6 +577,64 @@ def counter_payload(
         "clerk_no": clerk.clerk_no if clerk else None,
         "current": current_number,
     }
+
+
+def counter_changed(
+    uow: UnitOfWork, counter: Counter, current_number: str | None
+) -> CounterChanged:
+    return CounterChanged(
+        uow.site.code, counter.number, counter_payload(uow, counter, current_number)
+    )
+
+
+# -- the call path's read model: what a counter may call, and what a call tells ------------
+CALL_CANDIDATES = 8
+
+
+def call_candidates(
+    uow: UnitOfWork, counter: Counter, *, whole_lines: bool = False, tried: set[int] | None = None
+) -> list[WaitingStep]:
+    """The waiting steps a counter chooses its next call from: the head of each of its lines
+    is enough; `whole_lines` (all of each line but the steps `tried`) only when every one of
+    those is being taken by another counter at this very moment."""
+    state = HallState(uow)
+    if not whole_lines:
+        return [
+            step
+            for queue in counter.queues
+            for step in state.line_head(queue, CALL_CANDIDATES, counter.number)
+        ]
+    tried = tried or set()
+    return [
+        step
+        for queue in counter.queues
+        for step in state.line(queue)
+        if step.step_id not in tried and step.reserved_counter in (None, counter.number)
+    ]
+
+
+class CallViews(NamedTuple):
+    """What a call (or a recall) tells, each part built once: the screens' announcement, the
+    counter as it now shows (None for a recall: the counter did not change), the ticket's
+    change, and its staff view (the use case's answer)."""
+
+    called: TicketCalled
+    counter: CounterChanged | None
+    ticket: TicketChanged
+    view: dict[str, Any]
+
+
+def call_views(
+    uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
+) -> CallViews:
+    """The call of `ticket` (at `step`) to `counter`, as every one who hears of it sees it."""
+    site = uow.site.code
+    called = TicketCalled(site, announcement(uow, counter, ticket, step, recall=recall, at=uow.now))
+    changed = None if recall else counter_changed(uow, counter, ticket.number)
+    view = ticket_view(uow, ticket, staff=True)
+    return CallViews(
+        called, changed, TicketChanged(site, ticket.id, view, counter.number, True), view
+    )
 
 
 def current_numbers(uow: UnitOfWork) -> dict[str, str]:
@@ -600,9 +672,8 @@ def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:
             continue
         step = current_step(uow, ticket)
         assert step.called_at is not None
-        payload = call_payload(uow.site, counter, ticket, step, recall=False, at=step.called_at)
-        payload["state"] = ticket.state
-        calls.append(payload)
+        called = announcement(uow, counter, ticket, step, recall=False, at=step.called_at)
+        calls.append(dict(called, state=ticket.state))
     recent_events = uow.session.scalars(
         select(Event)
         .where(Event.site_code == uow.site.code, Event.kind.in_(("call", "recall")))
@@ -619,8 +690,21 @@ def display_snapshot(uow: UnitOfWork) -> dict[str, Any]:
         "recent": recent,
         "queues": state.queue_summaries(),
         "counters": counter_views(uow, state),
+        "hours": hours_today(uow),
     }
 
 
-def count_today(uow: UnitOfWork, *conditions: Any) -> int:
-    return uow.session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+def hours_today(uow: UnitOfWork) -> dict[str, Any]:
+    """For the hall screen: today's hours (`[["08:30", "12:00"], …]`), whether the kiosk
+    issues tickets now and, when it does not, the next opening. Read only: a day the
+    calendar does not know is read by the weekly hours (the alert job tells managers)."""
+    calendar = uow.site.hours.calendar(uow.site.calendar)
+    now = uow.now.astimezone(uow.site.zone)
+    is_open = calendar.is_open(now, assume=True)
+    opening = None if is_open else calendar.next_opening(now, assume=True)
+    return {
+        "today": [interval.as_pair() for interval in calendar.hours_on(now.date(), assume=True)],
+        "open": is_open,
+        "next_opening": opening.isoformat(timespec="minutes") if opening else None,
+        "next_opening_text": opening_words(opening, now.date()) if opening else None,
+    }

@@ -115,7 +115,7 @@ def landing_page(user: UserConfig) -> str:
 def user_site(extension: Yihao, user: UserConfig) -> SiteConfig:
     site = extension.hall.config.site(user.site)
     if site is None:
-        raise NotFound(f"没有这个站点：{user.site}")
+        raise NotFound("没有这个站点：%(site)s", site=user.site)
     return site
 
 

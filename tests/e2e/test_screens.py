@@ -416,7 +416,7 @@ def test_the_phone_page_speaks_english_and_an_unknown_ticket_is_a_chinese_404(
     ticket = issue(live_server, service="pickup")
     phone = open_synced(new_page, ticket["status_url"] + "?lang=en", PHONE)
     assert phone.text_content("#state-title") == "Waiting"
-    assert phone.text_content("#plan") == "Step 1 of 1 · 出件"
+    assert phone.text_content("#plan") == "Step 1 of 1 · Pickup"  # the line's name_en
     assert live_server.post(f"/api/v1/tickets/{ticket['id']}/cancel").status_code == 200
     phone.wait_for_selector("#status[data-state='cancelled']")
     assert phone.text_content("#state-title") == "Cancelled"

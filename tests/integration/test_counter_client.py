@@ -22,7 +22,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from counter_client import protocol
+from counter_client.keys import COMMANDS, SHORTCUTS
+from queue_server import protocol
 from tests.conftest import FakeClock, Staff
 from tests.live_server import ROOT, LiveServer, free_port
 
@@ -529,7 +530,7 @@ def test_protocol_paths_exist(app: Flask) -> None:
 
 def test_docs_name_every_command() -> None:
     text = (Path(ROOT) / "docs" / "counter.md").read_text(encoding="utf-8")
-    for letter in protocol.COMMANDS:
+    for letter in COMMANDS:
         assert f"`{letter}" in text
-    for _action, key in protocol.SHORTCUTS:
+    for _action, key in SHORTCUTS:
         assert key in text

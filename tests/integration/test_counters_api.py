@@ -54,6 +54,11 @@ def test_auth_is_required_and_clerks_act_only_at_their_counter(
     bad = client.post("/api/v1/counters/1/call-next", headers={"Authorization": "Bearer forged"})
     assert bad.status_code == 401
     assert bad.json["error"]["code"] == "unauthenticated"
+    # the token is checked before the body: an anonymous caller learns nothing of the body
+    for body in ("[", {"number": 12}, {"reason": ""}):
+        for action in ("call", "hold", "finish"):
+            anonymous = client.post(f"/api/v1/counters/1/{action}", json=body)
+            assert anonymous.status_code == 401, (action, body)
     clerk_at(1)
     other = login("clerk02")
     response = other.counter(1, "call-next")

@@ -23,6 +23,13 @@ HEAD = migrations.head_revisions()[0]
 
 
 @pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """These tests run the migrations themselves: each starts from an empty database, not
+    from the session's migrated copy."""
+    return empty_database_url
+
+
+@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     made = make_engine(database_url)
     yield made

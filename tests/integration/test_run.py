@@ -51,6 +51,24 @@ def test_bad_hall_file_is_explained(tmp_path: Path) -> None:
     assert "cannot read hall file" in missing.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("YIHAO_TOKEN_MAX_AGE_S", "twelve hours", "token_max_age_s"),
+        ("YIHAO_ASYNC_MODE", "eventlet", "async_mode"),
+        ("YIHAO_PUBLISH_INTERVAL_S", "-1", "publish_interval_s"),
+    ],
+)
+def test_a_bad_setting_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    result = run_py("--database", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    assert result.returncode == 2
+    assert named in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_help_lists_every_option() -> None:
     result = run_py("--help")
     for option in (

@@ -223,7 +223,8 @@ def test_hall_closed_after_issue_until(make_app: Callable[..., Any], clock: Any)
     response = client.post("/api/v1/tickets", json={"service": "employment"})
     assert response.status_code == 409
     assert response.json["error"]["code"] == "hall_closed"
-    assert "17:00" in response.json["error"]["message"]
+    # The hall calendar says when it opens again (every day 08:30–17:00: tomorrow).
+    assert response.json["error"]["message"] == "本大厅已停止取号，下次开放：11月21日（周六）08:30"
 
 
 def test_quota_reached(make_app: Callable[..., Any]) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from queue_server.domain.reporting import RowTotals, WorkCalendar, nearest_rank, whole_seconds
+from queue_server.domain.reporting import RowTotals, nearest_rank, whole_seconds
 
 
 def histogram(*values: int) -> Counter[int]:
@@ -80,61 +80,3 @@ def test_whole_seconds_truncates_and_never_goes_negative() -> None:
     assert whole_seconds(start + timedelta(seconds=59.9), start) == 59
     assert whole_seconds(start + timedelta(minutes=10), start) == 600
     assert whole_seconds(start, start + timedelta(seconds=3)) == 0
-
-
-# -- the hall calendar: 2026 National Day (1–7 Oct off; Sun 20 Sep, Sat 10 Oct worked) --
-NATIONAL_DAY = WorkCalendar.of(
-    holidays=[date(2026, 10, day) for day in range(1, 8)],
-    workdays=[date(2026, 9, 20), date(2026, 10, 10)],  # a Sunday and a Saturday
-)
-
-
-@pytest.mark.parametrize(
-    ("day", "working"),
-    [
-        (date(2026, 11, 20), True),  # Friday
-        (date(2026, 11, 21), False),  # Saturday
-        (date(2026, 11, 22), False),  # Sunday
-        (date(2026, 10, 1), False),  # holiday on a Thursday
-        (date(2026, 10, 5), False),  # holiday on a Monday
-        (date(2026, 10, 10), True),  # make-up workday on a Saturday
-        (date(2026, 9, 20), True),  # make-up workday on a Sunday
-        (date(2026, 10, 11), False),  # an ordinary Sunday
-    ],
-)
-def test_working_days(day: date, working: bool) -> None:
-    assert NATIONAL_DAY.is_working_day(day) is working
-
-
-@pytest.mark.parametrize(
-    ("rated", "days", "due"),
-    [
-        # Fri 20 Nov: Mon 23 … Fri 11 Dec is the 15th working day.
-        (date(2026, 11, 20), 15, date(2026, 12, 11)),
-        # A rating on a Saturday: Monday is the first working day.
-        (date(2026, 11, 21), 1, date(2026, 11, 23)),
-        (date(2026, 11, 21), 15, date(2026, 12, 11)),
-        (date(2026, 11, 20), 0, date(2026, 11, 20)),
-    ],
-)
-def test_due_dates_without_holidays(rated: date, days: int, due: date) -> None:
-    assert WorkCalendar().add_working_days(rated, days) == due
-
-
-def test_due_date_across_national_day() -> None:
-    # Rated Fri 25 Sep. Working days: 28, 29, 30 Sep (3), 1–7 Oct off, 8, 9 (5),
-    # Sat 10 Oct make-up (6), 12–16 (11), 19, 20, 21, 22 (15).
-    assert NATIONAL_DAY.add_working_days(date(2026, 9, 25), 15) == date(2026, 10, 22)
-    # Without the calendar it would be Fri 16 Oct.
-    assert WorkCalendar().add_working_days(date(2026, 9, 25), 15) == date(2026, 10, 16)
-
-
-def test_due_date_counts_a_make_up_sunday() -> None:
-    # Rated Sat 19 Sep: Sun 20 Sep is a make-up workday, so it is the first.
-    assert NATIONAL_DAY.add_working_days(date(2026, 9, 19), 1) == date(2026, 9, 20)
-
-
-def test_working_days_between() -> None:
-    assert NATIONAL_DAY.working_days_between(date(2026, 9, 25), date(2026, 10, 22)) == 15
-    assert NATIONAL_DAY.working_days_between(date(2026, 10, 22), date(2026, 10, 22)) == 0
-    assert NATIONAL_DAY.working_days_between(date(2026, 10, 23), date(2026, 10, 22)) == 0

@@ -19,7 +19,9 @@
 
   function $(id) { return document.getElementById(id); }
 
+  /* A string of the page's table; one with a plural is {one, other}, chosen by values.n. */
   function format(text, values) {
+    if (typeof text === "object") { text = values.n === 1 ? text.one : text.other; }
     return text.replace(/\{(\w+)\}/g, function (_, key) {
       return values[key] === undefined ? "" : String(values[key]);
     });
@@ -225,7 +227,8 @@
   function request(method, path, body) {
     return fetch(API + path, {
       method: method,
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "Accept-Language": config.lang },
       body: body === undefined ? undefined : JSON.stringify(body)
     }).then(function (response) {
       return response.json().then(function (data) {
@@ -262,7 +265,7 @@
     var text = error.message || t.network_error;
     if (error.code === "hall_closed") {
       title = t.closed_title;
-      text = format(t.closed_hours, config.hours) + "。" + (error.message || "");
+      text = format(t.closed_hours, config.hours) + t.full_stop + (error.message || "");
     } else if (error.code === "quota_reached") {
       title = t.quota_title;
     }
@@ -279,7 +282,7 @@
   function showTicket(ticket, reused) {
     state.ticket = ticket;
     $("result-number").textContent = ticket.number;
-    $("result-line").textContent = ticket.queue_name || ticket.queue;
+    $("result-line").textContent = config.queues[ticket.queue] || ticket.queue_name || ticket.queue;
     $("result-state").textContent = t["state." + ticket.state] || ticket.state;
     var waiting = ticket.state === "waiting";
     $("result-ahead").textContent = waiting ? format(t.ahead, { n: ticket.waiting_ahead || 0 }) : "";

@@ -148,7 +148,7 @@
     var url = '/api/v1/counters/' + number + '/rating?site=' + encodeURIComponent(config.site);
     fetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'Accept-Language': config.lang },
       body: JSON.stringify({ rating: value, reasons: reasons })
     }).then(function (response) {
       if (response.status === 201) {

@@ -87,7 +87,7 @@
       card.querySelector('.card-number').textContent = counter.state === 'paused'
         ? t('hall.paused') : (current || '—');
       card.querySelector('.card-place').textContent = Y.place(counter.counter, counter.location);
-      card.querySelector('.card-name').textContent = current ? '' : (counter.counter_name || '');
+      card.querySelector('.card-name').textContent = current ? '' : (Y.name('counters', counter.counter, counter.counter_name) || '');
       card.querySelector('.card-name').hidden = Boolean(current);
       setBadge(card.querySelector('.badge'), current && call && call.number === current ? call : null);
       card.classList.toggle('idle', !current);
@@ -141,7 +141,7 @@
       row.setAttribute('data-queue', queue.code);
       var name = Y.element('td', 'line-name');
       name.appendChild(Y.element('span', 'line-code', queue.code));
-      name.appendChild(document.createTextNode(queue.name));
+      name.appendChild(document.createTextNode(Y.name('queues', queue.code, queue.name)));
       row.appendChild(name);
       row.appendChild(Y.element('td', 'line-waiting', t('hall.people', { count: queue.waiting })));
       row.appendChild(Y.element('td', 'line-estimate',
@@ -188,8 +188,9 @@
   Y.displayFeed({
     snapshot: function (snap, info) {
       if (snap.site_name) {
-        nodes.siteName.textContent = snap.site_name;
-        document.title = snap.site_name + ' · ' + t('hall.title');
+        var siteName = config.lang === 'zh' ? snap.site_name : config.siteName;
+        nodes.siteName.textContent = siteName;
+        document.title = siteName + ' · ' + t('hall.title');
       }
       renderNotice(snap.notice);
       state.counters = {};

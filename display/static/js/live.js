@@ -13,13 +13,23 @@
 
   var config = JSON.parse(document.getElementById('page-config').textContent);
   var strings = config.strings || {};
+  var names = config.names || {};
 
   function has(key) {
     return Object.prototype.hasOwnProperty.call(strings, key);
   }
 
+  /* A string of the page's table; one with a plural is {one, other}, chosen by the first
+     number among vars. */
   function t(key, vars) {
     var text = has(key) ? strings[key] : key;
+    if (typeof text === 'object') {
+      var count = null;
+      Object.keys(vars || {}).forEach(function (name) {
+        if (count === null && typeof vars[name] === 'number') count = vars[name];
+      });
+      text = count === 1 ? text.one : text.other;
+    }
     if (vars) {
       text = text.replace(/\{(\w+)\}/g, function (match, name) {
         var value = vars[name];
@@ -32,8 +42,17 @@
   /* "5号窗口" / "三楼10号窗口" (prefix "ticket.place" for the phone's spaced form). */
   function place(counter, location, prefix) {
     prefix = prefix || 'place';
+    if (location) location = name('locations', counter, location);
     return location ? t(prefix + '.at', { counter: counter, location: location })
       : t(prefix, { counter: counter });
+  }
+
+  /* A line's, business's or counter's name (or a counter's location) in the page's language:
+     English pages carry the hall file's English names; live messages carry the Chinese. */
+  function name(kind, code, fallback) {
+    var table = names[kind] || {};
+    var key = String(code);
+    return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : fallback;
   }
 
   function reasonLabel(reason) {
@@ -203,6 +222,7 @@
     t: t,
     has: has,
     place: place,
+    name: name,
     reasonLabel: reasonLabel,
     callText: callText,
     minutes: minutes,

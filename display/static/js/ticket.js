@@ -93,7 +93,8 @@
     nodes.number.textContent = ticket.number;
     nodes.service.textContent = serviceNames();
     var plan = t('ticket.step', { step: ticket.step, total: ticket.steps_total });
-    nodes.plan.textContent = ticket.queue_name ? plan + ' · ' + ticket.queue_name : plan;
+    var line = Y.name('queues', ticket.queue, ticket.queue_name);
+    nodes.plan.textContent = line ? plan + ' · ' + line : plan;
     nodes.status.setAttribute('data-state', state);
     document.body.setAttribute('data-state', state);
     nodes.title.textContent = t('state.' + state);
@@ -176,7 +177,8 @@
   }
 
   function refresh() {
-    fetch('/api/v1/tickets/' + encodeURIComponent(config.ticketId))
+    fetch('/api/v1/tickets/' + encodeURIComponent(config.ticketId),
+      { headers: { 'Accept-Language': config.lang } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (body) { if (body && body.ticket) apply(body.ticket); })
       .catch(function () {});
@@ -196,7 +198,7 @@
     render();
     fetch('/api/v1/tickets/' + encodeURIComponent(config.ticketId) + '/' + action, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', 'Accept-Language': config.lang },
       body: '{}'
     }).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (body) {

@@ -4,54 +4,13 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("manager-config").textContent);
-  var TEXT = {
-    zh: {
-      title: "管理看板", tab_board: "实时看板", tab_reports: "统计报表", tab_reviews: "差评整改",
-      tab_settings: "大厅设置", switch_user: "切换用户", username: "用户名", password: "密码",
-      sign_in: "登录", lines: "队列", line: "队列", waiting: "等候人数", longest: "最长等候",
-      target: "目标", estimate: "预计等候", counters: "窗口", counter: "窗口", state: "状态",
-      clerk: "柜员", current: "当前号", idle: "空闲/暂停", alerts: "告警", from: "从", to: "到",
-      group: "分组", g_service: "按业务", g_queue: "按队列", g_counter: "按窗口", g_clerk: "按柜员",
-      g_hour: "按时段", g_day: "按日期", show: "查询", csv: "导出 CSV", heatmap: "星期 × 时段 到达量",
-      all: "全部", r_open: "待处理", r_assigned: "已指派", r_overdue: "已逾期", r_closed: "已整改",
-      rated_at: "评价时间", number: "号码", rating: "评价", reasons: "原因", due: "整改期限",
-      assignee: "负责人", note: "整改情况", notice: "大厅公告", save: "保存", services: "业务",
-      service: "业务", target_min: "目标等候(分钟)", quota: "每日限额(0 不限)", strategy: "叫号策略",
-      assign: "指派", write_note: "记录", close: "整改完毕", open: "开放", paused: "暂停",
-      closed: "关闭", pause: "暂停", resume: "恢复", online: "实时", offline: "已断开",
-      min: "分", s: "秒", overdue: "逾期", ask_assignee: "指派给（用户名）：",
-      ask_note: "整改情况：", forbidden: "仅限管理人员", login_failed: "用户名或密码错误",
-      weekdays: ["一", "二", "三", "四", "五", "六", "日"],
-      cols: { key: "分组", name: "名称", issued: "取号", served: "办结", items: "办件量",
-        no_show: "过号", avg_wait_s: "平均等候", p50_wait_s: "中位等候", p90_wait_s: "90%等候",
-        max_wait_s: "最长等候", avg_service_s: "平均办理", sla_pct: "达标率%", rating_avg: "评价" }
-    },
-    en: {
-      title: "Manager board", tab_board: "Live board", tab_reports: "Reports",
-      tab_reviews: "Bad reviews", tab_settings: "Hall settings", switch_user: "Switch user",
-      username: "User", password: "Password", sign_in: "Sign in", lines: "Lines", line: "Line",
-      waiting: "Waiting", longest: "Longest wait", target: "Target", estimate: "Estimate",
-      counters: "Counters", counter: "Counter", state: "State", clerk: "Clerk",
-      current: "Current", idle: "Idle / paused", alerts: "Alerts", from: "From", to: "To",
-      group: "Group", g_service: "by service", g_queue: "by line", g_counter: "by counter",
-      g_clerk: "by clerk", g_hour: "by hour", g_day: "by day", show: "Show", csv: "Export CSV",
-      heatmap: "Arrivals by weekday × hour", all: "All", r_open: "Open", r_assigned: "Assigned",
-      r_overdue: "Overdue", r_closed: "Closed", rated_at: "Rated at", number: "Number",
-      rating: "Rating", reasons: "Reasons", due: "Due", assignee: "Assignee", note: "Note",
-      notice: "Hall notice", save: "Save", services: "Services", service: "Service",
-      target_min: "Target wait (min)", quota: "Daily quota (0: none)", strategy: "Strategy",
-      assign: "Assign", write_note: "Note", close: "Close", open: "open", paused: "paused",
-      closed: "closed", pause: "Pause", resume: "Resume", online: "live", offline: "offline",
-      min: "min", s: "s", overdue: "overdue", ask_assignee: "Assign to (user name):",
-      ask_note: "What was done:", forbidden: "Managers only", login_failed: "Wrong user or password",
-      weekdays: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-      cols: { key: "Key", name: "Name", issued: "Issued", served: "Served", items: "Items",
-        no_show: "No-show", avg_wait_s: "Avg wait", p50_wait_s: "p50 wait", p90_wait_s: "p90 wait",
-        max_wait_s: "Max wait", avg_service_s: "Avg service", sla_pct: "SLA %", rating_avg: "Rating" }
-    }
-  };
   var lang = config.lang === "en" ? "en" : "zh";
-  var t = TEXT[lang];
+  var t = config.strings;  // the page's strings from the server's catalogue, in its language
+  var names = config.names || {};
+  function nameOf(kind, code, fallback) {
+    var table = names[kind] || {};
+    return Object.prototype.hasOwnProperty.call(table, String(code)) ? table[String(code)] : fallback;
+  }
   var token = config.token;
   var user = config.user;
   var socket = null;
@@ -79,7 +38,7 @@
 
   // -- API ------------------------------------------------------------------------------
   function api(method, path, body) {
-    var options = { method: method, headers: { Authorization: "Bearer " + token } };
+    var options = { method: method, headers: { Authorization: "Bearer " + token, "Accept-Language": lang } };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
@@ -119,7 +78,7 @@
     stats.queues.forEach(function (queue) {
       var row = el("tr");
       if (queue.target_wait_s && queue.longest_wait_s > queue.target_wait_s) { row.className = "over"; }
-      cell(row, queue.code + " " + (queue.name || ""));
+      cell(row, queue.code + " " + (nameOf("queues", queue.code, queue.name) || ""));
       cell(row, queue.waiting, "num");
       cell(row, queue.waiting ? duration(queue.longest_wait_s) : "—", "num");
       cell(row, duration(queue.target_wait_s), "num");
@@ -131,7 +90,7 @@
     stats.counters.forEach(function (counter) {
       var row = el("tr");
       row.setAttribute("data-counter", counter.number);
-      cell(row, counter.number + " " + (counter.name || ""));
+      cell(row, counter.number + " " + (nameOf("counters", counter.number, counter.name) || ""));
       cell(row, t[counter.state] || counter.state, "state-" + counter.state);
       cell(row, counter.clerk_name || "—");
       cell(row, counter.current || "—");
@@ -222,7 +181,7 @@
     var total = el("tr");
     COLUMNS.forEach(function (column) {
       var value = column === "name" ? "" : report.total[column];
-      cell(total, column === "key" ? (lang === "en" ? "Total" : "合计") : (value === null ? "—" : value), "num");
+      cell(total, column === "key" ? t.total : (value === null ? "—" : value), "num");
     });
     foot.appendChild(total);
     if (typeof Chart === "undefined") { return; }
@@ -325,7 +284,7 @@
     var services = $("#service-settings tbody"); services.textContent = "";
     data.services.forEach(function (service) {
       var row = el("tr");
-      cell(row, service.name);
+      cell(row, nameOf("services", service.code, service.name));
       var target = el("input", null, "small"); target.type = "number"; target.min = "1"; target.step = "any"; target.value = service.target_wait_min;
       var quota = el("input", null, "small"); quota.type = "number"; quota.min = "0"; quota.value = service.daily_quota || 0;
       cell(row, "").appendChild(target); cell(row, "").appendChild(quota);
@@ -339,7 +298,7 @@
     var counters = $("#counter-settings tbody"); counters.textContent = "";
     data.counters.forEach(function (counter) {
       var row = el("tr");
-      cell(row, counter.number + " " + counter.name);
+      cell(row, counter.number + " " + nameOf("counters", counter.number, counter.name));
       var lines = el("input"); lines.value = counter.queues.join(",");
       cell(row, "").appendChild(lines);
       var strategy = el("select");
