@@ -302,9 +302,7 @@ def test_people_ahead_across_every_line_the_counters_serve(
     assert ticket["est_wait_s"] > 0
 
 
-def test_ordered_counter_calls_its_first_line_first(
-    client: FlaskClient, clerk_at: ClerkAt
-) -> None:
+def test_ordered_counter_calls_its_first_line_first(client: FlaskClient, clerk_at: ClerkAt) -> None:
     clerk_at(7)  # counter 7: ordered [B, A]
     for _ in range(3):
         client.post("/api/v1/tickets", json={"service": "social_insurance", "party": "enterprise"})
