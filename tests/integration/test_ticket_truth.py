@@ -211,6 +211,33 @@ def test_hold_reason_in_the_ticket_and_its_live_event(
     assert back["hold_reason"] is None  # set only while held
 
 
+def test_reprint_of_a_held_ticket_tells_the_reason_on_paper(
+    app: Flask, client: FlaskClient, clerk_at: ClerkAt
+) -> None:
+    ticket = post_ticket(client, visitor_id=ID_CARD).json["ticket"]
+    clerk = clerk_at(1)
+    clerk.counter(1, "call-next")
+    clerk.counter(1, "hold", {"reason": "劳动合同原件"})
+    body = {"number": ticket["number"], "visitor_id": ID_CARD, "kiosk": "K1", "reprint": True}
+    assert client.post("/api/v1/tickets/lookup", json=body).status_code == 200
+    with app.extensions["yihao"].sessions() as session:
+        [job] = session.scalars(select(PrintJob)).all()
+        assert job.view["hold_reason"] == "劳动合同原件"
+        assert job.view["status_url"].endswith(ticket["id"])  # the paper carries it again
+
+
+def test_paper_says_where_to_wait_and_that_the_line_is_not_open(
+    app: Flask, client: FlaskClient
+) -> None:
+    body = {"service": "hiring_filing", "party": "enterprise", "headcount": 10, "kiosk": "K1"}
+    assert client.post("/api/v1/tickets", json=body).status_code == 201
+    assert post_ticket(client, visitor_id=ELDER_ID_CARD, kiosk="K1").status_code == 201
+    with app.extensions["yihao"].sessions() as session:
+        back_office, elder = session.scalars(select(PrintJob).order_by(PrintJob.id)).all()
+    assert (back_office.view["location"], back_office.view["wait_text"]) == ("三楼", "窗口暂未开放")
+    assert (back_office.view["green"], elder.view["green"]) == (False, True)
+
+
 # -- 7. an earlier day's ticket reads expired at once --------------------------------------
 
 
