@@ -415,6 +415,7 @@ def test_the_phone_page_tells_the_hold_reason_and_where_to_wait(
 ) -> None:
     """Issue 12: the back office's line says 三楼 and that no counter is open yet (never
     "0 分钟"); a hold's reason is told live (一次告知)."""
+    act(live_server, sign_in(live_server, 10), 10, "sign-out")  # counter 10 is E's only one
     ticket = issue(
         live_server, service="hiring_filing", party="enterprise", headcount=12, priority="green"
     )
