@@ -422,6 +422,7 @@ def test_the_phone_page_tells_the_hold_reason_and_where_to_wait(
     phone = open_synced(new_page, ticket["status_url"], PHONE, is_mobile=True, has_touch=True)
     assert phone.text_content("#location") == "请到三楼等候"
     assert phone.text_content("#estimate") == "窗口暂未开放"
+    assert phone.is_hidden("#state-detail")  # never "下一位就是您" while nobody can call
     assert phone.is_visible("#green")
     token = sign_in(live_server, 10)
     call(live_server, token, 10, ticket["number"])
