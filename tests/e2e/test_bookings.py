@@ -47,9 +47,16 @@ def test_book_check_in_and_be_called_first(
     assert code is not None
     assert len(code) == 6
     assert code.isdigit()
-    phone.wait_for_function(
-        "document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0"
+    # (Polled from here: the page's CSP forbids the eval that wait_for_function uses.)
+    loaded = (
+        "() => { const qr = document.getElementById('qr');"
+        " return qr.complete && qr.naturalWidth > 0; }"
     )
+    for _ in range(50):
+        if phone.evaluate(loaded):
+            break
+        phone.wait_for_timeout(100)
+    assert phone.evaluate(loaded), "the QR image did not load"
     assert start in (phone.text_content("#result-when") or "")
     screenshot(phone, "book-done-phone")
 

@@ -325,6 +325,7 @@ def test_a_visitor_who_holds_a_ticket_keeps_it_raised(
     assert response.json["reused"] is True
     assert response.json["ticket"]["number"] == mine["number"]
     assert response.json["ticket"]["services"] == ["employment", "social_insurance"]
+    assert "id" not in response.json["ticket"]  # a reused answer never hands over the ticket
     called = call_next(clerk_at(1))
     assert (called["number"], called["steps"][0]["call_reason"]) == (mine["number"], "appointment")
 
