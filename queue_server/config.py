@@ -159,6 +159,7 @@ class ServiceConfig(_Strict):
     parties: tuple[Literal["individual", "enterprise"], ...] = ("individual", "enterprise")
     target_wait_min: float = Field(20, gt=0)
     daily_quota: int | None = Field(None, ge=1)
+    service_s: float | None = Field(None, gt=0)  # typical counter time, before any history
 
 
 class RuleConfig(_Strict):

@@ -132,6 +132,14 @@ class TicketOut(BaseModel):
     held_at_counter: int | None = Field(
         None, description="while held to come back to the same counter (keep_counter): that counter"
     )
+    location: str | None = Field(
+        description="where to wait: the location of the counters serving its line (三楼)"
+    )
+    line_open: bool | None = Field(
+        description="some counter serving its line is open or paused; null once done"
+    )
+    hold_reason: str | None = Field(description="while held: what to bring back (一次告知)")
+    green: bool = Field(description="green channel (绿色通道): the ticket shows the mark")
     party: str | None = None
     headcount: int | None = None
     priority: str | None = None
@@ -144,12 +152,32 @@ class TicketEnvelope(BaseModel):
     ticket: TicketOut
 
 
+class ReducedTicketOut(BaseModel):
+    """What knowing an identity shows of a ticket (a reused answer, the kiosk's look-up):
+    no `id` and no `status_url` (SPEC §2)."""
+
+    number: str
+    queue: str
+    services: list[str]
+    state: TicketStateName
+    waiting_ahead: int | None
+    est_wait_s: int | None
+    line_open: bool | None
+    location: str | None
+
+
+class ReducedTicketEnvelope(BaseModel):
+    ticket: ReducedTicketOut
+
+
 class MaybeTicketEnvelope(BaseModel):
     ticket: TicketOut | None
 
 
 class IssueTicketOut(BaseModel):
-    ticket: TicketOut
+    ticket: TicketOut | ReducedTicketOut = Field(
+        description="T when the ticket is new; the reduced T when it is reused"
+    )
     reused: bool
 
 
@@ -187,7 +215,7 @@ class QueueOut(BaseModel):
     code: str
     name: str
     waiting: int
-    est_wait_s: int
+    est_wait_s: int | None = Field(description="null while no counter of the line is open")
     longest_wait_s: int
 
 
@@ -321,7 +349,7 @@ class LiveQueueOut(BaseModel):
     waiting: int
     longest_wait_s: int
     target_wait_s: int | None
-    est_wait_s: int
+    est_wait_s: int | None = Field(description="null while no counter of the line is open")
 
 
 class LiveCounterOut(BaseModel):

@@ -254,7 +254,9 @@ def test_transfer_to_the_front_keeps_the_number(
     clerk.counter(1, "call-next")
     moved = clerk.counter(1, "transfer", {"queue": "D"}).json["ticket"]
     assert (moved["number"], moved["queue"], moved["state"]) == ("A001", "D", "waiting")
-    assert (moved["step"], moved["steps_total"]) == (2, 2)
+    # SPEC v2: a transfer moves the visitor within the plan, never adds to it
+    assert (moved["step"], moved["steps_total"]) == (1, 1)
+    assert len(moved["steps"]) == 2  # staff still see every internal step
     assert moved["waiting_ahead"] == 0
     assert moved["steps"][0]["outcome"] == "transferred"
     pickup = clerk_at(9)

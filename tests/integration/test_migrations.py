@@ -259,7 +259,7 @@ def test_db_upgrade_explains_a_bad_hall_file(tmp_path: Path) -> None:
     assert "cannot read hall file" in result.stderr
 
 
-def test_0007_drops_the_summaries_written_before_tickets_were_counted(
+def test_0008_drops_the_summaries_written_before_tickets_were_counted(
     make_app: Callable[..., Flask], engine: Engine, clock: FakeClock
 ) -> None:
     app = make_app()
@@ -276,7 +276,7 @@ def test_0007_drops_the_summaries_written_before_tickets_were_counted(
     day = date(2026, 11, 20)
     with app.app_context():
         assert extension.run(site, "test", write_daily_summaries) == [day]
-    # The summaries as revision 0006's code wrote them: no tickets, no visit times.
+    # The summaries as the code before revision 0008 wrote them: no tickets, no visit times.
     with engine.begin() as connection:
         stored = connection.execute(
             select(DailySummary.report_group, DailySummary.key, DailySummary.totals)
@@ -289,7 +289,7 @@ def test_0007_drops_the_summaries_written_before_tickets_were_counted(
                 .values(totals=old)
             )
     with engine.connect() as connection:
-        command.downgrade(migrations.alembic_config(connection), "0006")
+        command.downgrade(migrations.alembic_config(connection), "0007")
         connection.commit()
 
     after = make_app()  # the start upgrades: the old summaries go, the steps stay
