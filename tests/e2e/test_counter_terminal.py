@@ -339,6 +339,28 @@ def test_another_clerks_counter_is_refused(
     assert script_errors(page_errors, "status of 409") == []
 
 
+def test_the_terminal_offers_only_the_counters_the_user_may_use(
+    live_server: LiveServer, clerk_page: Callable[[], Any], page_errors: PageErrors
+) -> None:
+    """SPEC §2 who may sign in where: clerk08 sees its special counter alone; the manager
+    sees every counter to act on, and no sign-in."""
+    page = clerk_page()
+    log_in(page, live_server, "clerk08")
+    expect(page.locator("#counter-select option")).to_have_count(1)
+    expect(page.locator("#counter-title")).to_contain_text("8号窗口")
+    # Its own counter: sign-in offered (or sign-out, when an earlier test left it signed in).
+    expect(page.locator("#sign-in:visible, #sign-out:visible")).to_have_count(1)
+
+    manager = clerk_page()
+    log_in(manager, live_server, "manager", "/counter?counter=6")
+    expect(manager.locator("#counter-select option")).to_have_count(10)
+    expect(manager.locator("#counter-title")).to_contain_text("6号窗口")
+    expect(manager.locator("#hint")).to_be_visible()
+    expect(manager.locator("#sign-in")).to_be_hidden()
+    screenshot(manager, "counter-manager-no-sign-in")
+    assert page_errors == []
+
+
 def test_two_tabs_and_an_expired_login(
     tmp_path: Path, clerk_page: Callable[[], Any], page_errors: PageErrors
 ) -> None:
