@@ -143,7 +143,9 @@ def test_a_visit_through_two_counters(
     action(pickup, "call_next").click()
     expect(pickup.locator("#ticket-number")).to_have_text(number)
     expect(pickup.locator("#ticket-reason")).to_have_text("转移")
-    expect(pickup.locator('[data-field="plan"] dd')).to_have_text("第 2 步 / 共 2 步")
+    # SPEC v2: a transfer moves the visitor within the plan, never adds to it (staff history
+    # below still lists both internal steps)
+    expect(pickup.locator('[data-field="plan"] dd')).to_have_text("第 1 步 / 共 1 步")
     history = pickup.locator("#ticket-steps li")
     expect(history).to_have_count(2)
     expect(history.nth(0)).to_contain_text("转出")
