@@ -498,7 +498,13 @@ class RangeQuery(_Request):
 class StatsRowOut(BaseModel):
     key: str | int
     name: str | None = None
-    issued: int
+    tickets: int | None = Field(
+        description="Numbers taken (取号数): each ticket once, in the row of its first step; "
+        "null for counter and clerk rows"
+    )
+    issued: int = Field(
+        description="Steps enqueued (排队人次); for counter and clerk rows: steps called there"
+    )
     served: int
     items: int
     no_show: int
@@ -507,6 +513,10 @@ class StatsRowOut(BaseModel):
     p90_wait_s: int | None
     max_wait_s: int | None
     avg_service_s: float | None
+    avg_visit_s: float | None = Field(
+        description="Time in the hall: issue → end of the visit, over the visits that ended "
+        "done, in the row of their first step; null for counter and clerk rows"
+    )
     sla_pct: float | None
     rating_avg: float | None
 

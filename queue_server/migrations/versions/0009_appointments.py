@@ -7,8 +7,7 @@ SPEC §2: the call classes become returning 0, appointment 1, green 2, ordinary 
 waiting steps' green (1) and ordinary (2) classes move down by one.
 
 Revision ID: 0009
-Revises: 0007 (to be set to the newest revision on main when merged: 0008 is being added
-in parallel)
+Revises: 0008
 Create Date: 2026-11-30 00:33:31
 """
 
@@ -20,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
