@@ -109,6 +109,7 @@ TEXTS: tuple[Entry, ...] = (
     T_("screen.ticket.cancel_yes", "确定取消"),
     T_("screen.ticket.cancel_no", "继续排队"),
     T_("screen.ticket.done_detail", "业务已办结，感谢您的耐心！"),
+    T_("screen.ticket.pickup_on", "出件：{date}起"),
     T_("screen.ticket.cancelled_detail", "这个号已取消。如需办理请重新取号。"),
     T_("screen.ticket.expired_detail", "这个号已过期。如需办理请重新取号。"),
     T_("screen.ticket.live_hint", "本页自动更新，叫到您时会提醒。请保持页面打开。"),

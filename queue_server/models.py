@@ -121,6 +121,14 @@ class Ticket(Base):
             sqlite_where=text(f"{_PHONE_KEYED_SQL} AND {_UNFINISHED_SQL}"),
             postgresql_where=text(f"{_PHONE_KEYED_SQL} AND {_UNFINISHED_SQL}"),
         ),
+        # Visits whose pickup waits for a later day (出件), found by the kiosk (migration 0012).
+        Index(
+            "ix_tickets_pickup",
+            "site_code",
+            "pickup_on",
+            sqlite_where=text("pickup_on IS NOT NULL"),
+            postgresql_where=text("pickup_on IS NOT NULL"),
+        ),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
@@ -140,6 +148,11 @@ class Ticket(Base):
     kiosk: Mapped[str | None] = mapped_column(String(32))
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Visits across days (SPEC §8): the day this visit's pickup waits for (finish
+    # {pickup_on}), and on a later ticket the id of the visit whose pickup it is (T
+    # `visit_of`; no foreign key: SQLite cannot add one to a table that others refer to).
+    pickup_on: Mapped[date | None] = mapped_column(Date)
+    visit_of: Mapped[str | None] = mapped_column(String(40), index=True)
 
 
 class Step(Base):

@@ -1,4 +1,5 @@
-"""Bookings (预约, SPEC §8): the slots of a day, book, cancel, and the managers' list."""
+"""Bookings (预约, SPEC §8): the slots of a day, book, cancel, the managers' list, and the
+managers' reports of bookings and of visits across days."""
 
 from __future__ import annotations
 
@@ -16,14 +17,19 @@ from queue_server.api.schemas import (
     AppointmentEnvelope,
     AppointmentsOut,
     AppointmentsQuery,
+    AppointmentStatsOut,
+    AppointmentStatsQuery,
     BookIn,
     EmptyIn,
     SlotsOut,
     SlotsQuery,
+    VisitsOut,
+    VisitsQuery,
 )
 from queue_server.app_context import yihao
 from queue_server.config import SiteConfig
 from queue_server.errors import NotFound
+from queue_server.manager import visit_stats
 from queue_server.services import appointments
 
 
@@ -104,3 +110,43 @@ def day_list() -> Any:
     site = staff_site(user)
     query = parse_query(AppointmentsQuery)
     return yihao().read(site, appointments.day_list, query.date)
+
+
+# -- reports (manager/visit_stats.py; docs/manager.md) ------------------------------------
+@operation(
+    "GET",
+    "/stats/appointments",
+    "Managers: bookings per business or day, their share of the numbers taken, on-time rate",
+    query=AppointmentStatsQuery,
+    response=AppointmentStatsOut,
+    auth="manager",
+    tag="manager",
+    errors=(400, 401, 403),
+)
+def appointments_report() -> Any:
+    user = current_user("manager", "admin")
+    query = parse_query(AppointmentStatsQuery)
+    return yihao().read(
+        staff_site(user),
+        visit_stats.appointments_report,
+        query.group,
+        query.from_,
+        query.to,
+        query.lang,
+    )
+
+
+@operation(
+    "GET",
+    "/stats/visits",
+    "Managers: visits whose pickup waited for a later day, with the time from 受理 to 出件",
+    query=VisitsQuery,
+    response=VisitsOut,
+    auth="manager",
+    tag="manager",
+    errors=(400, 401, 403),
+)
+def visits_report() -> Any:
+    user = current_user("manager", "admin")
+    query = parse_query(VisitsQuery)
+    return yihao().read(staff_site(user), visit_stats.visits_report, query.from_, query.to)

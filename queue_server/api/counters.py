@@ -150,7 +150,14 @@ def call_number(n: int) -> Any:
 def finish(n: int) -> Any:
     action, body = staff_action(FinishIn)
     return {
-        "ticket": _act(action, n, counters.finish, outcome=body.outcome, services=body.services)
+        "ticket": _act(
+            action,
+            n,
+            counters.finish,
+            outcome=body.outcome,
+            services=body.services,
+            pickup_on=body.pickup_on,
+        )
     }
 
 

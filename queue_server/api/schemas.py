@@ -57,6 +57,12 @@ class CallNumberIn(_Request):
 class FinishIn(_Request):
     outcome: Literal["done", "cancelled"] = "done"
     services: list[str] | None = Field(None, min_length=1, max_length=20)
+    pickup_on: date | None = Field(
+        None,
+        strict=False,
+        description="出件 on a later day: the visit ends done and its pickup waits for this "
+        "future working day (SPEC §8)",
+    )
 
 
 class TransferIn(_Request):
@@ -118,6 +124,11 @@ class StepOut(BaseModel):
     rating: int | None
 
 
+class VisitOfOut(BaseModel):
+    number: str
+    date: str
+
+
 class TicketOut(BaseModel):
     """T of SPEC §4. Staff also see party, headcount, priority, masked identity and steps."""
 
@@ -151,6 +162,12 @@ class TicketOut(BaseModel):
     )
     hold_reason: str | None = Field(description="while held: what to bring back (一次告知)")
     green: bool = Field(description="green channel (绿色通道): the ticket shows the mark")
+    pickup_on: str | None = Field(
+        None, description="the day the visit's pickup waits for (finish {pickup_on}), YYYY-MM-DD"
+    )
+    visit_of: VisitOfOut | None = Field(
+        None, description="on a pickup ticket: the visit whose pickup it carries"
+    )
     party: str | None = None
     headcount: int | None = None
     priority: str | None = None
@@ -669,3 +686,77 @@ class SettingsOut(BaseModel):
     services: list[ServiceSettingOut]
     counters: list[CounterSettingOut]
     changes: list[SettingChangeOut]
+
+
+# -- visits across days and bookings in reports (manager/visit_stats.py) ------------------
+class AppointmentStatsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
+    from_: date | None = Field(None, alias="from", description="first local date, inclusive")
+    to: date | None = Field(None, description="last local date, inclusive (default: today)")
+    group: Literal["service", "day"] = "service"
+    lang: Literal["zh", "en"] = "zh"
+    site: str | None = None
+
+
+class AppointmentStatsRowOut(BaseModel):
+    key: str
+    name: str | None = None
+    tickets: int = Field(description="numbers taken (取号数) for the business / on the day")
+    booked: int = Field(description="bookings of the slots in the range, cancelled ones excluded")
+    checked_in: int = Field(description="checked in on time")
+    late: int
+    no_show: int
+    cancelled: int
+    share_pct: float | None = Field(description="check-ins (on time or late) ÷ numbers taken")
+    on_time_pct: float | None = Field(description="on-time check-ins ÷ check-ins")
+
+
+class AppointmentStatsOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+    group: str
+    rows: list[AppointmentStatsRowOut]
+    total: AppointmentStatsRowOut
+
+
+class VisitsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
+    from_: date | None = Field(None, alias="from", description="first day of 受理, inclusive")
+    to: date | None = Field(None, description="last day of 受理, inclusive (default: today)")
+    site: str | None = None
+
+
+class VisitPickupOut(BaseModel):
+    number: str
+    date: str
+    state: TicketStateName
+    issued_at: str
+    ended_at: str | None
+
+
+class VisitRowOut(BaseModel):
+    number: str
+    date: str = Field(description="the day of 受理")
+    service: str
+    issued_at: str
+    accepted_at: str | None = Field(description="the end of the visit on the day of 受理")
+    pickup_on: str
+    pickup: VisitPickupOut | None = Field(
+        description="the pickup ticket linked to the visit: the one done, else the last"
+    )
+    total_s: int | None = Field(description="受理 (issue) → 出件 (pickup ticket done), seconds")
+
+
+class VisitsTotalOut(BaseModel):
+    visits: int
+    picked_up: int
+    avg_total_s: int | None
+
+
+class VisitsOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    from_: str = Field(alias="from")
+    to: str
+    rows: list[VisitRowOut]
+    total: VisitsTotalOut

@@ -3,7 +3,7 @@ transfer, hold, pause; and the visitor's rating of the step just finished there.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select
@@ -30,6 +30,7 @@ from queue_server.domain.lifecycle import (
 from queue_server.domain.routing import route
 from queue_server.errors import BadRequest, Conflict, Forbidden, Named, NotFound, Words
 from queue_server.models import Counter, Step, Ticket
+from queue_server.services import visits
 from queue_server.services.hours import note_bad_review
 from queue_server.services.steps import (
     enqueue,
@@ -412,10 +413,13 @@ def finish(
     user: UserConfig,
     outcome: str = "done",
     services: list[str] | None = None,
+    pickup_on: date | None = None,
 ) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "办结")
     from_state = require_state(uow, ticket, "finish", "办结")
+    if pickup_on is not None:  # 出件 on a later day ends the visit today (services/visits.py)
+        visits.check_pickup_on(uow, pickup_on, outcome)
     if services is not None:
         for code in services:
             service_or_error(uow, code)
@@ -426,7 +430,7 @@ def finish(
         .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == NEW_STEP)
         .order_by(Step.position)
     ).first()
-    if outcome == StepOutcome.DONE and following is not None:
+    if outcome == StepOutcome.DONE and following is not None and pickup_on is None:
         # The next step of the visit keeps the number and goes ahead of ordinary tickets.
         ticket.current_step = following.position
         enqueue(uow, following, returning_placement("next_step", uow.now))
@@ -440,6 +444,7 @@ def finish(
             ticket, Action.FINISH if outcome == StepOutcome.DONE else Action.FINISH_CANCELLED
         )
         ticket.ended_at = uow.now
+        ticket.pickup_on = pickup_on
     uow.record(
         "finish",
         ticket=ticket,
@@ -450,6 +455,7 @@ def finish(
         outcome=outcome,
         services=step.services,
         enqueued=enqueued(following) if ticket.state == TicketState.WAITING and following else None,
+        **({"pickup_on": pickup_on.isoformat()} if pickup_on else {}),
     )
     counter.evaluation_step_id = step.id
     counter.evaluation_until = uow.now + timedelta(seconds=uow.site.policy.evaluation_window_s)

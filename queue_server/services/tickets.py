@@ -37,7 +37,7 @@ from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import N_, BadRequest, Conflict, Named, NotFound
 from queue_server.models import Step, Ticket
-from queue_server.services import appointments
+from queue_server.services import appointments, visits
 from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
@@ -123,6 +123,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
             service=Named(service.name, service.name_en),
         )
     _check_hours(uow, queue)
+    pickup_of = visits.pending_visit(uow, service, identity, phone)  # [visits] 出件 of a visit
 
     existing = _open_ticket_of(uow, identity, phone)
     existing = existing or appointments.booked_ticket(uow, check_in)  # [appointments]
@@ -132,6 +133,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     if existing is not None:
         _add_service_to_visit(uow, existing, service, queue)
         appointments.settle(uow, check_in, existing, new=False)  # [appointments]
+        visits.link(uow, pickup_of, existing)  # [visits] the pickup as a further step
         if request.kiosk is not None and request.reprint:
             queue_print_job(uow, existing, request.kiosk, reprint=True)
         # Knowing an identity never hands over the ticket: no id, no status_url (SPEC §2).
@@ -166,6 +168,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         issued_at=uow.now,
     )
     appointments.fill_identity(ticket_row, check_in)  # [appointments]
+    visits.fill(ticket_row, pickup_of)  # [visits]
     step = Step(
         ticket_id=ticket_row["id"],
         site_code=site.code,
@@ -178,6 +181,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         keep_counter=False,
     )
     placement = appointments.placement(check_in, uow.now)  # [appointments]
+    placement = visits.placement(pickup_of, uow.now) or placement  # [visits] returning
     enqueue(uow, step, placement or base_placement(priority == "green", uow.now))
     # Two Core INSERTs rather than the ORM's flush of two new objects: this is the hottest
     # write of the hall (docs/PERFORMANCE.md). The objects stay transient, for the view.
@@ -198,6 +202,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         kiosk=request.kiosk,
     )
     appointments.settle(uow, check_in, ticket, new=True)  # [appointments]
+    visits.link(uow, pickup_of, ticket)  # [visits]
     view = ticket_changed(uow, ticket, steps=[step])
     if request.kiosk is not None:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.

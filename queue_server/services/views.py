@@ -48,6 +48,7 @@ PUBLIC_TICKET_KEYS = (
     "location",
     "hold_reason",
     "green",
+    "pickup_on",
 )
 # A reused answer and the kiosk's look-up: what anyone who knows an identity may see (SPEC §2).
 REDUCED_TICKET_KEYS = (
@@ -600,6 +601,8 @@ def ticket_view(
         "line_open": line_open,
         "hold_reason": step.hold_reason if ticket_state == "held" else None,
         "green": ticket.priority == "green",  # the green channel's mark (绿色通道)
+        "pickup_on": ticket.pickup_on.isoformat() if ticket.pickup_on else None,  # 出件 later
+        "visit_of": _visit_of(uow, ticket),
     }
     if ticket_state == "held" and step.ended_at:
         view["return_until"] = _iso(
@@ -618,6 +621,14 @@ def ticket_view(
             steps=[step_view(uow, item) for item in steps],
         )
     return view
+
+
+def _visit_of(uow: UnitOfWork, ticket: Ticket) -> dict[str, str] | None:
+    """The visit whose pickup this ticket carries (SPEC §8, services/visits.py)."""
+    if ticket.visit_of is None:
+        return None
+    visit = uow.session.get(Ticket, ticket.visit_of)
+    return {"number": visit.number, "date": visit.business_day.isoformat()} if visit else None
 
 
 def reduced_ticket(view: Mapping[str, Any]) -> dict[str, Any]:

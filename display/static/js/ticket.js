@@ -52,6 +52,15 @@
     return names.join(config.lang === 'en' ? ', ' : '、');
   }
 
+  // Visits across days: "出件：12月3日起" / "Pickup from 3 December" (SPEC §8).
+  function pickupNote(day) {
+    var parts = day.split('-').map(Number);
+    var when = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2], 12));
+    var text = when.toLocaleDateString(config.lang === 'en' ? 'en-GB' : 'zh-CN',
+      { month: 'long', day: 'numeric', timeZone: 'UTC' });
+    return t('ticket.pickup_on', { date: text });
+  }
+
   function button(label, kind, onClick) {
     var node = Y.element('button', kind, label);
     node.type = 'button';
@@ -151,6 +160,7 @@
     } else if (state === 'done' || state === 'cancelled' || state === 'expired') {
       detail = t('ticket.' + state + '_detail');
     }
+    if (state === 'done' && ticket.pickup_on) note = pickupNote(ticket.pickup_on);
     nodes.detail.textContent = detail;
     nodes.detail.hidden = !detail;
     nodes.note.textContent = note;

@@ -1,0 +1,185 @@
+"""Visits across days (SPEC §8, 统一出证) through the HTTP API with the test clock, on SQLite
+and PostgreSQL: finish {pickup_on}, the pickup ticket linked to the visit with returning
+priority, the pickup as a further step of a ticket held that day, and the visits report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from queue_server.domain.identity import id_card_check_char
+from tests.conftest import FakeClock, Staff
+
+TODAY = date(2026, 11, 20)  # the test clock's Friday
+MONDAY = date(2026, 11, 23)
+
+
+def id_card(serial: int) -> str:
+    first17 = f"11010519800101{serial:03d}"
+    return first17 + id_card_check_char(first17)
+
+
+def issue(client: FlaskClient, **body: Any) -> Any:
+    return client.post("/api/v1/tickets", json={"service": "employment", **body})
+
+
+def accepted(
+    client: FlaskClient, clerk: Staff, pickup_on: date = MONDAY, **identity: Any
+) -> dict[str, Any]:
+    """A visit taken, called at counter 1 and finished with its pickup on a later day."""
+    ticket: dict[str, Any] = issue(client, **identity).json["ticket"]
+    assert clerk.counter(1, "call-next").json["ticket"]["number"] == ticket["number"]
+    response = clerk.counter(1, "finish", {"pickup_on": pickup_on.isoformat()})
+    assert response.status_code == 200, response.json
+    return ticket
+
+
+def to_day(clock: FakeClock, day: date) -> None:
+    clock.advance(days=(day - TODAY).days - (clock.now.date() - TODAY).days)
+
+
+def test_finish_with_a_pickup_day_ends_the_visit_and_shows_it(
+    client: FlaskClient, clerk_at: Callable[[int], Staff]
+) -> None:
+    clerk = clerk_at(1)
+    ticket = issue(client, visitor_id=id_card(1)).json["ticket"]
+    clerk.counter(1, "call-next")
+    answer = clerk.counter(1, "finish", {"pickup_on": "2026-11-23"}).json["ticket"]
+    assert answer["state"] == "done"
+    assert answer["pickup_on"] == "2026-11-23"
+    mine = client.get(f"/api/v1/tickets/{ticket['id']}").json["ticket"]
+    assert (mine["state"], mine["pickup_on"], mine["visit_of"]) == ("done", "2026-11-23", None)
+    # The phone page carries the day and the words for it, in either language.
+    page = client.get(f"/t/{ticket['id']}").get_data(as_text=True)
+    assert "2026-11-23" in page
+    assert "出件：{date}起" in page
+    english = client.get(f"/t/{ticket['id']}?lang=en").get_data(as_text=True)
+    assert "Pickup from {date}" in english
+
+
+def test_a_pickup_day_must_be_a_future_working_day(
+    client: FlaskClient, clerk_at: Callable[[int], Staff]
+) -> None:
+    clerk = clerk_at(1)
+    issue(client, visitor_id=id_card(2))
+    clerk.counter(1, "call-next")
+    for day in ("2026-11-20", "2026-11-19", "2026-11-21", "2026-10-01", "2026-11-3x"):
+        response = clerk.counter(1, "finish", {"pickup_on": day})
+        assert response.status_code == 400, day
+        assert response.json["error"]["code"] == "invalid_field", day
+    refused = clerk.counter(1, "finish", {"pickup_on": "2026-11-23", "outcome": "cancelled"})
+    assert refused.status_code == 400
+    # Nothing was finished by the refusals: the ticket is still in hand.
+    assert clerk.counter(1, "finish", {"pickup_on": "2026-11-24"}).json["ticket"]["state"] == "done"
+
+
+def test_on_the_day_the_same_identity_gets_a_linked_pickup_ticket_ahead_of_others(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock
+) -> None:
+    first = accepted(client, clerk_at(1), visitor_id=id_card(3))
+    # Before the day: an ordinary pickup ticket, no link.
+    to_day(clock, TODAY + timedelta(days=1))
+    early = issue(client, service="pickup", visitor_id=id_card(3)).json["ticket"]
+    assert early["visit_of"] is None
+    client.post(f"/api/v1/tickets/{early['id']}/cancel")
+
+    to_day(clock, MONDAY)
+    clock.advance(hours=1)
+    other = issue(client, service="pickup", visitor_id=id_card(4)).json["ticket"]
+    clock.advance(minutes=5)
+    response = issue(client, service="pickup", visitor_id=id_card(3))
+    assert response.status_code == 201
+    pickup = response.json["ticket"]
+    assert pickup["visit_of"] == {"number": first["number"], "date": TODAY.isoformat()}
+    assert pickup["number"] != other["number"]
+    assert pickup["waiting_ahead"] == 0  # returning priority: ahead of the older ticket
+    clerk = clerk_at(9)  # the pickup counter
+    called = clerk.counter(9, "call-next").json["ticket"]
+    assert (called["id"], called["reason"]) == (pickup["id"], "next_step")
+    clerk.counter(9, "finish")
+    # Collected: another pickup ticket of that identity is an ordinary one.
+    again = issue(client, service="pickup", visitor_id=id_card(3)).json["ticket"]
+    assert again["visit_of"] is None
+
+
+def test_a_phone_keyed_visit_and_a_later_day_still_find_the_pickup(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock
+) -> None:
+    first = accepted(client, clerk_at(1), phone="13800138001")
+    to_day(clock, MONDAY + timedelta(days=1))  # a day after the pickup day
+    # Another business is not the pickup: an ordinary ticket.
+    other = issue(client, service="employment", phone="13800138001").json["ticket"]
+    assert other["visit_of"] is None
+    client.post(f"/api/v1/tickets/{other['id']}/cancel")
+    # A visitor_id is another identity than the phone alone.
+    stranger = issue(client, service="pickup", visitor_id=id_card(5), phone="13800138001")
+    assert stranger.json["ticket"]["visit_of"] is None
+    pickup = issue(client, service="pickup", phone="13800138001").json["ticket"]
+    assert pickup["visit_of"] == {"number": first["number"], "date": TODAY.isoformat()}
+
+
+def test_a_pickup_not_collected_that_day_stays_open(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock
+) -> None:
+    first = accepted(client, clerk_at(1), visitor_id=id_card(6))
+    to_day(clock, MONDAY)
+    assert issue(client, service="pickup", visitor_id=id_card(6)).json["ticket"]["visit_of"]
+    to_day(clock, MONDAY + timedelta(days=1))  # that ticket expired unserved
+    pickup = issue(client, service="pickup", visitor_id=id_card(6)).json["ticket"]
+    assert pickup["visit_of"] == {"number": first["number"], "date": TODAY.isoformat()}
+
+
+def test_a_visitor_holding_a_ticket_gets_the_pickup_as_a_further_step(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock, login: Any
+) -> None:
+    first = accepted(client, clerk_at(1), visitor_id=id_card(7))
+    to_day(clock, MONDAY)
+    held = issue(client, service="employment", visitor_id=id_card(7))
+    assert held.status_code == 201
+    ticket = held.json["ticket"]
+    reused = issue(client, service="pickup", visitor_id=id_card(7))
+    assert reused.status_code == 200
+    assert reused.json["reused"] is True
+    mine = client.get(f"/api/v1/tickets/{ticket['id']}").json["ticket"]
+    assert mine["steps_total"] == 2
+    assert mine["visit_of"] == {"number": first["number"], "date": TODAY.isoformat()}
+    clerk = clerk_at(1)
+    clerk.counter(1, "call-next")
+    after = clerk.counter(1, "finish").json["ticket"]
+    assert (after["state"], after["queue"]) == ("waiting", "D")
+    called = clerk_at(9).counter(9, "call-next").json["ticket"]
+    assert (called["id"], called["reason"]) == (ticket["id"], "next_step")
+    clerk_at(9).counter(9, "finish")
+    events = login("manager").get("/api/v1/events?since=0").json["events"]
+    links = [event for event in events if event["kind"] == "visit_link"]
+    assert [event["detail"]["visit_number"] for event in links] == [first["number"]]
+
+
+def test_the_visits_report_gives_the_time_from_acceptance_to_pickup(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock, login: Any
+) -> None:
+    first = accepted(client, clerk_at(1), visitor_id=id_card(8))
+    accepted(client, clerk_at(1), visitor_id=id_card(9))  # never picked up
+    issued_at = first["issued_at"]
+    to_day(clock, MONDAY)
+    pickup = issue(client, service="pickup", visitor_id=id_card(8)).json["ticket"]
+    clock.advance(minutes=10)
+    clerk_at(9).counter(9, "call-next")
+    clerk_at(9).counter(9, "finish")
+    manager = login("manager")
+    report = manager.get("/api/v1/stats/visits?from=2026-11-20&to=2026-11-20").json
+    rows = {row["number"]: row for row in report["rows"]}
+    assert len(rows) == 2
+    row = rows[first["number"]]
+    assert row["issued_at"] == issued_at
+    assert row["pickup_on"] == MONDAY.isoformat()
+    assert row["pickup"]["number"] == pickup["number"]
+    assert row["pickup"]["date"] == MONDAY.isoformat()
+    assert row["total_s"] > 3 * 86400
+    assert report["total"] == {"visits": 2, "picked_up": 1, "avg_total_s": row["total_s"]}
+    waiting = next(item for number, item in rows.items() if number != first["number"])
+    assert (waiting["pickup"], waiting["total_s"]) == (None, None)
+    assert clerk_at(1).get("/api/v1/stats/visits").status_code == 403
