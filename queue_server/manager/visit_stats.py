@@ -48,15 +48,15 @@ def visits_report(uow: UnitOfWork, start: date | None, end: date | None) -> dict
     )
     pickups: dict[str, Ticket] = {}
     if visits:
-        for pickup in uow.session.scalars(
+        for linked in uow.session.scalars(
             select(Ticket)
             .where(Ticket.visit_of.in_([visit.id for visit in visits]))
             .order_by(Ticket.issued_at)
         ):
-            assert pickup.visit_of is not None
-            held = pickups.get(pickup.visit_of)
+            assert linked.visit_of is not None
+            held = pickups.get(linked.visit_of)
             if held is None or held.state != TicketState.DONE:  # the one done, else the last
-                pickups[pickup.visit_of] = pickup
+                pickups[linked.visit_of] = linked
     rows = []
     totals = []
     for visit in visits:

@@ -300,8 +300,10 @@ def visitor_actions(api: DocumentedApi, clerk: str, manager: str) -> None:
 
     expect(api.post("/api/v1/counters/1/sign-out", token=clerk), 200)
     expect(api.post("/api/v1/counters/1/sign-in", token=clerk), 200)
+    pickup_later = {"pickup_on": "2026-11-23"}  # the first visit's 出件 waits (a visits row)
     while expect(api.post("/api/v1/counters/1/call-next", token=clerk), 200)["ticket"]:
-        expect(api.post("/api/v1/counters/1/finish", token=clerk), 200)
+        expect(api.post("/api/v1/counters/1/finish", pickup_later, token=clerk), 200)
+        pickup_later = {}
 
 
 def _tickets(api: DocumentedApi, manager: str) -> list[dict[str, Any]]:
@@ -353,6 +355,9 @@ def reports(api: DocumentedApi, clerk: str, manager: str, clock: FakeClock, app:
         "/api/v1/stats?group=counter",
         "/api/v1/stats/export.csv",
         "/api/v1/stats/heatmap",
+        "/api/v1/stats/appointments",
+        "/api/v1/stats/appointments?group=day",
+        "/api/v1/stats/visits",
         "/api/v1/reviews",
         "/api/v1/alerts",
         "/api/v1/settings",
@@ -365,6 +370,8 @@ def reports(api: DocumentedApi, clerk: str, manager: str, clock: FakeClock, app:
         "/api/v1/stats?group=weekday",
         "/api/v1/stats/export.csv?from=yesterday",
         "/api/v1/stats/heatmap?to=2026-13-01",
+        "/api/v1/stats/appointments?group=queue",
+        "/api/v1/stats/visits?from=2026-11-21&to=2026-11-20",
         "/api/v1/reviews?rating_max=9",
         "/api/v1/alerts?limit=0",
     ):
@@ -443,6 +450,7 @@ def appointments(api: DocumentedApi, clerk: str, manager: str) -> None:
     expect(api.post(f"{base}/{appointment['id']}/cancel"), 200)
     expect(api.post(f"{base}/{appointment['id']}/cancel"), 409, "invalid_state")
     expect(api.post(f"{base}/nope/cancel"), 404, "not_found")
+    expect(api.get("/api/v1/stats/appointments?to=2026-11-21", token=manager), 200)  # a row
     expect(api.post(f"{base}/{appointment['id']}/cancel", data="1"), 400, "invalid_json")
 
 

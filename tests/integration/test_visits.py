@@ -183,3 +183,57 @@ def test_the_visits_report_gives_the_time_from_acceptance_to_pickup(
     waiting = next(item for number, item in rows.items() if number != first["number"])
     assert (waiting["pickup"], waiting["total_s"]) == (None, None)
     assert clerk_at(1).get("/api/v1/stats/visits").status_code == 403
+
+
+def book(client: FlaskClient, serial: int, start: str) -> dict[str, Any]:
+    body = {
+        "service": "social_insurance",
+        "visitor_id": id_card(serial),
+        "date": TODAY.isoformat(),
+        "start": start,
+    }
+    response = client.post("/api/v1/appointments", json=body)
+    assert response.status_code == 201, response.json
+    appointment: dict[str, Any] = response.json["appointment"]
+    return appointment
+
+
+def test_the_appointments_report_gives_share_and_on_time_rate(
+    client: FlaskClient, clock: FakeClock, login: Any
+) -> None:
+    on_time = book(client, 21, "09:30")
+    book(client, 22, "09:30")  # never comes: a no-show once its time is over
+    late = book(client, 23, "10:00")
+    cancelled = book(client, 24, "10:00")
+    client.post(f"/api/v1/appointments/{cancelled['id']}/cancel")
+    clock.advance(minutes=40)  # 09:40
+    assert client.post("/api/v1/tickets", json={"appointment": on_time["code"]}).status_code == 201
+    clock.advance(minutes=40)  # 10:20: past 10:00 + 15 minutes
+    assert client.post("/api/v1/tickets", json={"appointment": late["code"]}).status_code == 201
+    issue(client, service="social_insurance")  # a number taken without a booking
+    issue(client)  # another business, no bookings
+    manager = login("manager")
+    by_service = manager.get("/api/v1/stats/appointments?group=service").json
+    rows = {row["key"]: row for row in by_service["rows"]}
+    assert rows["social_insurance"] == {
+        "key": "social_insurance",
+        "name": "社保业务",
+        "tickets": 3,
+        "booked": 3,
+        "checked_in": 1,
+        "late": 1,
+        "no_show": 1,
+        "cancelled": 1,
+        "share_pct": 66.7,
+        "on_time_pct": 50.0,
+    } | {"name": rows["social_insurance"]["name"]}
+    assert rows["employment"]["share_pct"] == 0.0
+    assert rows["employment"]["on_time_pct"] is None
+    assert by_service["total"]["tickets"] == 4
+    by_day = manager.get("/api/v1/stats/appointments?group=day").json["rows"]
+    assert [(row["key"], row["share_pct"], row["on_time_pct"]) for row in by_day] == [
+        (TODAY.isoformat(), 50.0, 50.0)
+    ]
+    bad = manager.get("/api/v1/stats/appointments?group=counter")
+    assert bad.status_code == 400
+    assert bad.json["error"]["code"] == "invalid_field"
