@@ -51,6 +51,7 @@ class Yihao:
     socketio: SocketIO | None = None
     publisher: Publisher | None = None
     limiter: Limiter | None = None
+    login_limit: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
     print_worker: PrintWorker | None = None
     subscribers: dict[type, list[Callable[[Any], None]]] = field(default_factory=dict)
     overlay: SettingsOverlay = field(init=False)
