@@ -373,6 +373,9 @@ class Settings(BaseSettings):
     message_queue_channel: str = "yihao"  # halls (or test runs) sharing one Redis use their own
     scheduler_lease_s: float = Field(30, gt=0)  # a dead scheduler is replaced within this (+⅓)
     login_rate_limit: str = "10 per minute"
+    # Who may frame the public pages (CSP frame-ancestors): nobody, unless a hall embeds
+    # its screens in its own portal, e.g. "'self' https://portal.example.gov.cn".
+    frame_ancestors: str = Field("'none'", pattern=r"^[^;,\r\n]+$")
     publish_interval_s: float = Field(0.25, gt=0)
     position_interval_s: float = Field(1.0, gt=0)
     speech_repeat: int = 2  # how often a screen says each call (display/views.py clamps it)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Flask, current_app, g, request
 from flask_babel import gettext
 from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from queue_server.api.schemas import MAX_DB_INT
 from queue_server.app_context import Yihao, yihao
@@ -147,6 +147,10 @@ def read_json_body(*, any_type: bool = False) -> Any:
     `application/json` (a cross-site form cannot), be JSON, and nest at most MAX_JSON_DEPTH
     deep; anything else is `invalid_json` (never 415, never a 500). An empty body is {}."""
     raw = request.get_data(cache=True)
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # A chunked body is cut at the limit by Werkzeug without a word: refuse it whole.
+        raise RequestEntityTooLarge()
     if not raw.strip():
         return {}
     if not (request.is_json or any_type):
