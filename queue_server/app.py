@@ -32,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         writer_gate,
     )
     from queue_server.realtime.fanout import fanout_manager, use_shared_frames
+    from queue_server.realtime.message_queue import MessageQueueWatch
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
     from queue_server.services.auth import StaffDirectory
@@ -87,8 +88,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     extension.socketio = socketio
     extension.publisher = Publisher(socketio, extension)
     register_namespaces(socketio, extension)
+    if settings.message_queue and settings.message_queue.startswith(("redis://", "rediss://")):
+        watch = MessageQueueWatch(extension, client_manager, settings.message_queue)
+        extension.message_queue_watch = watch
+        watch.check()  # a queue that refuses at start: one warning line, a degraded start
     if settings.start_background:
         extension.publisher.start()
+        if extension.message_queue_watch is not None:
+            extension.message_queue_watch.start()
         from ticket_printer.worker import PrintWorker
 
         extension.print_worker = PrintWorker(extension)

@@ -182,15 +182,19 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    """`degraded` while the message-queue Redis cannot be reached (null: none configured)."""
+
+    status: Literal["ok", "degraded"]
     database: Literal["ok"]
+    message_queue: Literal["ok", "down"] | None
 
 
 class HealthDownOut(BaseModel):
     """503: the database cannot be reached (the error says why)."""
 
-    status: Literal["error"]
-    database: Literal["error"]
+    status: Literal["down"]
+    database: Literal["down"]
+    message_queue: Literal["ok", "down"] | None
     error: ErrorBody
 
 

@@ -124,5 +124,9 @@ def test_a_hall_screen_gets_each_call_over_websocket(server: LiveServer) -> None
 
 
 def test_healthz_and_demo_login_through_http(server: LiveServer) -> None:
-    assert server.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert server.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "message_queue": None,
+    }
     assert server.login("admin")

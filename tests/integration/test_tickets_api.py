@@ -265,7 +265,7 @@ def test_services_and_queues(client: FlaskClient) -> None:
 
 
 def test_healthz_and_openapi(client: FlaskClient) -> None:
-    assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").json == {"status": "ok", "database": "ok", "message_queue": None}
     document = client.get("/api/v1/openapi.json").json
     paths = document["paths"]
     for path in (
