@@ -143,20 +143,6 @@ def is_loopback(host: str) -> bool:
             return False
 
 
-def serve_gevent(app: Any, host: str, port: int) -> None:
-    """gevent's WSGI server, as Flask-SocketIO would start it, but with TCP_NODELAY on every
-    connection: it writes headers and body in two sends, and without it Nagle's algorithm
-    holds the body for the client's delayed ACK (≈40 ms per kept-alive request)."""
-    from gevent import pywsgi
-
-    class NoDelayHandler(pywsgi.WSGIHandler):  # type: ignore[misc]
-        def handle(self) -> None:
-            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().handle()
-
-    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()
-
-
 def database_problem(error: Exception, url: str | None) -> str:
     """One line: which database (without its password) and what it said."""
     from sqlalchemy.engine import make_url
@@ -197,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         monkey.patch_all()
     from queue_server import create_app
     from queue_server.config import ConfigError
+    from queue_server.serving import Limits, serve_gevent, werkzeug_handler
 
     overrides: dict[str, Any] = {"START_BACKGROUND": True, "ASYNC_MODE": async_mode}
     for option, key in (
@@ -237,8 +224,9 @@ def main(argv: list[str] | None = None) -> int:
         scheduler = start_scheduler(app)
     print(f"Yihao serving on http://{args.host}:{args.port}", flush=True)
     try:
+        limits = Limits.of(extension.settings)
         if async_mode == "gevent":
-            serve_gevent(app, args.host, args.port)
+            serve_gevent(app, args.host, args.port, limits)
         else:
             extension.socketio.run(
                 app,
@@ -247,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                 allow_unsafe_werkzeug=True,
                 use_reloader=False,
                 log_output=False,
+                request_handler=werkzeug_handler(limits),
             )
     finally:
         if scheduler is not None:

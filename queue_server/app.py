@@ -83,6 +83,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         message_queue=settings.message_queue,
         client_manager=client_manager,
         json=app.json,  # type: ignore[arg-type]
+        ping_interval=settings.ping_interval_s,
+        ping_timeout=settings.ping_timeout_s,
     )
     use_shared_frames(socketio.server.eio, client_manager)
     extension.socketio = socketio
@@ -131,8 +133,9 @@ def _limit_logins(app: Flask, settings: Settings) -> None:
         storage_options={"socket_timeout": 1, "socket_connect_timeout": 1} if redis else {},
         strategy="moving-window",
         in_memory_fallback_enabled=redis,
+        # Limit objects are taken since Flask-Limiter 4 (its annotation still says str).
         in_memory_fallback=[
-            Limit(
+            Limit(  # type: ignore[list-item]
                 limit,
                 key_function=_login_key,
                 scope=LOGIN_SCOPE,
@@ -148,7 +151,7 @@ def _limit_logins(app: Flask, settings: Settings) -> None:
         limit, LOGIN_SCOPE, key_func=_login_key, methods=["POST"], deduct_when=_failed_login
     )
     # Wrap the registered view: Flask-Limiter checks a decorated view inside the wrapper.
-    app.view_functions["api.login"] = login_limit(app.view_functions["api.login"])
+    app.view_functions["api.login"] = login_limit(app.view_functions["api.login"])  # type: ignore[assignment]
     # Its check before every request looks for application-wide limits, of which there are
     # none: 7 % of a ticket's time under load (docs/PERFORMANCE.md), so it is taken out.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
