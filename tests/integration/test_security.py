@@ -276,3 +276,27 @@ def test_openapi_documents_the_error_statuses(client: FlaskClient) -> None:
             if "{" in path:
                 assert {"400", "404"} <= statuses, (method, path)
     assert "405" not in document["paths"]["/healthz"]["get"]["responses"]
+
+
+# -- killed between the commit and the answer ---------------------------------------------
+def test_a_call_whose_answer_was_lost_is_seen_and_cleared_by_a_manager(
+    make_app: Callable[..., Flask],
+    clerk_at: Callable[[int], Staff],
+    login: Callable[[str], Staff],
+    make_ticket: Callable[..., dict[str, Any]],
+) -> None:
+    """The process died after the commit of a call and before its answer: after the restart
+    the call is still in hand at counter 1 with nobody there. Managers see it on the live
+    board and clear it through the no-show path (docs/SECURITY.md)."""
+    ticket = make_ticket("employment")
+    clerk_at(1).counter(1, "call-next")  # committed; pretend the answer never left
+    restarted = make_app().test_client()  # a new process on the same database
+    staff = login("manager")
+    manager = {"Authorization": staff.headers["Authorization"]}
+    board = restarted.get("/api/v1/counters", headers=manager).json
+    assert next(row for row in board if row["counter"] == 1)["current"] == ticket["number"]
+    cleared = restarted.post("/api/v1/counters/1/no-show", headers=manager)
+    assert cleared.status_code == 200, cleared.json
+    assert cleared.json["ticket"]["state"] == "missed"
+    board = restarted.get("/api/v1/counters", headers=manager).json
+    assert next(row for row in board if row["counter"] == 1)["current"] is None
