@@ -3,6 +3,7 @@
 python run.py                      # http://127.0.0.1:5000, SQLite, the demo hall
 python run.py --database postgresql://postgres@127.0.0.1/test --message-queue redis://127.0.0.1:6379/0
 python run.py db upgrade --database URL   # migrate the schema by hand (start-up does it too)
+python run.py simulate --date 2026-12-01  # replay a day in simulated time (--help for what-ifs)
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python run.py",
         description="Yihao (一号) queue server",
-        epilog="schema migrations by hand: python run.py db {upgrade,current,revision} --help",
+        epilog="schema migrations by hand: python run.py db {upgrade,current,revision} --help; "
+        "what-if replays: python run.py simulate --help",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
@@ -174,6 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["db"]:
         return db_main(argv[1:])
+    if argv[:1] == ["simulate"]:
+        from queue_server.simulation.cli import main as simulate_main
+
+        return simulate_main(argv[1:])
     args = parse_args(argv)
     async_mode = args.async_mode or os.environ.get("YIHAO_ASYNC_MODE") or "threading"
     if async_mode == "gevent":

@@ -5,6 +5,7 @@ processes over loopback and prints one table (Markdown, as in docs/PERFORMANCE.m
     python -m bench --quick               # small counts, SQLite only, under a minute
     python -m bench --only issue --db sqlite
     python -m bench --only screen,phones --async-mode both
+    python -m bench --only estimates      # wait-estimate accuracy on simulated days (≈5 min)
 
 Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, in the chosen async mode;
 plus, unless --async-mode says otherwise, SQLite ×1 in the other mode for the cases that
@@ -74,6 +75,11 @@ def plan(args: argparse.Namespace) -> list[tuple[Setup, list[str], bool]]:
     if args.db in ("postgres", "all"):
         shapes += [("postgres", count) for count in (1, 2) if args.processes in (None, count)]
     columns = [(Setup(db, count, mode), parts, False) for mode in modes for db, count in shapes]
+    # The estimates part needs no server: its figures are the same in every column.
+    columns = [
+        (setup, [part for part in chosen if part != "estimates" or index == 0], comparison)
+        for index, (setup, chosen, comparison) in enumerate(columns)
+    ]
     if args.async_mode is None and not args.quick and ("sqlite", 1) in shapes:
         other = "threading" if CHOSEN_MODE == "gevent" else "gevent"
         deciding = [part for part in parts if part in ("issue", "screen", "phones")]
@@ -126,6 +132,7 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
             ("calls", "calls"),
             ("call→", "screen"),
             ("screen", "screen"),
+            ("estimates", "estimates"),
         ):
             if row.startswith(prefix):
                 return order[part]

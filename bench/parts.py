@@ -27,6 +27,8 @@ class Sizes:
     phones: int = 5000
     phones_per_ticket: int = 5
     hold_seconds: float = 32.0  # beyond one ping interval (25 s): every phone answers a ping
+    estimate_draws: int = 100
+    estimate_big_day: bool = True  # the 五华-like day (≈3 minutes on 2 cores)
 
 
 FULL = Sizes()
@@ -40,6 +42,8 @@ QUICK = Sizes(
     phones=200,
     phones_per_ticket=5,
     hold_seconds=2.0,
+    estimate_draws=50,
+    estimate_big_day=False,
 )
 
 Cells = dict[str, str]
@@ -247,9 +251,20 @@ def part_phones(setup: Setup, sizes: Sizes, phones: int | None = None) -> Cells:
     return cells
 
 
+def part_estimates(setup: Setup, sizes: Sizes) -> Cells:
+    """Wait estimates against simulated days (bench/estimates.py): no server, no database;
+    the same figures in every column, so it runs in the first one only."""
+    from bench.estimates import DAYS, cells, measure
+
+    days = DAYS if sizes.estimate_big_day else DAYS[1:]
+    seeds = 3 if sizes.estimate_big_day else 1
+    return cells(measure(days, seeds=seeds, draws=sizes.estimate_draws))
+
+
 PARTS = {
     "issue": part_issue,
     "calls": part_calls,
     "screen": part_screen,
     "phones": part_phones,
+    "estimates": part_estimates,
 }

@@ -152,6 +152,9 @@ def _limit_logins(app: Flask, settings: Settings) -> None:
     )
     # Wrap the registered view: Flask-Limiter checks a decorated view inside the wrapper.
     app.view_functions["api.login"] = login_limit(app.view_functions["api.login"])  # type: ignore[assignment]
+    from queue_server.api.printing import limit_lookups
+
+    limit_lookups(app, limiter, settings.login_rate_limit)  # identity look-ups: as logins
     # Its check before every request looks for application-wide limits, of which there are
     # none: 7 % of a ticket's time under load (docs/PERFORMANCE.md), so it is taken out.
     app.before_request_funcs[None].remove(limiter._check_request_limit)

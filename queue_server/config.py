@@ -159,6 +159,7 @@ class ServiceConfig(_Strict):
     parties: tuple[Literal["individual", "enterprise"], ...] = ("individual", "enterprise")
     target_wait_min: float = Field(20, gt=0)
     daily_quota: int | None = Field(None, ge=1)
+    service_s: float | None = Field(None, gt=0)  # typical counter time, before any history
 
 
 class RuleConfig(_Strict):
@@ -284,6 +285,9 @@ class UserConfig(_Strict):
     site: str | None = None
     clerk_no: str | None = None
     counter: int | None = None  # the clerk's usual counter
+    # The counters this user may sign into (SPEC §2, 综合柜员 skills); None: every counter.
+    # Managers and admins sign into none (they may still act on any counter).
+    counters: tuple[int, ...] | None = None
     password: str | None = None  # plain, for demos only: hashed at load
     password_hash: str | None = None
 
@@ -292,6 +296,16 @@ class UserConfig(_Strict):
         if bool(self.password) == bool(self.password_hash):
             raise ValueError(f"user {self.username}: give exactly one of password, password_hash")
         return self
+
+    @property
+    def signs_in(self) -> bool:
+        """Whether this user signs into counters at all (clerks do; managers and admins
+        act on any counter without signing in)."""
+        return self.role == "clerk"
+
+    def may_sign_into(self, number: int) -> bool:
+        """SPEC §2 "who may sign in where": the listed counters, or every counter."""
+        return self.signs_in and (self.counters is None or number in self.counters)
 
 
 class HallConfig(_Strict):
@@ -303,10 +317,37 @@ class HallConfig(_Strict):
         _unique("sites", [site.code for site in self.sites])
         _unique("users", [user.username for user in self.users])
         codes = {site.code for site in self.sites}
-        for user in self.users:
+        for index, user in enumerate(self.users):
             if user.site is not None and user.site not in codes:
                 raise ValueError(f"user {user.username} belongs to unknown site '{user.site}'")
+            self._check_counters(index, user)
         return self
+
+    def _check_counters(self, index: int, user: UserConfig) -> None:
+        """Each counter a user lists exists at a site the user works at (its own, or any)."""
+        where = f"users.{index}.counters"
+        if user.counters is None:
+            return
+        if not user.signs_in and user.counters:
+            raise ValueError(
+                f"{where}: {user.username} is a {user.role}; managers and admins sign into "
+                "no counter (they may act on any)"
+            )
+        sites = [site for site in self.sites if user.site in (None, site.code)]
+        known = {counter.number for site in sites for counter in site.counters}
+        for position, number in enumerate(user.counters):
+            if number not in known:
+                at = f"site '{user.site}'" if user.site else "any site"
+                raise ValueError(
+                    f"{where}.{position}: counter {number} of user {user.username} "
+                    f"does not exist at {at}"
+                )
+        _unique(f"{where} of user {user.username}", list(user.counters))
+        if user.counter is not None and user.counter not in user.counters:
+            raise ValueError(
+                f"users.{index}.counter: {user.username}'s usual counter {user.counter} "
+                "is not among the counters listed"
+            )
 
     @property
     def default_site(self) -> SiteConfig:
@@ -346,11 +387,18 @@ def parse_hall(raw: Any, source: str = "hall configuration") -> HallConfig:
     try:
         return HallConfig.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
-            for problem in error.errors()
-        )
+        problems = "; ".join(_problem(problem) for problem in error.errors())
         raise ConfigError(f"{source}: {problems}") from None
+
+
+def _problem(problem: Any) -> str:
+    """One validation problem with its path: `users.3.counters.1: …`. A check of the whole
+    file names the path in its own message."""
+    path = ".".join(str(part) for part in problem["loc"])
+    message = str(problem["msg"])
+    if not path:
+        return message.removeprefix("Value error, ")
+    return f"{path}: {message}"
 
 
 class Settings(BaseSettings):

@@ -37,6 +37,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 
 _UNFINISHED_SQL = _in("state", UNFINISHED_STATES)
+_PHONE_KEYED_SQL = "phone_hash IS NOT NULL AND identity_hash IS NULL"
 
 
 class Site(Base):
@@ -114,8 +115,9 @@ class Ticket(Base):
             "business_day",
             "phone_hash",
             unique=True,
-            sqlite_where=text(f"phone_hash IS NOT NULL AND {_UNFINISHED_SQL}"),
-            postgresql_where=text(f"phone_hash IS NOT NULL AND {_UNFINISHED_SQL}"),
+            # A phone is the key only of a ticket taken without a visitor_id (SPEC §2).
+            sqlite_where=text(f"{_PHONE_KEYED_SQL} AND {_UNFINISHED_SQL}"),
+            postgresql_where=text(f"{_PHONE_KEYED_SQL} AND {_UNFINISHED_SQL}"),
         ),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -62,6 +62,10 @@ class TicketView:
     status_url: str
     notice: str = ""
     step_text: str = ""  # e.g. "第 1 步 / 共 2 步" for a multi-step visit
+    green: bool = False  # the green channel's mark (绿色通道)
+    location: str = ""  # where to wait, e.g. "三楼"
+    wait_text: str = ""  # instead of the estimate: "窗口暂未开放", "窗口暂停服务"
+    hold_reason: str = ""  # on a reprint of a held ticket: what to bring back (一次告知)
 
     def __post_init__(self) -> None:
         if not self.number.strip():
@@ -153,14 +157,20 @@ def _ticket_parts(view: TicketView) -> list[_Part]:
         _Text(view.hall_name, _Style.HALL),
         _Text(view.number, _Style.NUMBER),
     ]
+    if view.green:
+        parts.append(_Text("【绿色通道】", _Style.HEADLINE))
     if view.queue_name:
         parts.append(_Text(f"业务类型：{view.queue_name}", _Style.BODY))
     if view.service_name:
         parts.append(_Text(f"办理事项：{view.service_name}", _Style.BODY))
     if view.step_text:
         parts.append(_Text(view.step_text, _Style.BODY))
+    if view.location:
+        parts.append(_Text(f"请到{view.location}等候", _Style.HEADLINE))
+    if view.hold_reason:
+        parts.append(_Text(f"需补齐：{view.hold_reason}", _Style.BODY))
     parts.append(_Text(f"前面还有 {view.waiting_ahead} 人", _Style.HEADLINE))
-    parts.append(_Text(f"预计等候约 {view.est_wait_min} 分钟", _Style.BODY))
+    parts.append(_Text(view.wait_text or f"预计等候约 {view.est_wait_min} 分钟", _Style.BODY))
     parts.append(_Text(f"取号时间：{view.issued_at}", _Style.BODY))
     if view.notice:
         parts.append(_Text(view.notice, _Style.CAPTION))

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Flask, Response
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api import (
@@ -21,8 +23,9 @@ from queue_server.api import (
     parse_body,
     parse_query,
     public_site,
+    read_json_body,
 )
-from queue_server.api.schemas import TicketEnvelope, TicketOut
+from queue_server.api.schemas import ReducedTicketEnvelope, TicketOut
 from queue_server.api.tickets import _public, _ticket_site
 from queue_server.app_context import yihao
 from queue_server.errors import BadRequest, Forbidden, YihaoError
@@ -139,8 +142,8 @@ def reprint(ticket_id: str) -> Any:
     "A returning visitor's ticket: today's number plus the ID-card, credit code or phone "
     "given at issue",
     body=LookupIn,
-    response=TicketEnvelope,
-    errors=(400, 404),
+    response=ReducedTicketEnvelope,
+    errors=(400, 404, 429),
 )
 def lookup() -> Any:
     body = parse_body(LookupIn)
@@ -157,3 +160,21 @@ def lookup() -> Any:
         base_url=base_url(),
     )
     return {"ticket": _public(view)}
+
+
+def limit_lookups(app: Flask, limiter: Limiter, limit: str) -> None:
+    """Failed look-ups are limited per (client address, number) like logins (SPEC §2, 429):
+    a number cannot be tried against ID or phone numbers one after another."""
+
+    def lookup_key() -> str:
+        try:
+            body = read_json_body(any_type=True)  # deep JSON: 400 from the view, not a 500 here
+        except YihaoError:
+            body = None
+        number = body.get("number") if isinstance(body, dict) else None
+        return f"lookup:{get_remote_address()}:{str(number).strip().upper()}"
+
+    limit_failures = limiter.limit(
+        limit, key_func=lookup_key, deduct_when=lambda response: response.status_code == 404
+    )
+    app.view_functions["api.lookup"] = limit_failures(app.view_functions["api.lookup"])  # type: ignore[assignment]

@@ -151,6 +151,14 @@ class TicketOut(BaseModel):
     held_at_counter: int | None = Field(
         None, description="while held to come back to the same counter (keep_counter): that counter"
     )
+    location: str | None = Field(
+        description="where to wait: the location of the counters serving its line (三楼)"
+    )
+    line_open: bool | None = Field(
+        description="some counter serving its line is open or paused; null once done"
+    )
+    hold_reason: str | None = Field(description="while held: what to bring back (一次告知)")
+    green: bool = Field(description="green channel (绿色通道): the ticket shows the mark")
     party: str | None = None
     headcount: int | None = None
     priority: str | None = None
@@ -163,12 +171,32 @@ class TicketEnvelope(BaseModel):
     ticket: TicketOut
 
 
+class ReducedTicketOut(BaseModel):
+    """What knowing an identity shows of a ticket (a reused answer, the kiosk's look-up):
+    no `id` and no `status_url` (SPEC §2)."""
+
+    number: str
+    queue: str
+    services: list[str]
+    state: TicketStateName
+    waiting_ahead: int | None
+    est_wait_s: int | None
+    line_open: bool | None
+    location: str | None
+
+
+class ReducedTicketEnvelope(BaseModel):
+    ticket: ReducedTicketOut
+
+
 class MaybeTicketEnvelope(BaseModel):
     ticket: TicketOut | None
 
 
 class IssueTicketOut(BaseModel):
-    ticket: TicketOut
+    ticket: TicketOut | ReducedTicketOut = Field(
+        description="T when the ticket is new; the reduced T when it is reused"
+    )
     reused: bool
 
 
@@ -210,7 +238,7 @@ class QueueOut(BaseModel):
     code: str
     name: str
     waiting: int
-    est_wait_s: int
+    est_wait_s: int | None = Field(description="null while no counter of the line is open")
     longest_wait_s: int
 
 
@@ -348,7 +376,7 @@ class LiveQueueOut(BaseModel):
     waiting: int
     longest_wait_s: int
     target_wait_s: int | None
-    est_wait_s: int
+    est_wait_s: int | None = Field(description="null while no counter of the line is open")
 
 
 class LiveCounterOut(BaseModel):
@@ -413,7 +441,13 @@ class RangeQuery(_Request):
 class StatsRowOut(BaseModel):
     key: str | int
     name: str | None = None
-    issued: int
+    tickets: int | None = Field(
+        description="Numbers taken (取号数): each ticket once, in the row of its first step; "
+        "null for counter and clerk rows"
+    )
+    issued: int = Field(
+        description="Steps enqueued (排队人次); for counter and clerk rows: steps called there"
+    )
     served: int
     items: int
     no_show: int
@@ -422,6 +456,10 @@ class StatsRowOut(BaseModel):
     p90_wait_s: int | None
     max_wait_s: int | None
     avg_service_s: float | None
+    avg_visit_s: float | None = Field(
+        description="Time in the hall: issue → end of the visit, over the visits that ended "
+        "done, in the row of their first step; null for counter and clerk rows"
+    )
     sla_pct: float | None
     rating_avg: float | None
 

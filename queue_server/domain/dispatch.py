@@ -129,6 +129,29 @@ def reinstate_placement(line: Sequence[WaitingStep], after: int, now: datetime) 
     return Placement(anchor.priority_class, sort_at, "reinstated")
 
 
+def calls_before(
+    target: WaitingStep, waiting: Sequence[WaitingStep], counter: CounterPlan, now: datetime
+) -> int:
+    """How many of `waiting` this counter, calling on its own across all its lines, would
+    call before `target` (as `choose_next` would, one call after another). Reservations are
+    not modelled: a step kept for another counter is rare and counted like any other."""
+    mine = call_rank(target, now)
+    target_overdue = target.is_overdue(now)
+    count = 0
+    for step in waiting:
+        if step.step_id == target.step_id or step.queue not in counter.queues:
+            continue
+        if target_overdue:
+            count += step.is_overdue(now) and call_rank(step, now) < mine
+        elif step.is_overdue(now):
+            count += 1
+        elif counter.strategy == "fifo" or step.queue == target.queue:
+            count += call_rank(step, now) < mine
+        else:
+            count += counter.queues.index(step.queue) < counter.queues.index(target.queue)
+    return count
+
+
 def estimate_wait_s(waiting_ahead: int, mean_service_s: float, open_counters: int) -> int:
     """People ahead × recent mean service time ÷ open counters serving the line."""
     return round(waiting_ahead * mean_service_s / max(open_counters, 1))

@@ -5,6 +5,7 @@ How to add a revision: docs/migrations.md."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import queue_server.models  # noqa: F401  (every table on Base.metadata)
 from queue_server.db import Base
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 VERSION_TABLE = "alembic_version"
 
 
@@ -36,6 +38,13 @@ def script_directory() -> ScriptDirectory:
 
 
 def head_revisions() -> tuple[str, ...]:
+    """The newest revision(s); read once per process while the versions folder is unchanged
+    (loading the scripts is most of a start's schema check)."""
+    return _heads_as_of(VERSIONS_DIR.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _heads_as_of(versions_mtime_ns: int) -> tuple[str, ...]:
     return tuple(script_directory().get_heads())
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from queue_server.config import UserConfig
 from queue_server.domain.dispatch import (
@@ -23,6 +23,7 @@ from queue_server.domain.lifecycle import (
     Action,
     StepAction,
     StepOutcome,
+    StepStatus,
     TicketState,
     visit_after,
 )
@@ -110,6 +111,8 @@ def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
 
 def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = load_counter(uow, number)
+    if not user.may_sign_into(number):  # SPEC §2: who may sign in where
+        raise Forbidden("您无权登录%(number)s号窗口", number=number)
     if counter.clerk_username == user.username:
         return counter_payload(uow, counter, _current_number(uow, counter))
     if counter.clerk_username is not None:
@@ -137,7 +140,46 @@ def sign_out(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     _set_state(uow, counter, "closed")
     counter.clerk_username = None
     counter.idle_since = None
+    _release_kept(uow, counter)
     return _counter_changed(uow, counter)
+
+
+def _release_kept(uow: UnitOfWork, counter: Counter) -> None:
+    """持件 tickets kept at a counter whose clerk signs out become callable by every counter
+    serving their line (SPEC §2): a held one comes back unreserved, a returned one waiting
+    for this counter is no longer kept for it."""
+    steps = uow.session.scalars(
+        select(Step).where(
+            Step.site_code == uow.site.code,
+            Step.business_day == today(uow),
+            or_(
+                (Step.status == StepStatus.ENDED)
+                & (Step.outcome == StepOutcome.HELD)
+                & Step.keep_counter.is_(True)
+                & (Step.counter_number == counter.number),
+                (Step.status == StepStatus.WAITING) & (Step.reserved_counter == counter.number),
+            ),
+        )
+    ).all()
+    for step in steps:
+        ticket = get_ticket(uow, step.ticket_id)
+        if ticket.current_step != step.position:
+            continue  # an earlier step of a visit that has moved on
+        if step.status == StepStatus.WAITING:
+            step.reserved_counter = None
+        elif ticket.state == TicketState.HELD:
+            step.keep_counter = False
+        else:
+            continue
+        uow.record(
+            "release_kept",
+            ticket=ticket,
+            step=step,
+            counter_number=counter.number,
+            from_state=ticket.state,
+            to_state=ticket.state,
+        )
+        ticket_changed(uow, ticket)
 
 
 def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:

@@ -79,7 +79,23 @@ def paper_view(
         "status_url": view.get("status_url") or "",
         "notice": uow.site.notice,
         "step_text": f"第 {view['step']} 步 / 共 {steps_total} 步" if steps_total > 1 else "",
+        "green": bool(view.get("green")),
+        "location": view.get("location") or "",
+        "wait_text": _wait_text(view),
+        "hold_reason": view.get("hold_reason") or "",
     }
+
+
+def _wait_text(view: dict[str, Any]) -> str:
+    """What the paper says instead of an estimate when no counter of the line is open: never
+    "约 0 分钟" (SPEC §4). The paper is Chinese, like the rest of it."""
+    if view.get("state") != "waiting":
+        return ""
+    if view.get("line_open") is False:
+        return "窗口暂未开放"
+    if view.get("est_wait_s") is None:
+        return "窗口暂停服务"
+    return ""
 
 
 def queue_print_job(

@@ -41,6 +41,11 @@ def upgrade_schema(engine: Engine) -> None:
     records. See docs/migrations.md."""
     with engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
+        if migrations.VERSION_TABLE in tables and (
+            migrations.current_revisions(connection) == migrations.head_revisions()
+        ):
+            connection.rollback()
+            return  # already the newest: nothing to load or run
         unversioned = bool(tables) and migrations.VERSION_TABLE not in tables
         if unversioned and not migrations.differences(connection):
             connection.rollback()

@@ -13,7 +13,6 @@ from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import Placement
 from queue_server.domain.events import TicketChanged
 from queue_server.domain.lifecycle import (
-    EXPIRES_AT_DAY_CLOSE,
     NEW_STEP,
     Action,
     StepAction,
@@ -26,7 +25,7 @@ from queue_server.domain.lifecycle import (
 from queue_server.errors import NP_, BadRequest, Conflict, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import CURRENT_STEP, steps_of, ticket_view
+from queue_server.services.views import CURRENT_STEP, steps_of, ticket_view, visible_state
 
 
 def today(uow: UnitOfWork) -> date:
@@ -34,11 +33,9 @@ def today(uow: UnitOfWork) -> date:
 
 
 def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
-    """A ticket left waiting, held or missed from an earlier day is expired, whether or not
-    the day-close job has run yet."""
-    if ticket.business_day < today(uow) and ticket.state in EXPIRES_AT_DAY_CLOSE:
-        return TicketState.EXPIRED
-    return ticket.state
+    """A ticket left waiting, held or missed from an earlier day is expired, and so is a
+    missed one past its grace, whether or not a job has written it (views.visible_state)."""
+    return visible_state(uow, ticket)
 
 
 def _next_value_statement(dialect: str) -> Any:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import and_, insert, select
 
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import (
@@ -31,6 +31,7 @@ from queue_server.domain.lifecycle import (
     Action,
     StepAction,
     StepStatus,
+    TicketState,
 )
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
@@ -56,8 +57,10 @@ from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import (
     HallState,
     current_step,
+    reduced_ticket,
     steps_of,
     ticket_view,
+    visible_state,
     visit_services,
 )
 
@@ -107,6 +110,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     if request.kiosk is not None and site.kiosk(request.kiosk) is None:
         raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=request.kiosk)
     identity, phone = _identities(uow, request)
+    priority = "green" if request.priority == "green" or _green_by_age(uow, identity) else "normal"
     queue = route(site.rules(), service.category, request.party, request.headcount)
     if queue is None:
         raise BadRequest(
@@ -117,22 +121,22 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     _check_hours(uow, queue)
 
     existing = _open_ticket_of(uow, identity, phone)
+    if existing is not None and visible_state(uow, existing) == TicketState.EXPIRED:
+        _expire_missed(uow, existing)  # past its grace it no longer holds the identity
+        existing = None
     if existing is not None:
         _add_service_to_visit(uow, existing, service, queue)
         if request.kiosk is not None and request.reprint:
             queue_print_job(uow, existing, request.kiosk, reprint=True)
+        # Knowing an identity never hands over the ticket: no id, no status_url (SPEC §2).
         return IssueResult(
-            ticket_view(uow, existing), reused=True, ticket_id=existing.id, kiosk=request.kiosk
+            reduced_ticket(ticket_view(uow, existing)),
+            reused=True,
+            ticket_id=existing.id,
+            kiosk=request.kiosk,
         )
 
-    # Counted for every business, quota or not, so a quota set at noon counts the morning too.
-    issued_today = next_day_value(uow, f"quota:{service.code}")
-    if service.daily_quota is not None and issued_today > service.daily_quota:
-        raise Conflict(
-            "今日%(service)s号源已满，请明日再来",
-            code="quota_reached",
-            service=Named(service.name, service.name_en),
-        )
+    _count_quota(uow, service)
     queue_config = site.queue(queue)
     assert queue_config is not None
     number = format_number(queue_config.prefix, next_day_value(uow, f"number:{queue}"))
@@ -145,7 +149,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         service_code=service.code,
         party=request.party,
         headcount=request.headcount,
-        priority=request.priority,
+        priority=priority,
         state=ISSUED.value,
         current_step=1,
         identity_hash=identity.keyed_hash(uow.hall.secret) if identity else None,
@@ -166,7 +170,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         recalls=0,
         keep_counter=False,
     )
-    enqueue(uow, step, base_placement(request.priority == "green", uow.now))
+    enqueue(uow, step, base_placement(priority == "green", uow.now))
     # Two Core INSERTs rather than the ORM's flush of two new objects: this is the hottest
     # write of the hall (docs/PERFORMANCE.md). The objects stay transient, for the view.
     connection = uow.session.connection()
@@ -182,7 +186,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         number=number,
         queue=queue,
         service=service.code,
-        priority=request.priority,
+        priority=priority,
         kiosk=request.kiosk,
     )
     view = ticket_changed(uow, ticket, steps=[step])
@@ -190,6 +194,41 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.
         queue_print_job(uow, ticket, request.kiosk, view=view)
     return IssueResult(view, reused=False, ticket_id=ticket.id, kiosk=request.kiosk)
+
+
+def _count_quota(uow: UnitOfWork, service: ServiceConfig) -> None:
+    """409 quota_reached once the business's daily quota is taken, for a new ticket and for
+    a business added to a visit alike. Counted for every business, quota or not, so a quota
+    set at noon counts the morning too (a refusal rolls the count back)."""
+    taken = next_day_value(uow, f"quota:{service.code}")
+    if service.daily_quota is not None and taken > service.daily_quota:
+        raise Conflict(
+            "今日%(service)s号源已满，请明日再来",
+            code="quota_reached",
+            service=Named(service.name, service.name_en),
+        )
+
+
+GREEN_FROM_AGE = 70
+
+
+def _green_by_age(uow: UnitOfWork, identity: Identity | None) -> bool:
+    """A visitor whose ID card shows 70 years or more gets the green channel unasked."""
+    if identity is None or identity.kind != "id_card":
+        return False
+    born = date(int(identity.value[6:10]), int(identity.value[10:12]), int(identity.value[12:14]))
+    day = today(uow)
+    age = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+    return age >= GREEN_FROM_AGE
+
+
+def _expire_missed(uow: UnitOfWork, ticket: Ticket) -> None:
+    """Write the expiry of a missed ticket past its grace, which reads expired already."""
+    locked = get_ticket(uow, ticket.id)
+    from_state = move_ticket(locked, Action.EXPIRE)
+    locked.ended_at = uow.now
+    uow.record("expire", ticket=locked, from_state=from_state, to_state=locked.state)
+    ticket_changed(uow, locked)
 
 
 def _identities(uow: UnitOfWork, request: IssueRequest) -> tuple[Identity | None, Identity | None]:
@@ -212,12 +251,16 @@ def _check_hours(uow: UnitOfWork, line: str) -> None:
 def _open_ticket_of(
     uow: UnitOfWork, identity: Identity | None, phone: Identity | None
 ) -> Ticket | None:
-    matches = []
+    """The visitor's unfinished ticket of today. The identity is the visitor_id when one is
+    given; the phone only when none is, and then only tickets keyed by that phone (a shared
+    agent's or family's phone never merges visitors: SPEC §2)."""
     if identity:
-        matches.append(Ticket.identity_hash == identity.keyed_hash(uow.hall.secret))
-    if phone:
-        matches.append(Ticket.phone_hash == phone.keyed_hash(uow.hall.secret))
-    if not matches:
+        match = Ticket.identity_hash == identity.keyed_hash(uow.hall.secret)
+    elif phone:
+        match = and_(
+            Ticket.identity_hash.is_(None), Ticket.phone_hash == phone.keyed_hash(uow.hall.secret)
+        )
+    else:
         return None
     ticket = uow.session.scalars(
         select(Ticket)
@@ -225,7 +268,7 @@ def _open_ticket_of(
             Ticket.site_code == uow.site.code,
             Ticket.business_day == today(uow),
             Ticket.state.in_([state.value for state in UNFINISHED]),
-            or_(*matches),
+            match,
         )
         .order_by(Ticket.issued_at)
         .limit(1)
@@ -241,6 +284,7 @@ def _add_service_to_visit(
     steps = steps_of(uow, ticket)
     if service.code in visit_services(steps):
         return
+    _count_quota(uow, service)  # an added business takes a place of its quota too
     current = next(step for step in steps if step.position == ticket.current_step)
     planned = next(
         (step for step in steps if step.status == NEW_STEP and step.queue_code == queue), None
@@ -396,9 +440,9 @@ def lookup_ticket(
     if reprint:
         if kiosk is None:
             raise BadRequest("补打需要指明取号机 kiosk", code="invalid_field")
-        if ticket.state in UNFINISHED:
+        if visible_state(uow, ticket) in UNFINISHED:
             queue_print_job(uow, get_ticket(uow, ticket.id, lock=False), kiosk, reprint=True)
-    return ticket_view(uow, ticket)
+    return reduced_ticket(ticket_view(uow, ticket))
 
 
 def _any_visitor_id(raw: str, uow: UnitOfWork) -> Identity:

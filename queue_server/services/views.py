@@ -13,11 +13,14 @@ from queue_server.config import SiteConfig, UserConfig
 from queue_server.db import UTCDateTime
 from queue_server.domain.calendar import opening_words
 from queue_server.domain.dispatch import (
+    CounterPlan,
     WaitingStep,
+    calls_before,
     estimate_wait_s,
     line_order,
 )
 from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
+from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.numbering import call_words
 from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
@@ -41,6 +44,21 @@ PUBLIC_TICKET_KEYS = (
     "return_until",
     "reinstate_until",
     "held_at_counter",
+    "line_open",
+    "location",
+    "hold_reason",
+    "green",
+)
+# A reused answer and the kiosk's look-up: what anyone who knows an identity may see (SPEC §2).
+REDUCED_TICKET_KEYS = (
+    "number",
+    "queue",
+    "services",
+    "state",
+    "waiting_ahead",
+    "est_wait_s",
+    "line_open",
+    "location",
 )
 MEAN_SERVICE_DAYS = 7
 
@@ -101,7 +119,7 @@ def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
     return uow.hall.users.get(username) if username else None
 
 
-def _position_statements() -> tuple[Any, Any, Any]:
+def _position_statements() -> tuple[Any, Any, Any, Any]:
     """`position`'s COUNTs, built once with bind parameters (building a statement costs more
     than running it). The call order is domain.dispatch.call_rank's: overdue steps first by
     enqueue time, then class, sort_at, enqueued_at, id; tests/integration/test_positions.py
@@ -132,12 +150,16 @@ def _position_statements() -> tuple[Any, Any, Any]:
         tuple_(Step.enqueued_at, Step.id)
         < tuple_(bindparam("enqueued_at", type_=UTCDateTime()), bindparam("step_id")),
     )
-    return line, behind_not_overdue, ahead_overdue
+    overdue_in_line = line.where(Step.overdue_at <= now)
+    return line, behind_not_overdue, ahead_overdue, overdue_in_line
 
 
-WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE = _position_statements()
-OPEN_COUNTER_LINES = select(Counter.queues).where(
-    Counter.site_code == bindparam("site"), Counter.state == "open"
+WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = _position_statements()
+COUNTER_STATES = select(
+    Counter.number, Counter.queues, Counter.strategy, Counter.state, Counter.current_ticket_id
+).where(Counter.site_code == bindparam("site"))
+IN_HAND_SINCE = select(Ticket.id, Step.called_at).join(
+    Step, (Step.ticket_id == Ticket.id) & (Step.position == Ticket.current_step)
 )
 
 
@@ -306,39 +328,103 @@ class HallState:
         return sum(durations) / len(durations) if durations else self.site.policy.default_service_s
 
     @cached_property
-    def open_counter_lines(self) -> list[list[str]]:
+    def counter_states(self) -> list[Any]:
+        """Every counter's number, lines, strategy, state and ticket in hand (one query)."""
         self.uow.session.flush()  # a Core statement does not autoflush
-        return [
-            list(queues)
-            for queues in self.uow.session.connection().scalars(
-                OPEN_COUNTER_LINES, {"site": self.site.code}
-            )
-        ]
+        return list(self.uow.session.connection().execute(COUNTER_STATES, {"site": self.site.code}))
+
+    def serving(self, queue: str) -> list[Any]:
+        return [row for row in self.counter_states if queue in row.queues]
 
     def open_counters(self, queue: str) -> int:
-        return sum(1 for queues in self.open_counter_lines if queue in queues)
+        return sum(1 for row in self.serving(queue) if row.state == "open")
 
-    def estimate(self, queue: str, ahead: int) -> int:
-        return estimate_wait_s(ahead, self.mean_service_s(queue), self.open_counters(queue))
+    def line_open(self, queue: str) -> bool:
+        """Some counter serving the line is open or paused (SPEC §4 `line_open`)."""
+        return any(row.state in ("open", "paused") for row in self.serving(queue))
+
+    def open_plans(self, queue: str) -> list[CounterPlan]:
+        """The call plans of the open counters serving the line, each distinct plan once (a
+        plan's count of who is ahead does not depend on the counter's number)."""
+        plans = {
+            (tuple(row.queues), row.strategy) for row in self.serving(queue) if row.state == "open"
+        }
+        return [CounterPlan(0, queues, strategy) for queues, strategy in sorted(plans)]
+
+    @cached_property
+    def _in_hand_since(self) -> dict[str, datetime]:
+        ids = [row.current_ticket_id for row in self.counter_states if row.current_ticket_id]
+        if not ids:
+            return {}
+        rows = self.uow.session.execute(IN_HAND_SINCE.where(Ticket.id.in_(ids))).all()
+        return {ticket_id: called_at for ticket_id, called_at in rows if called_at is not None}
+
+    def time_left_in_hand(self, queue: str) -> float:
+        """The time the open counters serving the line still need for the tickets in their
+        hands, by the line's mean service time (never below zero)."""
+        mean = self.mean_service_s(queue)
+        left = 0.0
+        for row in self.serving(queue):
+            called_at = self._in_hand_since.get(row.current_ticket_id or "")
+            if row.state == "open" and called_at is not None:
+                left += max(0.0, mean - (self.now - called_at).total_seconds())
+        return left
+
+    def estimate(self, queue: str, ahead: int) -> int | None:
+        """People ahead and the time left in hand over the open counters; None when no
+        counter of the line is open (closed or all paused: the pages say which)."""
+        counters = self.open_counters(queue)
+        if counters == 0:
+            return None
+        in_hand = round(self.time_left_in_hand(queue) / counters)
+        return estimate_wait_s(ahead, self.mean_service_s(queue), counters) + in_hand
 
     def position(self, step_id: int, queue: str, step: Any = None) -> int:
-        """How many of the line will be called before this step: looked up when the line is
-        loaded anyway, else counted in SQL (a long line costs two index-only COUNTs, never
-        one row each)."""
-        if queue in self._lines:
-            places = self._places.get(queue)
-            if places is None:
-                places = self._places[queue] = {
-                    step.step_id: index for index, step in enumerate(self._lines[queue])
-                }
-            return places.get(step_id, len(self._lines[queue]))
+        """How many tickets the open counters serving the line will call before this step:
+        over those counters, the fewest any one of them would call first on its own, across
+        all its lines (SPEC §4); with none open, the line's own order. Looked up when the
+        lines are loaded anyway, else counted in SQL (index-only COUNTs, never one row each)."""
+        plans = self.open_plans(queue)
+        queues = sorted({code for plan in plans for code in plan.queues} | {queue})
+        if all(code in self._lines for code in queues):
+            return self._loaded_position(step_id, queue, plans)
         row = (
             step
             or self.uow.session.execute(
                 select(*WAITING_COLUMNS, Step.status).where(Step.id == step_id)
             ).one()
         )
-        connection, parameters = self._line_statement_inputs(queue)
+        if not plans:
+            return self._counted(row, step_id, queue, queue)
+        return min(
+            sum(self._counted(row, step_id, queue, code, plan) for code in plan.queues)
+            for plan in plans
+        )
+
+    def _loaded_position(self, step_id: int, queue: str, plans: list[CounterPlan]) -> int:
+        if not plans:
+            places = self._places.get(queue)
+            if places is None:
+                places = self._places[queue] = {
+                    step.step_id: index for index, step in enumerate(self._lines[queue])
+                }
+            return places.get(step_id, len(self._lines[queue]))
+        target = next((step for step in self._lines[queue] if step.step_id == step_id), None)
+        if target is None:  # not waiting (yet): behind everyone
+            return min(sum(len(self._lines[code]) for code in plan.queues) for plan in plans)
+        return min(
+            calls_before(
+                target, [item for code in plan.queues for item in self._lines[code]], plan, self.now
+            )
+            for plan in plans
+        )
+
+    def _counted(
+        self, row: Any, step_id: int, queue: str, line: str, plan: CounterPlan | None = None
+    ) -> int:
+        """Of `line`, how many a counter with `plan` (None: the line's own order) calls
+        before the step `row` of `queue`, counted in SQL like `calls_before`."""
+        connection, parameters = self._line_statement_inputs(line)
         parameters.update(
             step_id=step_id,
             priority_class=row.priority_class,
@@ -346,12 +432,14 @@ class HallState:
             enqueued_at=row.enqueued_at,
         )
         if self.now >= row.overdue_at:
-            ahead = connection.scalar(AHEAD_OVERDUE, parameters) or 0
-        else:
-            in_line = row.status == "waiting" and row.queue_code == queue
-            others = (connection.scalar(WHOLE_LINE, parameters) or 0) - (1 if in_line else 0)
-            ahead = others - (connection.scalar(BEHIND_NOT_OVERDUE, parameters) or 0)
-        return int(ahead or 0)
+            return int(connection.scalar(AHEAD_OVERDUE, parameters) or 0)
+        if plan is not None and plan.strategy == "ordered" and line != queue:
+            if plan.queues.index(line) < plan.queues.index(queue):
+                return int(connection.scalar(WHOLE_LINE, parameters) or 0)
+            return int(connection.scalar(OVERDUE_IN_LINE, parameters) or 0)
+        in_line = row.status == "waiting" and row.queue_code == line
+        others = (connection.scalar(WHOLE_LINE, parameters) or 0) - (1 if in_line else 0)
+        return int(others - (connection.scalar(BEHIND_NOT_OVERDUE, parameters) or 0))
 
     def queue_summaries(self) -> list[dict[str, Any]]:
         """Count and longest wait of every line, in one aggregate query (once per look)."""
@@ -415,6 +503,50 @@ def visit_services(steps: list[Step]) -> list[str]:
     return seen
 
 
+def visible_state(uow: UnitOfWork, ticket: Ticket, step: Step | None = None) -> str:
+    """The state a ticket reads now (SPEC §2): one left waiting, held or missed from an
+    earlier day is expired, and so is a missed one past its grace, whether or not a job has
+    written it (a read writes nothing)."""
+    if ticket.business_day < uow.today and ticket.state in EXPIRES_AT_DAY_CLOSE:
+        return TicketState.EXPIRED.value
+    if ticket.state == TicketState.MISSED:
+        step = step if step is not None else current_step(uow, ticket)
+        if step.ended_at is not None and uow.now > step.ended_at + grace(uow):
+            return TicketState.EXPIRED.value
+    return ticket.state
+
+
+def grace(uow: UnitOfWork) -> timedelta:
+    return timedelta(minutes=uow.site.policy.no_show_grace_min)
+
+
+# A step ended this way goes on in a step of its own, inside the same step of the plan.
+MOVES_WITHIN_PLAN = ("transferred", "held", "no_show")
+
+
+def plan_position(steps: list[Step], current: int) -> tuple[int, int]:
+    """(index of the current plan step, the plan's length): the visit's businesses' steps
+    only; a transfer, a return after a hold or a reinstatement moves the visitor within
+    the plan and never adds to it (SPEC §2)."""
+    index = total = 0
+    previous: Step | None = None
+    for step in steps:
+        if previous is None or previous.outcome not in MOVES_WITHIN_PLAN:
+            total += 1
+        if step.position <= current:
+            index = total
+        previous = step
+    return index, total
+
+
+def line_location(site: SiteConfig, queue: str) -> str | None:
+    """Where a line's visitors wait: the location of the counters that serve it."""
+    return next(
+        (c.location for c in site.counters if queue in c.queues and c.location),
+        None,
+    )
+
+
 def ticket_view(
     uow: UnitOfWork,
     ticket: Ticket,
@@ -429,15 +561,21 @@ def ticket_view(
     steps = steps if steps is not None else steps_of(uow, ticket)
     step = next(step for step in steps if step.position == ticket.current_step)
     service = site.service(ticket.service_code)
+    ticket_state = visible_state(uow, ticket, step)
     waiting_ahead: int | None = None
     est_wait_s: int | None = None
-    if ticket.state == "waiting":
+    line_open: bool | None = None
+    if ticket_state == "waiting":
         state = state or HallState(uow)
+        line_open = state.line_open(step.queue_code)
         waiting_ahead = state.position(step.id, step.queue_code, step)
         est_wait_s = state.estimate(step.queue_code, waiting_ahead)
-    elif ticket.state in ("called", "serving"):
-        waiting_ahead, est_wait_s = 0, 0
-    at_counter = ticket.state in ("called", "serving")
+    elif ticket_state in ("called", "serving"):
+        waiting_ahead, est_wait_s, line_open = 0, 0, True
+    elif ticket_state in ("held", "missed"):
+        line_open = (state or HallState(uow)).line_open(step.queue_code)
+    at_counter = ticket_state in ("called", "serving")
+    plan_step, plan_total = plan_position(steps, ticket.current_step)
     view: dict[str, Any] = {
         "id": ticket.id,
         "number": ticket.number,
@@ -447,9 +585,9 @@ def ticket_view(
         "service_name": service.name if service else ticket.service_code,
         "services": visit_services(steps),
         "category": service.category if service else None,
-        "state": ticket.state,
-        "step": ticket.current_step,
-        "steps_total": len(steps),
+        "state": ticket_state,
+        "step": plan_step,
+        "steps_total": plan_total,
         "waiting_ahead": waiting_ahead,
         "est_wait_s": est_wait_s,
         "issued_at": _iso(zone, ticket.issued_at),
@@ -458,16 +596,18 @@ def ticket_view(
         "reason": step.call_reason if at_counter else None,
         "return_until": None,
         "reinstate_until": None,
+        "location": line_location(site, step.queue_code),
+        "line_open": line_open,
+        "hold_reason": step.hold_reason if ticket_state == "held" else None,
+        "green": ticket.priority == "green",  # the green channel's mark (绿色通道)
     }
-    if ticket.state == "held" and step.ended_at:
+    if ticket_state == "held" and step.ended_at:
         view["return_until"] = _iso(
             zone, step.ended_at + timedelta(minutes=site.policy.return_window_min)
         )
         view["held_at_counter"] = step.counter_number if step.keep_counter else None
-    if ticket.state == "missed" and step.ended_at:
-        view["reinstate_until"] = _iso(
-            zone, step.ended_at + timedelta(minutes=site.policy.no_show_grace_min)
-        )
+    if ticket_state == "missed" and step.ended_at:
+        view["reinstate_until"] = _iso(zone, step.ended_at + grace(uow))
     if staff:
         view.update(
             party=ticket.party,
@@ -478,6 +618,12 @@ def ticket_view(
             steps=[step_view(uow, item) for item in steps],
         )
     return view
+
+
+def reduced_ticket(view: Mapping[str, Any]) -> dict[str, Any]:
+    """What knowing a visitor's ID, credit code or phone shows of their ticket (SPEC §2): no
+    `id`, no `status_url`, nothing that gives control of it."""
+    return {key: view.get(key) for key in REDUCED_TICKET_KEYS}
 
 
 # From this many tickets on, reading every line once (a position is then a lookup) costs

@@ -25,13 +25,18 @@ def open_kiosk(new_page: Any, server: LiveServer, viewport: dict[str, int], quer
     return page
 
 
-def ticket_number(page: Any) -> str:
+def ticket_number(page: Any, created: bool = True) -> str:
+    """The number on the result screen; a ticket this kiosk just created shows its paper's
+    image, a reused or looked-up one never does (it carries no id: SPEC §2)."""
     page.wait_for_selector("#screen-result.active")
     number: str = page.text_content("#result-number")
-    page.wait_for_function(
-        "document.getElementById('result-image').complete && "
-        "document.getElementById('result-image').naturalWidth > 0"
-    )
+    if created:
+        page.wait_for_function(
+            "document.getElementById('result-image').complete && "
+            "document.getElementById('result-image').naturalWidth > 0"
+        )
+    else:
+        assert page.is_hidden("#result-image")
     return number
 
 
@@ -107,7 +112,7 @@ def test_id_validation_error_then_reused_ticket_and_reprint(
     page.fill("#identity", ID_CARD)
     page.click("#identity-next")
     page.click("#green-no")
-    assert ticket_number(page) == number
+    assert ticket_number(page, created=False) == number
     assert page.text_content("#reused-note") == f"您已有号 {number}，无需重复取号"
     screenshot(page, "kiosk-reused")
     page.click("#reprint-button")
@@ -120,7 +125,7 @@ def test_id_validation_error_then_reused_ticket_and_reprint(
     page.fill("#lookup-number", number)
     page.fill("#lookup-identity", ID_CARD)
     page.click("#lookup-find")
-    assert ticket_number(page) == number
+    assert ticket_number(page, created=False) == number
     page.click("#done-button")
     page.click("#have-ticket")
     page.fill("#lookup-number", number)
@@ -131,6 +136,42 @@ def test_id_validation_error_then_reused_ticket_and_reprint(
     # The wrong identity's 404 is the only console message (Chromium logs every failed fetch).
     assert [error for error in page_errors if "404" not in error] == []
     assert len(page_errors) == 1
+
+
+def test_reused_ticket_shows_number_state_and_place_and_offers_the_paper_again(
+    live_server: LiveServer, new_page: Any, page_errors: PageErrors
+) -> None:
+    """Issue 12: knowing a credit code shows the ticket, never its QR code; "printing" is
+    said only once the visitor asks for the paper again."""
+    credit_code = "91350100M000100Y43"
+    page = open_kiosk(new_page, live_server, PORTRAIT)
+    for attempt in range(2):
+        page.click("#party-enterprise")
+        page.click("[data-service=hiring_filing]")
+        page.fill("#headcount", "15")
+        page.click("#headcount-ok")
+        page.fill("#identity", credit_code)
+        page.click("#identity-next")
+        green = page.locator("#green-yes").bounding_box()
+        take = page.locator("#green-no").bounding_box()
+        assert green["height"] * green["width"] < take["height"] * take["width"] / 2
+        page.click("#green-no")
+        if attempt == 0:
+            number = ticket_number(page)
+            assert page.is_visible("#result-printing")
+            page.click("#done-button")
+    assert ticket_number(page, created=False) == number
+    assert page.text_content("#result-state") == "等候中"
+    assert page.text_content("#result-location") == "请到三楼等候"
+    assert page.text_content("#result-estimate") == "窗口暂未开放"
+    assert page.is_hidden("#result-printing")
+    assert page.is_hidden("#result-image")
+    assert page.locator("#result-image").get_attribute("src") is None
+    screenshot(page, "kiosk-reused-back-office")
+    page.click("#reprint-button")
+    page.wait_for_function("document.getElementById('result-message').textContent.length > 0")
+    assert page.is_visible("#result-printing")
+    assert page_errors == []
 
 
 def test_english_and_server_messages(

@@ -410,6 +410,36 @@ def test_the_phone_page_returns_after_a_hold_rejoins_after_a_miss_and_cancels(
     assert page_errors == []
 
 
+def test_the_phone_page_tells_the_hold_reason_and_where_to_wait(
+    live_server: LiveServer, new_page: NewPage, page_errors: PageErrors
+) -> None:
+    """Issue 12: the back office's line says 三楼 and that no counter is open yet (never
+    "0 分钟"); a hold's reason is told live (一次告知)."""
+    act(live_server, sign_in(live_server, 10), 10, "sign-out")  # counter 10 is E's only one
+    ticket = issue(
+        live_server, service="hiring_filing", party="enterprise", headcount=12, priority="green"
+    )
+    phone = open_synced(new_page, ticket["status_url"], PHONE, is_mobile=True, has_touch=True)
+    assert phone.text_content("#location") == "请到三楼等候"
+    assert phone.text_content("#estimate") == "窗口暂未开放"
+    assert phone.is_hidden("#state-detail")  # never "下一位就是您" while nobody can call
+    assert phone.is_visible("#green")
+    token = sign_in(live_server, 10)
+    call(live_server, token, 10, ticket["number"])
+    phone.wait_for_selector("#status[data-state='called']")
+    act(live_server, token, 10, "hold", {"reason": "劳动合同原件"})
+    phone.wait_for_selector("#status[data-state='held']")
+    phone.wait_for_selector("#hold-reason:not([hidden])")
+    assert phone.text_content("#hold-reason") == "需补齐：劳动合同原件"
+    assert phone.text_content("#location") == "请到三楼等候"
+    screenshot(phone, "phone-held-reason")
+    phone.click("button[data-action='return']")
+    phone.wait_for_selector("#status[data-state='waiting']")
+    assert phone.is_hidden("#hold-reason")
+    act(live_server, token, 10, "sign-out")
+    assert page_errors == []
+
+
 def test_the_phone_page_speaks_english_and_an_unknown_ticket_is_a_chinese_404(
     live_server: LiveServer, new_page: NewPage, page_errors: PageErrors
 ) -> None:

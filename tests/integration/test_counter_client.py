@@ -192,6 +192,17 @@ def test_another_clerks_counter(server: LiveServer) -> None:
     assert server.post("/api/v1/counters/1/sign-out", token=owner).status_code == 200
 
 
+def test_a_counter_the_clerk_may_not_use(server: LiveServer) -> None:
+    result = run_client(server.url, 8, "clerk01", "q\n", "--lang", "en")
+    assert result.returncode == 4
+    assert "Cannot sign into counter 8:" in result.stderr
+    assert "[403 forbidden]" in result.stderr
+    assert counter_row(server, 8)["clerk"] is None
+    chinese = run_client(server.url, 10, "manager", "q\n")
+    assert chinese.returncode == 4
+    assert "您无权登录10号窗口" in chinese.stderr
+
+
 def test_unreachable_server() -> None:
     result = run_client(f"http://127.0.0.1:{free_port()}", 1, "clerk01", "q\n")
     assert result.returncode == 5
@@ -387,6 +398,59 @@ def test_unknown_counter_page(client: FlaskClient) -> None:
     form_login(client, "clerk01")
     response = client.get("/counter?counter=77")
     assert response.status_code == 404
+
+
+def picker_numbers(html: str) -> list[int]:
+    picker = re.search(r'<select name="counter" id="counter-select">(.*?)</select>', html, re.S)
+    assert picker
+    return [int(number) for number in re.findall(r'<option value="(\d+)"', picker.group(1))]
+
+
+@pytest.mark.parametrize(
+    ("username", "offered", "signs_in"),
+    [
+        ("clerk03", [1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]),
+        ("clerk08", [8], [8]),
+        ("clerk10", [10], [10]),
+        ("manager", list(range(1, 11)), []),  # acts on any counter, signs into none
+    ],
+)
+def test_the_terminal_offers_only_the_counters_the_user_may_use(
+    client: FlaskClient, username: str, offered: list[int], signs_in: list[int]
+) -> None:
+    form_login(client, username)
+    page = client.get("/counter")
+    assert page.status_code == 200
+    assert picker_numbers(page.get_data(as_text=True)) == offered
+    config = page_config(client)
+    assert config["sign_in"] == signs_in
+    usual = offered[0] if username == "manager" else int(username[-2:])
+    assert config["counter"] == usual
+    # Transfers may still go to any counter of the hall.
+    assert [row["number"] for row in config["counters"]] == list(range(1, 11))
+
+
+def test_the_terminal_refuses_a_counter_the_clerk_may_not_use(client: FlaskClient) -> None:
+    form_login(client, "clerk01")
+    refused = client.get("/counter?counter=8")
+    assert refused.status_code == 403
+    assert 8 not in picker_numbers(refused.get_data(as_text=True))
+    assert client.get("/counter?counter=7").status_code == 200
+
+
+def test_the_counter_a_clerk_is_signed_into_stays_offered(
+    client: FlaskClient, app: Flask, login: Callable[[str], Staff]
+) -> None:
+    # Signed in before the hall file changed: the clerk can still reach it to sign out.
+    clerk = login("clerk01")
+    assert clerk.counter(1, "sign-in").status_code == 200
+    user = app.extensions["yihao"].hall.config.user("clerk01")
+    object.__setattr__(user, "counters", (2,))
+    form_login(client, "clerk01")
+    config = page_config(client)
+    assert config["counter"] == 1
+    assert config["sign_in"] == [2]
+    assert picker_numbers(client.get("/counter").get_data(as_text=True)) == [1, 2]
 
 
 def test_failed_logins_are_rate_limited(client: FlaskClient) -> None:

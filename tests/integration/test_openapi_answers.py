@@ -222,7 +222,7 @@ def counter_actions(api: DocumentedApi, clerk: str, manager: str, ticket: dict[s
     for action in ("sign-in", "sign-out", "pause", "resume", "recall", "start", "no-show"):
         expect(api.post(f"{at}/1/{action}"), 401, "unauthenticated")
         expect(api.post(f"{at}/1/{action}", token=clerk, data="["), 400, "invalid_json")
-        if action != "sign-in":  # a clerk may sign in at any free counter
+        if action != "sign-in":  # a clerk may sign in at any free counter it may use
             expect(api.post(f"{at}/2/{action}", token=clerk), 403, "forbidden")
         expect(api.post(f"{at}/99/{action}", token=manager), 404, "not_found")
     valid = {"number": "A001", "reason": "缺材料", "queue": "C"}  # a body each of them takes
@@ -235,7 +235,8 @@ def counter_actions(api: DocumentedApi, clerk: str, manager: str, ticket: dict[s
 
     expect(api.get(at, token=clerk), 200)
     expect(api.post(f"{at}/1/sign-in", token=clerk), 200)
-    expect(api.post(f"{at}/1/sign-in", token=manager), 409, "counter_occupied")
+    expect(api.post(f"{at}/1/sign-in", token=manager), 403, "forbidden")  # signs into none
+    expect(api.post(f"{at}/8/sign-in", token=clerk), 403, "forbidden")  # not clerk01's
     expect(api.post(f"{at}/2/sign-in", token=clerk), 409, "counter_occupied")
     expect(api.post(f"{at}/1/start", token=clerk), 409)
     expect(api.post(f"{at}/1/recall", token=clerk), 409)

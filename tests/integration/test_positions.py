@@ -9,15 +9,16 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
-from queue_server.domain.dispatch import line_order
-from queue_server.models import Step, Ticket
+from queue_server.domain.dispatch import CounterPlan, calls_before, line_order
+from queue_server.models import Counter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import HallState, business_day
 from tests.conftest import START
 
 
-def fill_line(app: Flask, seed: int, size: int) -> None:
+def fill_line(app: Flask, seed: int, size: int, queue: str = "A") -> None:
     yihao = app.extensions["yihao"]
     site = yihao.hall.config.default_site
     randomness = random.Random(seed)
@@ -25,11 +26,11 @@ def fill_line(app: Flask, seed: int, size: int) -> None:
     with yihao.sessions() as session:
         for index in range(size):
             ticket = Ticket(
-                id=f"t{seed}-{index:04d}-xxxxxxxxxxxx",
+                id=f"t{seed}-{queue}{index:04d}-xxxxxxxxxxxx",
                 site_code=site.code,
                 business_day=day,
-                issue_queue="A",
-                number=f"A{index + 1:03d}",
+                issue_queue=queue,
+                number=f"{queue}{index + 1:03d}",
                 service_code="employment",
                 party="individual",
                 headcount=1,
@@ -48,7 +49,7 @@ def fill_line(app: Flask, seed: int, size: int) -> None:
                     site_code=site.code,
                     business_day=day,
                     position=1,
-                    queue_code="A",
+                    queue_code=queue,
                     services=["employment"],
                     status="waiting",
                     priority_class=randomness.choice([0, 1, 2, 2, 2]),
@@ -93,3 +94,55 @@ def test_line_head_is_the_start_of_the_call_order(app: Flask, seed: int) -> None
 
     for expected, head in yihao.read(site, heads):
         assert head == expected
+
+
+def open_counters(app: Flask, numbers: tuple[int, ...]) -> None:
+    yihao = app.extensions["yihao"]
+    with yihao.sessions() as session:
+        for counter in session.scalars(select(Counter).where(Counter.number.in_(numbers))):
+            counter.state = "open"
+        session.commit()
+
+
+@pytest.mark.parametrize(
+    ("seed", "counters"),
+    [(6, (1,)), (7, (7,)), (8, (1, 7)), (9, (1, 2, 7))],
+)
+def test_sql_position_across_lines_matches_the_counters_call_order(
+    app: Flask, seed: int, counters: tuple[int, ...]
+) -> None:
+    """SPEC §4: over the open counters serving the line, the fewest tickets any one of them
+    would call first on its own, across all its lines (counter 1 fifo [A, B], 7 ordered
+    [B, A]): the SQL counts, the loaded lines and the pure rule agree."""
+    fill_line(app, seed, 25, "A")
+    fill_line(app, seed + 100, 25, "B")
+    open_counters(app, counters)
+    yihao = app.extensions["yihao"]
+    site = yihao.hall.config.default_site
+    plans = [
+        CounterPlan(counter.number, counter.queues, counter.strategy)
+        for counter in site.counters
+        if counter.number in counters
+    ]
+
+    def compare(uow: UnitOfWork) -> list[tuple[int, int, int]]:
+        loaded = HallState(uow)
+        waiting = [step for code in ("A", "B") for step in loaded.line(code)]
+        rows = []
+        for step in waiting:
+            serving = [plan for plan in plans if step.queue in plan.queues]
+            expected = min(calls_before(step, waiting, plan, uow.now) for plan in serving)
+            fresh: Any = HallState(uow)  # nothing loaded: position() counts in SQL
+            rows.append(
+                (
+                    expected,
+                    loaded.position(step.step_id, step.queue),
+                    fresh.position(step.step_id, step.queue),
+                )
+            )
+        return rows
+
+    rows = yihao.read(site, compare)
+    assert len(rows) == 50
+    assert all(expected == looked_up == counted for expected, looked_up, counted in rows)
+    assert any(expected != 0 for expected, _, _ in rows)

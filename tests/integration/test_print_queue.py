@@ -237,7 +237,10 @@ def test_lookup_by_number_and_identity(client: Any, printing_app: Flask) -> None
         "/api/v1/tickets/lookup", json={"number": ticket["number"].lower(), "visitor_id": id_card}
     )
     assert found.status_code == 200
-    assert found.json["ticket"]["id"] == ticket["id"]
+    # SPEC v2: the look-up answers the reduced T, never the id that gives control
+    assert found.json["ticket"]["number"] == ticket["number"]
+    assert "id" not in found.json["ticket"]
+    assert "status_url" not in found.json["ticket"]
     wrong = client.post(
         "/api/v1/tickets/lookup", json={"number": ticket["number"], "phone": "13800138000"}
     )

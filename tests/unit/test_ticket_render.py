@@ -314,6 +314,23 @@ def test_optional_parts_are_left_out() -> None:
     assert texts[-1] == "取号时间：2026-11-21 09:03"
 
 
+def test_green_mark_place_hold_reason_and_closed_line_are_printed() -> None:
+    """Issue 12: the green mark, where to wait, the hold reason on a reprint, and no "0
+    minutes" for a line nobody serves."""
+    view = replace(
+        VIEW, green=True, location="三楼", hold_reason="劳动合同原件", wait_text="窗口暂未开放"
+    )
+    texts = [line.text for line in printed_lines(parse(render_ticket(view, GB18030)))]
+
+    assert "【绿色通道】" in texts
+    assert "请到三楼等候" in texts
+    assert "需补齐：劳动合同原件" in texts
+    assert "窗口暂未开放" in texts
+    assert not any("分钟" in text for text in texts)
+    plain = [line.text for line in printed_lines(parse(render_ticket(VIEW, GB18030)))]
+    assert not any("绿色通道" in text or "等候" == text[-2:] for text in plain)
+
+
 # --------------------------------------------------------------------------- Chinese as an image
 
 

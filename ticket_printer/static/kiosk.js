@@ -246,7 +246,7 @@
     show("wait");
     request("POST", "/tickets", body).then(function (answer) {
       if (answer.status === 200 || answer.status === 201) {
-        showTicket(answer.data.ticket, answer.data.reused);
+        showTicket(answer.data.ticket, answer.data.reused, answer.status === 201);
       } else {
         showError(answer);
       }
@@ -279,26 +279,46 @@
     showError({ status: 0, data: {} });
   }
 
-  function showTicket(ticket, reused) {
+  /* A ticket on screen. `created`: this kiosk just issued it (the answer carries its id):
+   * only then is the paper's image, with its QR code, shown and "printing" said. A reused
+   * ticket or a look-up carries no id (SPEC §2): number, state and place, and a reprint. */
+  function showTicket(ticket, reused, created) {
     state.ticket = ticket;
     $("result-number").textContent = ticket.number;
     $("result-line").textContent = config.queues[ticket.queue] || ticket.queue_name || ticket.queue;
     $("result-state").textContent = t["state." + ticket.state] || ticket.state;
+    $("result-green").hidden = !ticket.green;
+    var location = $("result-location");
+    location.hidden = !ticket.location;
+    location.textContent = ticket.location ? format(t.location, { location: ticket.location }) : "";
     var waiting = ticket.state === "waiting";
     $("result-ahead").textContent = waiting ? format(t.ahead, { n: ticket.waiting_ahead || 0 }) : "";
-    $("result-estimate").textContent = waiting
-      ? format(t.estimate, { n: Math.ceil((ticket.est_wait_s || 0) / 60) }) : "";
-    $("result-printing").hidden = !config.prints || !!reused;
+    var estimate = "";
+    if (waiting && ticket.line_open === false) {
+      estimate = t.line_closed;
+    } else if (waiting && ticket.est_wait_s === null) {
+      estimate = t.line_paused;
+    } else if (waiting) {
+      estimate = format(t.estimate, { n: Math.ceil((ticket.est_wait_s || 0) / 60) });
+    }
+    $("result-estimate").textContent = estimate;
+    $("result-printing").hidden = !config.prints || !created;
     $("result-message").textContent = "";
     var note = $("reused-note");
     note.hidden = !reused;
     note.textContent = reused ? format(t.reused, { number: ticket.number }) : "";
     $("reprint-button").hidden = !config.prints || !(reused || state.lookup);
-    $("return-button").hidden = ticket.state !== "held";
-    $("reinstate-button").hidden = ticket.state !== "missed";
-    $("result-image").src = API + "/tickets/" + encodeURIComponent(ticket.id) +
-      "/ticket.png?t=" + Date.now();
-    $("result-image").alt = ticket.number;
+    $("return-button").hidden = !ticket.id || ticket.state !== "held";
+    $("reinstate-button").hidden = !ticket.id || ticket.state !== "missed";
+    var image = $("result-image");
+    image.hidden = !created;
+    if (created) {
+      image.src = API + "/tickets/" + encodeURIComponent(ticket.id) + "/ticket.png?t=" + Date.now();
+      image.alt = ticket.number;
+    } else {
+      image.removeAttribute("src");
+      image.alt = "";
+    }
     document.body.dataset.reused = reused ? "true" : "false";
     show("result", false);
   }
@@ -307,6 +327,7 @@
     var done = function (answer) {
       if (answer.status === 200 || answer.status === 201) {
         $("result-message").textContent = t.reprinted;
+        $("result-printing").hidden = false;  // asked to print: now it is printing
         $("reprint-button").hidden = true;
       } else {
         $("result-message").textContent = (answer.data.error || {}).message || t.network_error;
@@ -324,7 +345,7 @@
   function ticketAction(action) {
     request("POST", "/tickets/" + encodeURIComponent(state.ticket.id) + "/" + action, {})
       .then(function (answer) {
-        if (answer.status === 200) { showTicket(answer.data.ticket, false); }
+        if (answer.status === 200) { showTicket(answer.data.ticket, false, false); }
         else { $("result-message").textContent = (answer.data.error || {}).message || t.network_error; }
       }, networkError);
   }
@@ -346,7 +367,7 @@
       if (answer.status === 200) {
         state.lookup = body;
         state.request = null;
-        showTicket(answer.data.ticket, false);
+        showTicket(answer.data.ticket, false, false);
       } else {
         $("lookup-error").textContent = (answer.data.error || {}).message || t.network_error;
       }
@@ -363,7 +384,7 @@
           if (answer.status === 200) {
             state.lookup = null;
             state.request = null;
-            showTicket(answer.data.ticket, false);
+            showTicket(answer.data.ticket, false, false);
           }
         }, networkError);
       }

@@ -145,7 +145,9 @@
       row.appendChild(name);
       row.appendChild(Y.element('td', 'line-waiting', t('hall.people', { count: queue.waiting })));
       row.appendChild(Y.element('td', 'line-estimate',
-        queue.waiting ? Y.minutes(queue.est_wait_s) : t('minutes.none')));
+        // No estimate while no counter of the line is open: never "无需等待" to a waiting line.
+        !queue.waiting ? t('minutes.none')
+          : queue.est_wait_s === null ? t('minutes.no_counter') : Y.minutes(queue.est_wait_s)));
       nodes.queues.appendChild(row);
     });
   }

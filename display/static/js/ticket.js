@@ -18,6 +18,9 @@
   var errorText = '';
   var nodes = {
     number: document.getElementById('number'),
+    green: document.getElementById('green'),
+    location: document.getElementById('location'),
+    holdReason: document.getElementById('hold-reason'),
     service: document.getElementById('service'),
     plan: document.getElementById('plan'),
     status: document.getElementById('status'),
@@ -106,17 +109,30 @@
       nodes.callBox.textContent = t('ticket.serving_at', { place: placeOf(ticket.counter) });
     }
 
+    nodes.green.hidden = !ticket.green;
+    var waitsHere = (state === 'waiting' || state === 'held' || state === 'missed');
+    nodes.location.hidden = !(waitsHere && ticket.location);
+    nodes.location.textContent = ticket.location
+      ? t('ticket.wait_at', { location: ticket.location }) : '';
+    nodes.holdReason.hidden = !(state === 'held' && ticket.hold_reason);
+    nodes.holdReason.textContent = ticket.hold_reason
+      ? t('ticket.hold_reason', { reason: ticket.hold_reason }) : '';
+
     nodes.stats.hidden = state !== 'waiting';
     if (state === 'waiting') {
       nodes.ahead.textContent = t('ticket.ahead_value', { count: ticket.waiting_ahead || 0 });
-      nodes.estimate.textContent = ticket.est_wait_s ? Y.minutes(ticket.est_wait_s)
+      // Never "0 minutes" for a line nobody serves now (SPEC §4).
+      if (ticket.line_open === false) nodes.estimate.textContent = t('ticket.line_closed');
+      else if (ticket.est_wait_s === null) nodes.estimate.textContent = t('ticket.line_paused');
+      else nodes.estimate.textContent = ticket.est_wait_s ? Y.minutes(ticket.est_wait_s)
         : t('ticket.soon');
     }
 
     var detail = '';
     var note = '';
     if (state === 'waiting') {
-      detail = ticket.waiting_ahead === 0 ? t('ticket.next') : '';
+      // "You are next" only while a counter of the line is open: else nobody calls yet.
+      detail = ticket.waiting_ahead === 0 && ticket.line_open !== false ? t('ticket.next') : '';
     } else if (state === 'called') {
       detail = t('ticket.called_detail', { number: ticket.number });
     } else if (state === 'held') {
@@ -166,7 +182,10 @@
     Object.keys(update).forEach(function (key) {
       if (key !== 'seq' && key !== 'id' && key !== 'status_url') next[key] = update[key];
     });
-    if (next.state !== 'held') next.held_at_counter = null;
+    if (next.state !== 'held') {
+      next.held_at_counter = null;
+      next.hold_reason = null;
+    }
     var wasHeld = ticket.state === 'held';
     ticket = next;
     if (ticket.state === 'called' && previous !== ticket.state + '|' + ticket.counter) alertCalled();

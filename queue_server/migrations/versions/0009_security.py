@@ -4,8 +4,8 @@ A logout revokes its login on every process: `revoked_logins` holds the logins e
 their tokens expire (services/auth.py). Managers are told when the message-queue Redis
 cannot be reached: the alert kinds' check constraint lets `message_queue` in.
 
-Revision ID: 0008
-Revises: 0006 (0007 when the report branch is merged before this one)
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-30 01:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0009"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
