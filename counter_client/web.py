@@ -38,6 +38,7 @@ from queue_server.staff.pages import (
     bearer_user,
     language,
     language_switch_url,
+    session_token,
     session_user,
     staff_page_headers,
     user_json,
@@ -113,7 +114,7 @@ def _page_config(
         "lang": lang,
         "text": table(lang),
         "user": user_json(user),
-        "token": extension.staff.issue_token(user),
+        "token": session_token(user),
         "site": site.code,
         "counter": number,
         "requested": requested,
@@ -195,7 +196,7 @@ def token() -> Any:
     user = session_user()
     if user is None:
         raise Unauthenticated("登录已过期，请重新登录")
-    return {"token": yihao().staff.issue_token(user), "user": user_json(user)}
+    return {"token": session_token(user), "user": user_json(user)}
 
 
 @blueprint.get("/counter/figures")

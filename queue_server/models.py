@@ -346,3 +346,13 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RevokedLogin(Base):
+    """A login ended by its logout: every token issued for it (the API's, or the tokens a
+    page got for its browser session) is refused from then on, by every process. Kept until
+    the tokens would have expired anyway."""
+
+    __tablename__ = "revoked_logins"
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,12 +3,31 @@ and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from queue_server.domain.lifecycle import TicketStateName
+
+# The largest integer every database holds (PostgreSQL `integer`; SQLite holds 2**63 - 1):
+# a counter number, a seq or an id above it is refused as bad input, never sent to the
+# database (SPEC §4: never a 500 for bad input).
+MAX_DB_INT = 2**31 - 1
+DAILY_QUOTA_MAX = 100_000
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is YYYY-MM-DD: never a number read as seconds since 1970 (`?to=0`)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class _Request(BaseModel):
@@ -61,7 +80,7 @@ class FinishIn(_Request):
 
 class TransferIn(_Request):
     queue: str | None = Field(None, max_length=8)
-    counter: int | None = Field(None, ge=1)
+    counter: int | None = Field(None, ge=1, le=MAX_DB_INT)
     service: str | None = Field(None, max_length=64)
     position: Literal["front", "back"] | None = None
 
@@ -91,7 +110,7 @@ class NumberQuery(_Request):
 
 class EventsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore")
-    since: int = Field(0, ge=0)
+    since: int = Field(0, ge=0, le=MAX_DB_INT)
     site: str | None = None
 
 
@@ -202,15 +221,19 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    """`degraded` while the message-queue Redis cannot be reached (null: none configured)."""
+
+    status: Literal["ok", "degraded"]
     database: Literal["ok"]
+    message_queue: Literal["ok", "down"] | None
 
 
 class HealthDownOut(BaseModel):
     """503: the database cannot be reached (the error says why)."""
 
-    status: Literal["error"]
-    database: Literal["error"]
+    status: Literal["down"]
+    database: Literal["down"]
+    message_queue: Literal["ok", "down"] | None
     error: ErrorBody
 
 
@@ -236,6 +259,10 @@ class UserOut(BaseModel):
     role: Literal["clerk", "manager", "admin"]
     clerk_no: str | None
     counter: int | None = Field(description="the clerk's own counter, if the hall names one")
+
+
+class LogoutOut(BaseModel):
+    logged_out: bool
 
 
 class LoginOut(BaseModel):
@@ -481,8 +508,8 @@ class AppointmentsOut(BaseModel):
 
 class StatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from", description="first local date, inclusive")
-    to: date | None = Field(None, description="last local date, inclusive (default: today)")
+    from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
+    to: IsoDate | None = Field(None, description="last local date, inclusive (default: today)")
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -490,8 +517,8 @@ class StatsQuery(_Request):
 
 class RangeQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
     site: str | None = None
 
 
@@ -549,8 +576,8 @@ class ReviewsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     rating_max: int = Field(2, ge=1, le=5)
     state: Literal["open", "assigned", "closed", "overdue"] | None = None
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
     site: str | None = None
 
 
@@ -623,7 +650,9 @@ class AlertsOut(BaseModel):
 
 class ServiceSettingIn(_Request):
     target_wait_min: float | None = Field(None, gt=0, le=24 * 60)
-    daily_quota: int | None = Field(None, ge=0, description="0 removes the quota")
+    daily_quota: int | None = Field(
+        None, ge=0, le=DAILY_QUOTA_MAX, description="0 removes the quota"
+    )
 
 
 class CounterSettingIn(_Request):

@@ -473,7 +473,9 @@ def test_failed_logins_are_rate_limited(client: FlaskClient) -> None:
 
 
 def test_logout_needs_its_csrf_token_and_closes_the_counter(
-    client: FlaskClient, make_ticket: Callable[..., dict[str, Any]]
+    client: FlaskClient,
+    make_ticket: Callable[..., dict[str, Any]],
+    login: Callable[[str], Staff],
 ) -> None:
     form_login(client, "clerk03")
     config = page_config(client)
@@ -487,15 +489,19 @@ def test_logout_needs_its_csrf_token_and_closes_the_counter(
     response = client.post("/logout", data={"csrf_token": csrf_of(client.get("/counter").text)})
     assert response.headers["Location"] == "/login?notice=kept&counter=3"
     assert "3号窗口仍有号在手" in client.get(response.headers["Location"]).text
-    detail = json_of(client.get("/api/v1/counters/3", headers=bearer))
+    # The logout ended the page's token too (D9); a manager sees the counter.
+    assert client.get("/api/v1/counters/3", headers=bearer).status_code == 401
+    manager = login("manager").headers
+    detail = json_of(client.get("/api/v1/counters/3", headers=manager))
     assert detail["counter"]["state"] == "open"  # the ticket in hand keeps it open
     assert detail["ticket"]["state"] == "called"
 
     form_login(client, "clerk03")
+    bearer = {"Authorization": f"Bearer {page_config(client)['token']}"}
     assert client.post("/api/v1/counters/3/finish", headers=bearer).status_code == 200
     response = client.post("/logout", data={"csrf_token": csrf_of(client.get("/counter").text)})
     assert response.headers["Location"] == "/login?notice=logged_out"
-    closed = json_of(client.get("/api/v1/counters/3", headers=bearer))
+    closed = json_of(client.get("/api/v1/counters/3", headers=manager))
     assert closed["counter"]["state"] == "closed"
     assert client.get("/counter").status_code == 302
 
