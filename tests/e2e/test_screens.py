@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PageErrors, screenshot
+from tests.e2e.conftest import PageErrors, screenshot, wait_until
 from tests.live_server import LiveServer, free_port
 
 pytestmark = pytest.mark.e2e
@@ -80,11 +80,12 @@ def speech_log(page: Any) -> dict[str, Any]:
 
 
 def wait_spoken(page: Any, speech: str, times: int = 1) -> None:
-    page.wait_for_function(
+    wait_until(
+        page,
         "([speech, times]) => window.yihaoSpeech.played"
         ".filter((entry) => entry.speech === speech).length >= times",
         arg=[speech, times],
-        timeout=SPEECH_TIMEOUT_MS,
+        timeout_ms=SPEECH_TIMEOUT_MS,
     )
 
 
@@ -137,7 +138,8 @@ def test_a_call_shows_on_the_hall_and_counter_screens_within_two_seconds(
     assert speech.startswith("请 C 零 零")
     wait_spoken(hall, speech)
     act(live_server, token, 8, "recall")
-    hall.wait_for_function(
+    wait_until(
+        hall,
         "speech => window.yihaoSpeech.queued.filter((text) => text === speech).length === 2",
         arg=speech,
     )
