@@ -60,6 +60,12 @@ class HoldIn(_Request):
     keep_counter: bool = False
 
 
+class PauseIn(_Request):
+    reason: str | None = Field(
+        None, max_length=100, description="why: 午休, 会议, 临时离开 or the clerk's own words"
+    )
+
+
 class RatingIn(_Request):
     rating: int = Field(ge=1, le=5)
     reasons: list[str] = Field(default_factory=list, max_length=10)
@@ -240,6 +246,7 @@ class CounterOut(BaseModel):
     clerk_name: str | None
     clerk_no: str | None
     current: str | None
+    pause_reason: str | None = Field(None, description="while paused: why (午休, 会议…)")
     queues: list[str] | None = None
     strategy: str | None = None
     clerk: str | None = None
