@@ -212,6 +212,7 @@ class HealthDownOut(BaseModel):
 class ServiceOut(BaseModel):
     code: str
     name: str
+    name_en: str | None = Field(None, description="the English name, when the hall file has one")
     category: str
     parties: list[str]
     target_wait_min: float
@@ -220,6 +221,9 @@ class ServiceOut(BaseModel):
 class QueueOut(BaseModel):
     code: str
     name: str
+    name_en: str | None = Field(
+        None, description="/queues: the English name, when the hall file has one"
+    )
     waiting: int
     est_wait_s: int | None = Field(description="null while no counter of the line is open")
     longest_wait_s: int
