@@ -430,10 +430,14 @@
       return;
     }
     callNumberError("");
+    var typed = input.value;
+    var refused = false;
     act("call", { number: wanted }, null, wanted, function (error) {
+      refused = true;
       callNumberError(errorText("call", error), error && error.code);
     }).then(function () {
-      if ($("call-number-error").hidden) input.value = "";
+      // Called: the box is emptied for the next number (unless the clerk typed on meanwhile).
+      if (!refused && input.value === typed) input.value = "";
     });
   }
   function callNumberError(text, code) {

@@ -98,7 +98,7 @@ def _counter_changed(
 
 
 def _set_state(uow: UnitOfWork, counter: Counter, state: str, reason: str | None = None) -> None:
-    detail = {"reason": reason} if reason else {}
+    detail: dict[str, Any] = {"reason": reason} if reason else {}
     uow.record(
         "counter_" + state,
         counter_number=counter.number,
