@@ -169,9 +169,9 @@ def test_out_of_order_calls_show_their_reason_and_never_talk_over_each_other(
     call(live_server, tokens[2], 2, plain["number"])
     call(live_server, tokens[3], 3, green["number"])
     hall.wait_for_selector(f"#cards .card[data-counter='3'][data-number='{green['number']}']")
-    # A call by number is out of plain order: the hall sees why (指呼).
-    assert hall.text_content("#cards .card[data-counter='3'] .badge") == "指呼"
-    assert hall.text_content("#banner-badge") == "指呼"
+    # A call by number is out of plain order: the hall sees why, in the visitor's words.
+    assert hall.text_content("#cards .card[data-counter='3'] .badge") == "指定呼叫"
+    assert hall.text_content("#banner-badge") == "指定呼叫"
 
     speeches = [current_call(live_server, counter)["speech"] for counter in (2, 3)]
     wait_spoken(hall, speeches[1])
