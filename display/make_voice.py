@@ -74,14 +74,22 @@ def clips_wanted(counters: int, locations: list[str]) -> dict[str, tuple[str, st
     return wanted
 
 
+def program(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise SystemExit(f"{name} is missing: apt-get install espeak-ng opus-tools")
+    return path
+
+
 def make_clip(text: str, target: Path, workdir: Path) -> None:
     wav = workdir / (target.stem + ".wav")
     subprocess.run(  # noqa: S603 - fixed programs, our own words
-        ["espeak-ng", "-v", "cmn", "-s", str(SPEED_WPM), "-w", str(wav), text], check=True
+        [program("espeak-ng"), "-v", "cmn", "-s", str(SPEED_WPM), "-w", str(wav), text],
+        check=True,
     )
     subprocess.run(  # noqa: S603
         [
-            "opusenc",
+            program("opusenc"),
             "--quiet",
             "--downmix-mono",
             "--bitrate",
@@ -101,9 +109,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--counters", type=int, default=40, help="clips for counters 1…N")
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    for program in ("espeak-ng", "opusenc"):
-        if shutil.which(program) is None:
-            parser.error(f"{program} is missing: apt-get install espeak-ng opus-tools")
+    for name in ("espeak-ng", "opusenc"):
+        program(name)
     counters, locations = hall_pieces(args.hall, args.counters)
     wanted = clips_wanted(counters, locations)
     args.output.mkdir(parents=True, exist_ok=True)
