@@ -25,7 +25,8 @@ SMALL_HALL_SCREEN = {"width": 1366, "height": 768}
 COUNTER_SCREEN = {"width": 1280, "height": 400}
 PHONE = {"width": 360, "height": 740}
 CALL_DEADLINE_S = 2.0
-SPEECH_TIMEOUT_MS = 15_000
+# Headless Chromium has no Chinese voice: each call plays the recorded clips (≈6 s, twice).
+SPEECH_TIMEOUT_MS = 45_000
 RECONNECT_TIMEOUT_MS = 20_000
 REFUSED = re.compile(
     r"^console: WebSocket connection to '.*' failed: .*ERR_CONNECTION_(REFUSED|RESET)$"
@@ -389,6 +390,7 @@ def test_the_phone_page_returns_after_a_hold_rejoins_after_a_miss_and_cancels(
     assert "前回来可排在普通号前面优先办理" in phone.text_content("#state-note")
     screenshot(phone, "phone-held")
     phone.click("button[data-action='return']")
+    phone.click("button[data-action='return-yes']")  # 我已在大厅 (issue 14)
     phone.wait_for_selector("#status[data-state='waiting']")
 
     call(live_server, token, 4, ticket["number"])
@@ -434,6 +436,7 @@ def test_the_phone_page_tells_the_hold_reason_and_where_to_wait(
     assert phone.text_content("#location") == "请到三楼等候"
     screenshot(phone, "phone-held-reason")
     phone.click("button[data-action='return']")
+    phone.click("button[data-action='return-yes']")  # 我已在大厅 (issue 14)
     phone.wait_for_selector("#status[data-state='waiting']")
     assert phone.is_hidden("#hold-reason")
     act(live_server, token, 10, "sign-out")

@@ -48,6 +48,15 @@
     if (this.voiceWanted && 'speechSynthesis' in window) {
       window.speechSynthesis.getVoices();  // voices load lazily in Chrome
     }
+    if (this.voiceWanted && this.clipsUrl && this.context) {
+      // Loaded while the server is there: a call announced while it restarts needs no fetch.
+      var self = this;
+      this.loadClips().then(function (clips) {
+        if (clips) Object.keys(clips.files).forEach(function (key) {
+          self.buffer(clips.base + clips.files[key]);
+        });
+      });
+    }
   }
 
   Announcer.prototype.startAudio = function () {
