@@ -144,6 +144,26 @@ class CalendarConfig(_Strict):
         return self
 
 
+class AppointmentsConfig(_Strict):
+    """Bookings (预约, SPEC §8; docs/appointments.md): slots of `slot_min` inside the opening
+    hours, up to `days_ahead` days ahead, check-in from `early_min` before a slot's start to
+    `late_min` after it; `capacity` places per slot for each bookable business."""
+
+    slot_min: int = Field(30, ge=5, le=24 * 60)
+    days_ahead: int = Field(7, ge=0, le=90)
+    early_min: float = Field(30, ge=0)
+    late_min: float = Field(15, ge=0)
+    capacity: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("capacity")
+    @classmethod
+    def _places(cls, value: dict[str, int]) -> dict[str, int]:
+        for service, places in value.items():
+            if places < 1:
+                raise ValueError(f"capacity of {service}: at least 1 place per slot")
+        return value
+
+
 class QueueConfig(_Strict):
     code: str = Field(min_length=1, max_length=8)
     name: str
@@ -225,6 +245,7 @@ class SiteConfig(_Strict):
     routing: tuple[RuleConfig, ...] | None = None
     counters: tuple[CounterConfig, ...] = ()
     kiosks: tuple[KioskConfig, ...] = ()
+    appointments: AppointmentsConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -257,6 +278,13 @@ class SiteConfig(_Strict):
         for code in self.hours.lines:
             if self.queue(code) is None:
                 raise ValueError(f"hours.lines: unknown queue '{code}'")
+        return self
+
+    @model_validator(mode="after")
+    def _bookable_services(self) -> SiteConfig:
+        for code in self.appointments.capacity if self.appointments else ():
+            if self.service(code) is None:
+                raise ValueError(f"appointments.capacity: unknown service '{code}'")
         return self
 
     def rules(self) -> tuple[RoutingRule, ...]:

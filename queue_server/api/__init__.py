@@ -249,7 +249,14 @@ def register_error_handlers(app: Flask) -> None:
 
 def register_api(app: Flask) -> None:
     # Import the view modules for their @operation registrations.
-    from queue_server.api import counters, openapi, printing, staff, tickets  # noqa: F401
+    from queue_server.api import (  # noqa: F401
+        appointments,
+        counters,
+        openapi,
+        printing,
+        staff,
+        tickets,
+    )
     from queue_server.manager import api as manager_api  # noqa: F401  (its API beside its page)
 
     app.register_blueprint(api)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from queue_server.domain.lifecycle import TicketStateName
 
@@ -17,7 +17,9 @@ class _Request(BaseModel):
 
 
 class IssueTicketIn(_Request):
-    service: str = Field(min_length=1, max_length=64)
+    service: str | None = Field(
+        None, min_length=1, max_length=64, description="required unless `appointment` is given"
+    )
     party: Literal["individual", "enterprise"] = "individual"
     headcount: int = Field(1, ge=1)
     visitor_id: str | None = Field(
@@ -32,6 +34,15 @@ class IssueTicketIn(_Request):
     reprint: bool = Field(
         False, description="with `kiosk`: print the ticket again when an existing one is reused"
     )
+    appointment: str | None = Field(
+        None, max_length=16, description="a booking's 6-digit code: check in (SPEC §8)"
+    )
+
+    @model_validator(mode="after")
+    def _service_or_appointment(self) -> IssueTicketIn:
+        if self.service is None and self.appointment is None:
+            raise ValueError("service is required (or an appointment code)")
+        return self
 
 
 class LoginIn(_Request):
@@ -390,6 +401,79 @@ class EventOut(BaseModel):
 
 class EventsOut(BaseModel):
     events: list[EventOut]
+
+
+# -- appointments (预约, SPEC §8) -------------------------------------------------------
+
+
+Day = date  # (fields below are named `date`)
+
+
+class SlotsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore")
+    service: str = Field(min_length=1, max_length=64)
+    date: Day
+    site: str | None = None
+
+
+class AppointmentsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore")
+    date: Day | None = Field(None, description="default: today")
+    site: str | None = None
+
+
+class BookIn(_Request):
+    service: str = Field(min_length=1, max_length=64)
+    party: Literal["individual", "enterprise"] = "individual"
+    headcount: int = Field(1, ge=1)
+    visitor_id: str = Field(
+        min_length=1,
+        max_length=32,
+        description="ID card (individual) or unified social credit code (enterprise)",
+    )
+    phone: str | None = Field(None, max_length=20)
+    date: Day = Field(strict=False, description="YYYY-MM-DD")
+    start: str = Field(min_length=4, max_length=5, description="the slot's start, HH:MM")
+    site: str | None = Field(None, max_length=32)
+
+
+class SlotOut(BaseModel):
+    start: str
+    end: str
+    capacity: int
+    booked: int
+
+
+class SlotsOut(BaseModel):
+    slots: list[SlotOut]
+
+
+AppointmentState = Literal["booked", "checked_in", "cancelled", "late", "no_show"]
+
+
+class AppointmentOut(BaseModel):
+    """A of SPEC §8."""
+
+    id: str
+    code: str
+    service: str
+    date: str
+    start: str
+    end: str
+    state: AppointmentState
+
+
+class AppointmentEnvelope(BaseModel):
+    appointment: AppointmentOut
+
+
+class StaffAppointmentOut(AppointmentOut):
+    visitor_id_masked: str
+    phone_masked: str | None
+
+
+class AppointmentsOut(BaseModel):
+    appointments: list[StaffAppointmentOut]
 
 
 # -- managers: reports, reviews, alerts, settings --------------------------------------

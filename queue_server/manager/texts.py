@@ -102,4 +102,16 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.cols.sla_pct", "达标率%"),
     T_("manager.cols.rating_avg", "评价"),
     T_("manager.total", "合计"),
+    # Today's bookings on the live board (static/bookings.js).
+    T_("manager.bookings", "今日预约"),
+    T_("manager.bookings_none", "今天没有预约"),
+    T_("manager.booking_slot", "时段"),
+    T_("manager.booking_code", "预约码"),
+    T_("manager.booking_visitor", "证件号"),
+    T_("manager.booking_shown", "到场 {shown} / 爽约 {missed} / 共 {total}"),
+    T_("manager.booking_state.booked", "待签到"),
+    T_("manager.booking_state.checked_in", "已到"),
+    T_("manager.booking_state.late", "迟到"),
+    T_("manager.booking_state.no_show", "爽约"),
+    T_("manager.booking_state.cancelled", "已取消"),
 )

@@ -153,6 +153,7 @@ def test_every_answer_is_what_openapi_json_documents(
     printing(api, clerk, ticket)
     reports(api, clerk, manager, clock, documented_app)
     settings(api, clerk, manager, admin)
+    appointments(api, clerk, manager)
     health(api, documented_app, monkeypatch)
 
     assert not api.drift, "\n".join(sorted(set(api.drift)))
@@ -415,6 +416,34 @@ def settings(api: DocumentedApi, clerk: str, manager: str, admin: str) -> None:
     expect(api.post(f"{base}/services/pickup", quota, token=admin), 200)
     expect(api.post("/api/v1/tickets", {"service": "pickup"}), 201)
     expect(api.post("/api/v1/tickets", {"service": "pickup"}), 409, "quota_reached")
+
+
+def appointments(api: DocumentedApi, clerk: str, manager: str) -> None:
+    base = "/api/v1/appointments"
+    expect(api.get(f"{base}/slots?service=social_insurance&date=2026-11-21"), 200)
+    expect(api.get(f"{base}/slots?service=employment&date=2026-11-21"), 400, "not_bookable")
+    booking = {
+        "service": "social_insurance",
+        "visitor_id": ID_CARD,
+        "date": "2026-11-21",
+        "start": "10:00",
+    }
+    appointment = expect(api.post(base, booking), 201)["appointment"]
+    expect(api.post(base, booking), 409, "already_booked")
+    expect(api.post(base, {**booking, "start": "10:10"}), 400, "invalid_field")
+    expect(api.post(base, data="[]"), 400, "invalid_json")
+    expect(api.post("/api/v1/tickets", {"appointment": appointment["code"]}), 409, "too_early")
+    expect(api.post("/api/v1/tickets", {"appointment": "99999x"}), 404, "not_found")
+    expect(api.get(base, token=manager), 200)
+    expect(api.get(f"{base}?date=2026-11-21", token=manager), 200)
+    expect(api.get(f"{base}?date=tomorrow", token=manager), 400, "invalid_field")
+    expect(api.get(f"{base}?site=nowhere", token=manager), 404)
+    expect(api.get(base, token=clerk), 403, "forbidden")
+    expect(api.get(base), 401, "unauthenticated")
+    expect(api.post(f"{base}/{appointment['id']}/cancel"), 200)
+    expect(api.post(f"{base}/{appointment['id']}/cancel"), 409, "invalid_state")
+    expect(api.post(f"{base}/nope/cancel"), 404, "not_found")
+    expect(api.post(f"{base}/{appointment['id']}/cancel", data="1"), 400, "invalid_json")
 
 
 def health(api: DocumentedApi, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
