@@ -478,6 +478,9 @@ def test_the_hall_screen_recovers_after_the_server_restarts(
         call(server, token, 1, before["number"])
         hall.wait_for_selector(f"#cards .card[data-counter='1'][data-number='{before['number']}']")
         before_speech = current_call(server, 1)["speech"]
+        # The offline voice's clips are loaded at the start: wait for them, so the refused
+        # requests below are the reconnects alone (a clip cut off by the stop is an error).
+        hall.wait_for_function("window.yihaoSpeech.clipsReady === true")
 
         assert page_errors == []
         server.stop()

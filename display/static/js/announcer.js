@@ -12,6 +12,7 @@
  *   queued: [speech text, ...] in the order calls arrived;
  *   played: [{speech, text, mode: 'voice' | 'clips' | 'chime', times, clips, start, end}, ...];
  *   clips: the URLs of every clip played, in the order played;
+ *   clipsReady: true once every clip is loaded (the screen then needs no fetch to speak);
  *   blocked: whether sound is waiting for a gesture.
  */
 (function () {
@@ -52,9 +53,10 @@
       // Loaded while the server is there: a call announced while it restarts needs no fetch.
       var self = this;
       this.loadClips().then(function (clips) {
-        if (clips) Object.keys(clips.files).forEach(function (key) {
-          self.buffer(clips.base + clips.files[key]);
-        });
+        if (!clips) return;
+        return Promise.all(Object.keys(clips.files).map(function (key) {
+          return self.buffer(clips.base + clips.files[key]);
+        })).then(function () { self.log.clipsReady = true; });
       });
     }
   }
