@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from counter_client.i18n import table
+from counter_client.i18n import MESSAGES, PAUSE_REASONS, table
 from counter_client.keys import SHORTCUTS
 from queue_server import protocol
 from queue_server.app_context import Yihao, yihao
@@ -38,6 +38,7 @@ from queue_server.staff.pages import (
     bearer_user,
     language,
     language_switch_url,
+    session_token,
     session_user,
     staff_page_headers,
     user_json,
@@ -113,7 +114,7 @@ def _page_config(
         "lang": lang,
         "text": table(lang),
         "user": user_json(user),
-        "token": extension.staff.issue_token(user),
+        "token": session_token(user),
         "site": site.code,
         "counter": number,
         "requested": requested,
@@ -149,6 +150,12 @@ def _page_config(
         "sign_in": [row["counter"] for row in rows if user.may_sign_into(int(row["counter"]))],
         "mine": next((row["counter"] for row in rows if row.get("clerk") == user.username), None),
         "transfer_position": site.policy.transfer_position,
+        # The pause's reasons: stored in Chinese (the hall's screens show them), shown in the
+        # page's language.
+        "pause_reasons": [
+            {"key": key, "value": MESSAGES[key][1], "label": table(lang)[key]}
+            for key in PAUSE_REASONS
+        ],
         "urls": {
             "login": url_for("staff.login", next=_this_path(), notice="login_again"),
             "token": url_for(".token"),
@@ -195,7 +202,7 @@ def token() -> Any:
     user = session_user()
     if user is None:
         raise Unauthenticated("登录已过期，请重新登录")
-    return {"token": yihao().staff.issue_token(user), "user": user_json(user)}
+    return {"token": session_token(user), "user": user_json(user)}
 
 
 @blueprint.get("/counter/figures")

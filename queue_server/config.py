@@ -446,9 +446,18 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     token_max_age_s: int = Field(12 * 3600, gt=0)
     async_mode: Literal["threading", "gevent"] = "threading"  # gevent: run.py patches first
+    message_queue_check_s: float = Field(2.0, gt=0)  # how often Redis is pinged
     message_queue_channel: str = "yihao"  # halls (or test runs) sharing one Redis use their own
     scheduler_lease_s: float = Field(30, gt=0)  # a dead scheduler is replaced within this (+⅓)
     login_rate_limit: str = "10 per minute"
+    # Slow and silent clients (queue_server/serving.py, docs/SECURITY.md).
+    header_timeout_s: float = Field(10, gt=0)  # request line and headers, in all
+    body_timeout_s: float = Field(10, gt=0)  # each read of a body
+    ping_interval_s: float = Field(20, gt=0)  # Socket.IO: the server pings this often
+    ping_timeout_s: float = Field(10, gt=0)  # and drops a client that does not answer
+    # Who may frame the public pages (CSP frame-ancestors): nobody, unless a hall embeds
+    # its screens in its own portal, e.g. "'self' https://portal.example.gov.cn".
+    frame_ancestors: str = Field("'none'", pattern=r"^[^;,\r\n]+$")
     publish_interval_s: float = Field(0.25, gt=0)
     position_interval_s: float = Field(1.0, gt=0)
     speech_repeat: int = 2  # how often a screen says each call (display/views.py clamps it)

@@ -89,6 +89,7 @@ class Counter(Base):
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evaluation_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
     evaluation_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(100))  # while paused: 午休, 会议…
 
 
 class Ticket(Base):
@@ -359,3 +360,13 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RevokedLogin(Base):
+    """A login ended by its logout: every token issued for it (the API's, or the tokens a
+    page got for its browser session) is refused from then on, by every process. Kept until
+    the tokens would have expired anyway."""
+
+    __tablename__ = "revoked_logins"
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -3,12 +3,31 @@ and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from queue_server.domain.lifecycle import TicketStateName
+
+# The largest integer every database holds (PostgreSQL `integer`; SQLite holds 2**63 - 1):
+# a counter number, a seq or an id above it is refused as bad input, never sent to the
+# database (SPEC §4: never a 500 for bad input).
+MAX_DB_INT = 2**31 - 1
+DAILY_QUOTA_MAX = 100_000
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is YYYY-MM-DD: never a number read as seconds since 1970 (`?to=0`)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class _Request(BaseModel):
@@ -67,7 +86,7 @@ class FinishIn(_Request):
 
 class TransferIn(_Request):
     queue: str | None = Field(None, max_length=8)
-    counter: int | None = Field(None, ge=1)
+    counter: int | None = Field(None, ge=1, le=MAX_DB_INT)
     service: str | None = Field(None, max_length=64)
     position: Literal["front", "back"] | None = None
 
@@ -75,6 +94,12 @@ class TransferIn(_Request):
 class HoldIn(_Request):
     reason: str = Field(min_length=1, max_length=500)
     keep_counter: bool = False
+
+
+class PauseIn(_Request):
+    reason: str | None = Field(
+        None, max_length=100, description="why: 午休, 会议, 临时离开 or the clerk's own words"
+    )
 
 
 class RatingIn(_Request):
@@ -97,7 +122,7 @@ class NumberQuery(_Request):
 
 class EventsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore")
-    since: int = Field(0, ge=0)
+    since: int = Field(0, ge=0, le=MAX_DB_INT)
     site: str | None = None
 
 
@@ -219,21 +244,26 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    """`degraded` while the message-queue Redis cannot be reached (null: none configured)."""
+
+    status: Literal["ok", "degraded"]
     database: Literal["ok"]
+    message_queue: Literal["ok", "down"] | None
 
 
 class HealthDownOut(BaseModel):
     """503: the database cannot be reached (the error says why)."""
 
-    status: Literal["error"]
-    database: Literal["error"]
+    status: Literal["down"]
+    database: Literal["down"]
+    message_queue: Literal["ok", "down"] | None
     error: ErrorBody
 
 
 class ServiceOut(BaseModel):
     code: str
     name: str
+    name_en: str | None = Field(None, description="the English name, when the hall file has one")
     category: str
     parties: list[str]
     target_wait_min: float
@@ -242,6 +272,9 @@ class ServiceOut(BaseModel):
 class QueueOut(BaseModel):
     code: str
     name: str
+    name_en: str | None = Field(
+        None, description="/queues: the English name, when the hall file has one"
+    )
     waiting: int
     est_wait_s: int | None = Field(description="null while no counter of the line is open")
     longest_wait_s: int
@@ -253,6 +286,10 @@ class UserOut(BaseModel):
     role: Literal["clerk", "manager", "admin"]
     clerk_no: str | None
     counter: int | None = Field(description="the clerk's own counter, if the hall names one")
+
+
+class LogoutOut(BaseModel):
+    logged_out: bool
 
 
 class LoginOut(BaseModel):
@@ -268,6 +305,7 @@ class CounterOut(BaseModel):
     clerk_name: str | None
     clerk_no: str | None
     current: str | None
+    pause_reason: str | None = Field(None, description="while paused: why (午休, 会议…)")
     queues: list[str] | None = None
     strategy: str | None = None
     clerk: str | None = None
@@ -498,8 +536,8 @@ class AppointmentsOut(BaseModel):
 
 class StatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from", description="first local date, inclusive")
-    to: date | None = Field(None, description="last local date, inclusive (default: today)")
+    from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
+    to: IsoDate | None = Field(None, description="last local date, inclusive (default: today)")
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -507,8 +545,8 @@ class StatsQuery(_Request):
 
 class RangeQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
     site: str | None = None
 
 
@@ -566,8 +604,8 @@ class ReviewsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     rating_max: int = Field(2, ge=1, le=5)
     state: Literal["open", "assigned", "closed", "overdue"] | None = None
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
     site: str | None = None
 
 
@@ -640,7 +678,9 @@ class AlertsOut(BaseModel):
 
 class ServiceSettingIn(_Request):
     target_wait_min: float | None = Field(None, gt=0, le=24 * 60)
-    daily_quota: int | None = Field(None, ge=0, description="0 removes the quota")
+    daily_quota: int | None = Field(
+        None, ge=0, le=DAILY_QUOTA_MAX, description="0 removes the quota"
+    )
 
 
 class CounterSettingIn(_Request):

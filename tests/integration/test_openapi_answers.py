@@ -191,6 +191,9 @@ def staff_logins(api: DocumentedApi) -> tuple[str, str, str]:
         login = {"username": username, "password": "demo"}
         tokens.append(expect(api.post("/api/v1/auth/login", login), 200)["token"])
     clerk, manager, admin = tokens
+    spare = expect(api.post("/api/v1/auth/login", login), 200)["token"]
+    assert expect(api.post("/api/v1/auth/logout", token=spare), 200) == {"logged_out": True}
+    expect(api.post("/api/v1/auth/logout", token=spare), 401, "unauthenticated")
     return clerk, manager, admin
 
 

@@ -5,10 +5,10 @@ SPEC §8: `finish {pickup_on}` records the day a visit's pickup waits for
 pickup ticket taken on or after that day names the visit it belongs to (`tickets.visit_of`,
 the id of the first ticket), so reports keep the link from 受理 to 出件.
 
-Numbered 0012: 0010 and 0011 are taken by work merged beside this one.
+Numbered 0012 after 0010_security and 0011_counter_pause_reason.
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-30 01:30:00
 """
 
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
