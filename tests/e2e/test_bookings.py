@@ -1,14 +1,18 @@
 """Bookings (预约) in real Chromium against a real `python run.py`: a visitor books on /book on
 a phone, checks in with the code through POST /api/v1/tickets, and a clerk's call-next takes
-that ticket ahead of an older ordinary one, with 预约 on the hall screen."""
+that ticket ahead of an older ordinary one, with 预约 on the hall screen. A visitor booked
+through the API checks in at the kiosk's 预约签到 screen; the hall screen shows today's hours."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.conftest import PageErrors, screenshot
+from tests.e2e.conftest import PageErrors, screenshot, wait_until
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -16,6 +20,45 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
 HALL_SCREEN = {"width": 1920, "height": 1080}
 ID_CARD = "11010519491231002X"
+KIOSK_SCREEN = {"width": 1920, "height": 1080}
+HALL_ZONE = ZoneInfo("Asia/Shanghai")  # config/demo-hall.yaml
+
+
+def book(live_server: LiveServer, day: date, start: str | None, visitor_id: str) -> str | None:
+    """Books a medical-insurance slot through the API (the first one still offered when
+    `start` is None); its 6-digit code, or None when no slot is left that day."""
+    slots = live_server.get(
+        f"/api/v1/appointments/slots?service=medical_insurance&date={day.isoformat()}"
+    )
+    assert slots.status_code == 200, slots.text
+    offered = [
+        slot["start"]
+        for slot in slots.json()["slots"]
+        if slot["booked"] < slot["capacity"] and (start is None or slot["start"] == start)
+    ]
+    if not offered:
+        return None
+    booked = live_server.post(
+        "/api/v1/appointments",
+        json={
+            "service": "medical_insurance",
+            "visitor_id": visitor_id,
+            "date": day.isoformat(),
+            "start": offered[0],
+        },
+    )
+    assert booked.status_code == 201, booked.text
+    code: str = booked.json()["appointment"]["code"]
+    return code
+
+
+def type_code(kiosk: Any, code: str) -> None:
+    kiosk.click("#checkin-button")
+    kiosk.wait_for_selector("#screen-checkin.active")
+    kiosk.click("#screen-checkin [data-action=clear]")
+    for digit in code:
+        kiosk.click(f"#screen-checkin .key[data-key='{digit}']")
+    assert kiosk.input_value("#checkin-code") == code
 
 
 def test_book_check_in_and_be_called_first(
@@ -109,3 +152,87 @@ def test_book_and_cancel_on_the_phone(
     assert phone.is_visible("#again")
     # Chromium logs the refused booking's 400 answer; nothing else went wrong.
     assert [error for error in page_errors if "400 (BAD REQUEST)" not in error] == []
+
+
+def test_check_in_at_the_kiosk_with_the_code(
+    live_server: LiveServer, new_page: Any, page_errors: PageErrors
+) -> None:
+    today = datetime.now(HALL_ZONE).date()
+    kiosk = new_page(viewport=KIOSK_SCREEN)
+    kiosk.goto(f"{live_server.url}/kiosk")
+    kiosk.wait_for_selector("body[data-ready=true]")
+    assert kiosk.text_content("#checkin-button") == "预约签到"
+    assert kiosk.is_visible("#have-ticket")
+
+    # Tomorrow's booking is too early: the server's words, in place, say when.
+    later = book(live_server, today + timedelta(days=1), "10:00", "110101198506120039")
+    assert later is not None
+    type_code(kiosk, later)
+    kiosk.click("#checkin-ok")
+    kiosk.wait_for_selector("body[data-error='too_early']")
+    assert kiosk.is_visible("#screen-checkin.active")
+    assert "10:00" in (kiosk.text_content("#checkin-error") or "")
+    # A code too short is refused on the kiosk itself.
+    kiosk.click("#screen-checkin [data-action=clear]")
+    kiosk.click("#screen-checkin .key[data-key='1']")
+    kiosk.click("#checkin-ok")
+    assert kiosk.text_content("#checkin-error") == "预约码为6位数字"
+    kiosk.click("#screen-checkin [data-action=home]")
+    kiosk.wait_for_selector("#screen-start.active")
+
+    code = book(live_server, today, None, "110101199202150049")
+    if code is None:
+        pytest.skip("no slot left today (after 23:30 in the hall's time zone)")
+    type_code(kiosk, code)
+    kiosk.click("#checkin-ok")
+    kiosk.wait_for_selector("#screen-result.active")
+    number = kiosk.text_content("#result-number") or ""
+    assert re.fullmatch(r"[A-Z]\d{3}", number), number
+    assert kiosk.is_visible("#result-printing")  # K1 prints: the paper is on its way
+    wait_until(
+        kiosk,
+        "() => { const i = document.getElementById('result-image');"
+        " return !i.hidden && i.complete && i.naturalWidth > 0; }",
+    )
+    screenshot(kiosk, "kiosk-checkin-result")
+    # The ticket is the booking's: on the server, in the appointment class.
+    token = live_server.login("manager")
+    listed = live_server.get(f"/api/v1/appointments?date={today.isoformat()}", token=token)
+    assert listed.status_code == 200, listed.text
+    states = {item["code"]: item["state"] for item in listed.json()["appointments"]}
+    assert states[code] == "checked_in"
+
+    # The same code again: used, said in place.
+    type_code(kiosk, code)
+    kiosk.click("#checkin-ok")
+    kiosk.wait_for_selector("body[data-error='invalid_state']")
+    assert kiosk.is_visible("#screen-checkin.active")
+    assert kiosk.text_content("#checkin-error")
+    # Chromium logs the refused check-ins' 409 answers; nothing else went wrong.
+    assert [error for error in page_errors if "409 (CONFLICT)" not in error] == []
+
+
+def test_hall_screen_shows_todays_hours(
+    live_server: LiveServer, new_page: Any, page_errors: PageErrors
+) -> None:
+    snapshot = live_server.get("/api/v1/display/snapshot")
+    assert snapshot.status_code == 200, snapshot.text
+    hours = snapshot.json()["hours"]
+    hall = new_page(viewport=HALL_SCREEN)
+    hall.goto(f"{live_server.url}/display/hall?sound=0")
+    hall.wait_for_selector("body[data-synced='true']")
+    wait_until(hall, "() => document.getElementById('hours-today').textContent !== ''")
+    if hours["today"] == [["00:00", "24:00"]]:
+        expected = "全天开放"
+    elif hours["today"]:
+        expected = "今日 " + " ".join(f"{opens}–{closes}" for opens, closes in hours["today"])
+    else:
+        expected = "今日不开放"
+    assert hall.text_content("#hours-today") == expected
+    if hours["open"]:
+        assert hall.is_hidden("#hours-next")
+    else:
+        assert hall.text_content("#hours-next") == f"下次开放：{hours['next_opening_text']}"
+    screenshot(hall, "hall-hours")
+    assert hall.evaluate("document.documentElement.scrollWidth") == HALL_SCREEN["width"]
+    assert page_errors == []

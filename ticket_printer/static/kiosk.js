@@ -31,10 +31,10 @@
     state = { party: null, service: null, headcount: 1, kind: "visitor_id", visitorId: null,
               phone: null, ticket: null, request: null };
     history = [];
-    ["headcount", "identity", "lookup-number", "lookup-identity"].forEach(function (id) {
+    ["headcount", "identity", "lookup-number", "lookup-identity", "checkin-code"].forEach(function (id) {
       $(id).value = "";
     });
-    ["headcount-error", "identity-error", "lookup-error"].forEach(function (id) {
+    ["headcount-error", "identity-error", "lookup-error", "checkin-error"].forEach(function (id) {
       $(id).textContent = "";
     });
     show("start", false);
@@ -125,6 +125,8 @@
     });
   }
 
+  buildPad(document.querySelector('[data-pad="checkin"]'), "1234567890",
+           function () { return $("checkin-code"); });
   var lookupFocus = "lookup-number";
   buildPad(document.querySelector('[data-pad="headcount"]'), "1234567890",
            function () { return $("headcount"); });
@@ -384,6 +386,31 @@
     }, networkError);
   }
 
+  // -- a booked visitor checks in with the 6-digit code (预约签到) ----------------------
+  function checkIn() {
+    var code = $("checkin-code").value.trim();
+    if (!/^\d{6}$/.test(code)) { $("checkin-error").textContent = t["err.code"]; return; }
+    $("checkin-error").textContent = "";
+    state.lookup = null;
+    state.request = null;  // no reprint by code: a used code is refused
+    show("wait", false);
+    request("POST", "/tickets", { appointment: code, kiosk: config.kiosk, site: config.site })
+      .then(function (answer) {
+        if (answer.status === 200 || answer.status === 201) {
+          showTicket(answer.data.ticket, answer.data.reused, answer.status === 201);
+        } else {
+          // In place, on the code screen: too early says when; a used code says so.
+          var error = (answer.data && answer.data.error) || {};
+          document.body.dataset.error = error.code || "network";
+          $("checkin-error").textContent = error.message || t.network_error;
+          show("checkin", false);
+        }
+      }, function () {
+        $("checkin-error").textContent = t.network_error;
+        show("checkin", false);
+      });
+  }
+
   // A QR scanner types the status URL and Enter: its unguessable id finds the ticket.
   document.addEventListener("keydown", function (event) {
     if (event.key === "Enter") {
@@ -428,6 +455,14 @@
   $("return-button").addEventListener("click", function () { ticketAction("return"); });
   $("reinstate-button").addEventListener("click", function () { ticketAction("reinstate"); });
   $("lookup-find").addEventListener("click", lookup);
+  document.querySelectorAll("[data-goto=checkin]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      $("checkin-code").value = "";
+      $("checkin-error").textContent = "";
+      show("checkin");
+    });
+  });
+  $("checkin-ok").addEventListener("click", checkIn);
 
   reset();
   touched();

@@ -23,7 +23,10 @@
     queues: document.getElementById('queues'),
     noticeBar: document.getElementById('notice-bar'),
     notice: document.getElementById('notice'),
-    soundButton: document.getElementById('sound-button')
+    soundButton: document.getElementById('sound-button'),
+    hours: document.getElementById('hours'),
+    hoursToday: document.getElementById('hours-today'),
+    hoursNext: document.getElementById('hours-next')
   };
 
   var state = { counters: {}, calls: {}, recent: [], queues: [] };
@@ -161,6 +164,54 @@
     nodes.notice.style.animationDuration = seconds + 's';
   }
 
+  /* -- today's hours in the header ------------------------------------------------------ */
+  function dayOf(date) {
+    // YYYY-MM-DD of a moment in the hall's own time zone.
+    try {
+      return new Intl.DateTimeFormat('en-CA', { timeZone: config.timezone }).format(date);
+    } catch (error) {
+      return date.toISOString().substr(0, 10);
+    }
+  }
+
+  /* The server's words are Chinese ("今天13:30", "12月1日（周一）08:30"); English builds its own. */
+  function openingWords(hours) {
+    if (config.lang === 'zh' && hours.next_opening_text) return hours.next_opening_text;
+    var iso = hours.next_opening || '';
+    var time = Y.clockTime(iso);
+    if (iso.substr(0, 10) === dayOf(new Date())) return t('hall.today_at', { time: time });
+    var parts = iso.substr(0, 10).split('-');
+    var day = new Date(Date.UTC(+parts[0], +parts[1] - 1, +parts[2], 12));
+    var words = iso.substr(0, 10);
+    try {
+      words = new Intl.DateTimeFormat(config.lang === 'en' ? 'en-GB' : 'zh-CN', {
+        timeZone: 'UTC', weekday: 'short', day: 'numeric', month: 'short'
+      }).format(day);
+    } catch (error) { /* keep the ISO date */ }
+    return words + ' ' + time;
+  }
+
+  function renderHours(hours) {
+    if (!hours) { nodes.hours.hidden = true; return; }
+    nodes.hours.hidden = false;
+    var today = hours.today || [];
+    var text;
+    if (!today.length) {
+      text = t('hall.closed_today');
+    } else if (today.length === 1 && today[0][0] === '00:00' && today[0][1] === '24:00') {
+      text = t('hall.all_day');
+    } else {
+      text = t('hall.hours', {
+        hours: today.map(function (pair) { return pair[0] + '\u2013' + pair[1]; }).join(' ')
+      });
+    }
+    nodes.hoursToday.textContent = text;
+    nodes.hours.setAttribute('data-open', hours.open ? 'true' : 'false');
+    var next = !hours.open && hours.next_opening;
+    nodes.hoursNext.hidden = !next;
+    nodes.hoursNext.textContent = next ? t('hall.next_opening', { when: openingWords(hours) }) : '';
+  }
+
   /* -- a call ------------------------------------------------------------------------- */
   function showBanner(call) {
     nodes.bannerText.textContent = Y.callText(call);
@@ -196,6 +247,7 @@
         document.title = siteName + ' · ' + t('hall.title');
       }
       renderNotice(snap.notice);
+      renderHours(snap.hours);
       state.counters = {};
       (snap.counters || []).forEach(function (counter) { state.counters[counter.counter] = counter; });
       state.calls = {};
