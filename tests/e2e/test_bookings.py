@@ -1,5 +1,5 @@
 """Bookings (预约) in real Chromium against a real `python run.py`: a visitor books on /book on
-a phone, checks in with the code through POST /api/v1/tickets, and a clerk's call-next takes
+a phone, checks in with the code at the kiosk's 预约签到, and a clerk's call-next takes
 that ticket ahead of an older ordinary one, with 预约 on the hall screen. A visitor booked
 through the API checks in at the kiosk's 预约签到 screen; the hall screen shows today's hours."""
 
@@ -107,9 +107,15 @@ def test_book_check_in_and_be_called_first(
     hall.goto(f"{live_server.url}/display/hall")
     hall.wait_for_selector("body[data-synced='true']")
 
-    checked_in = live_server.post("/api/v1/tickets", json={"appointment": code})
-    assert checked_in.status_code == 201, checked_in.text
-    number = checked_in.json()["ticket"]["number"]
+    # The visitor checks in at the kiosk's 预约签到 with the code from the phone.
+    kiosk = new_page(viewport=KIOSK_SCREEN)
+    kiosk.goto(f"{live_server.url}/kiosk")
+    kiosk.wait_for_selector("body[data-ready=true]")
+    type_code(kiosk, code)
+    kiosk.click("#checkin-ok")
+    kiosk.wait_for_selector("#screen-result.active")
+    number = kiosk.text_content("#result-number") or ""
+    assert number
     assert number != older.json()["ticket"]["number"]
 
     token = live_server.login("clerk01")
