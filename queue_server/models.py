@@ -231,6 +231,16 @@ class JobRun(Base):
     claimed_by: Mapped[str] = mapped_column(String(128))
 
 
+class EstimateModel(Base):
+    """A site's learned service times for wait estimates (`ServiceTimes.to_dict()`), written
+    by the scheduled job (one process) and read by every process at most once a minute."""
+
+    __tablename__ = "estimate_models"
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 PRINT_JOB_STATES = ("queued", "printing", "printed", "failed", "abandoned")
 
 

@@ -123,6 +123,9 @@ class TicketOut(BaseModel):
     steps_total: int
     waiting_ahead: int | None
     est_wait_s: int | None
+    est_wait_range_s: tuple[int, int] | None = Field(
+        description="[p10, p90] of the estimate (SPEC §10); null when est_wait_s is"
+    )
     issued_at: str
     status_url: str
     counter: int | None

@@ -1,0 +1,39 @@
+"""estimate models: each site's learned service times, shared between processes
+
+The scheduled job `service_times` learns a site's service-time distributions from its
+finished steps (SPEC §10) and stores them here; every process reloads its copy when it is
+older than a minute (docs/estimates.md). One row per site, overwritten by each run.
+
+Revision ID: 0011
+Revises: 0007
+Create Date: 2026-12-01 01:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0007"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "estimate_models",
+        sa.Column("site_code", sa.String(length=32), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("model", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["site_code"], ["sites.code"], name=op.f("fk_estimate_models_site_code_sites")
+        ),
+        sa.PrimaryKeyConstraint("site_code", name=op.f("pk_estimate_models")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("estimate_models")
