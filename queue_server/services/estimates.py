@@ -181,7 +181,7 @@ def hall_now(
     uow: UnitOfWork,
 ) -> tuple[list[CounterNow], list[WaitingStep], dict[int, tuple[str, ...]]]:
     """What the estimator is given: the open and paused counters with the step in hand, and
-    today's waiting steps with their businesses."""
+    today's waiting steps of the lines they serve, with their businesses."""
     uow.session.flush()  # Core statements do not autoflush
     connection = uow.session.connection()
     rows = list(connection.execute(LIVE_COUNTERS, {"site": uow.site.code}))
@@ -199,9 +199,15 @@ def hall_now(
         )
         for row in rows
     ]
-    waiting = []
+    waiting: list[WaitingStep] = []
     services: dict[int, tuple[str, ...]] = {}
-    for row in connection.execute(WAITING, {"site": uow.site.code, "day": uow.today}):
+    lines = sorted({code for counter in counters for code in counter.plan.queues})
+    if not lines:  # no counter open or paused: nothing to estimate, no line to read
+        return counters, waiting, services
+    steps = connection.execute(
+        WAITING.where(Step.queue_code.in_(lines)), {"site": uow.site.code, "day": uow.today}
+    )
+    for row in steps:
         waiting.append(
             WaitingStep(
                 step_id=row.id,
