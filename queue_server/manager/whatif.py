@@ -65,8 +65,8 @@ def check(site: SiteConfig, request: dict[str, Any]) -> None:
             raise BadRequest(
                 "%(field)s: %(problem)s",
                 code="invalid_field",
-                field="counters_by_hour",
-                problem=f"{hour}: {count}",
+                field="counters_by_hour." + str(hour),
+                problem=str(count),
             )
     numbers = {counter.number for counter in site.counters}
     lines = {queue.code for queue in site.queues}
@@ -162,7 +162,7 @@ def execute(
         _write(sessions, run_id, state="done", progress=1.0, result=result)
     except Exception:
         log.exception("what-if %s failed", run_id)
-        _write(sessions, run_id, state="failed", error="推演失败")
+        _write(sessions, run_id, state="failed", error="simulation_failed")
 
 
 def served_by_counter(

@@ -146,7 +146,14 @@ class Publisher:
         if self._running:
             return
         self._running = True
-        self.yihao.hall.estimates.background = True  # T reads the boards this loop keeps
+        estimates = self.yihao.hall.estimates
+        estimates.background = True  # T reads the boards this loop keeps
+        if self.socketio.async_mode == "gevent":
+            # The estimator's CPU work in a real thread of gevent's pool: the loop (and every
+            # request of this process) goes on meanwhile.
+            import gevent
+
+            estimates.offload = lambda work: gevent.get_hub().threadpool.apply(work)
         self._task = self.socketio.start_background_task(self._loop)
 
     def stop(self, timeout_s: float = 5.0) -> None:

@@ -21,16 +21,15 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
 from queue_server.config import SiteConfig
 from queue_server.domain.dispatch import CounterPlan, WaitingStep
 from queue_server.domain.estimates import (
-    DEFAULT_DRAWS,
     CounterNow,
     Estimate,
     FinishedStep,
@@ -60,7 +59,12 @@ HISTORY_DAYS = 28  # four weeks: every weekday four times, recent enough to foll
 
 MODEL_MAX_AGE_S = 60.0  # a process reloads the stored model when its copy is older
 BOARD_MAX_AGE_S = 30.0  # estimates are recomputed this often even when nothing changed
-JOINING_ID = -1  # the step id of the ticket about to join a line (domain.estimates.joining)
+BOARD_DRAWS = 100  # draws per board: the simulator's error was the same with 20 (estimates.md)
+BOARD_MIN_DRAWS = 30
+BOARD_WORK = 20_000  # calls drawn per board at most: long lines get fewer draws (≥ 30)
+PHANTOM_IDS = 2**62  # step ids of the tickets about to join each line (never a real id)
+SLOWDOWN = 3  # a board that took t to make is remade at most every SLOWDOWN × t
+Offload = Callable[[Callable[[], Any]], Any]
 
 
 def configured_durations(site: SiteConfig) -> dict[str, float]:
@@ -142,6 +146,7 @@ class Board:
     made_at: float  # time.monotonic(), for its age
     steps: Mapping[int, Estimate]
     joining: Mapping[tuple[str, bool], Estimate]
+    cost_s: float = 0.0  # how long the estimator ran
 
     @property
     def age_s(self) -> float:
@@ -224,29 +229,57 @@ def hall_now(
     return counters, waiting, services
 
 
+def board_draws(waiting: int) -> int:
+    """100 draws, fewer on very long lines (the cost is draws × calls): the median of 30
+    draws is as good for a wait of 200 people, whose spread is narrow anyway."""
+    return max(BOARD_MIN_DRAWS, min(BOARD_DRAWS, BOARD_WORK // max(waiting, 1)))
+
+
 def compute_board(
-    uow: UnitOfWork, times: ServiceTimes, seq: int, draws: int = DEFAULT_DRAWS
+    uow: UnitOfWork,
+    times: ServiceTimes,
+    seq: int,
+    offload: Offload | None = None,
 ) -> Board:
-    """Every waiting step's estimate from one run of the estimator, and each served line's
-    joining estimates (one run per line and class: a joiner is alone at the back)."""
+    """Every waiting step's estimate and each served line's joining ones (ordinary and
+    green), from one run of the estimator: the joiners are phantoms (`estimate_waits`), so
+    they change nobody's wait. The reads happen here; the run itself through `offload`
+    (a real thread under gevent) when given."""
     counters, waiting, services = hall_now(uow)
-    rng = random.Random(seq)  # the same hall and seq, the same figures
-    steps = estimate_waits(
-        [step.step_id for step in waiting], counters, waiting, services, times, uow.now, rng, draws
-    )
+    served = sorted({code for counter in counters for code in counter.plan.queues})
     may_wait = timedelta(minutes=20 * uow.site.policy.max_wait_factor)
-    joiners: dict[tuple[str, bool], Estimate] = {}
-    served = {code for counter in counters for code in counter.plan.queues}
-    for queue in uow.site.queues:
-        for green in (False, True):
-            if queue.code not in served:
-                joiners[(queue.code, green)] = Estimate(False, None, None, None)
-                continue
-            joiner = joining(queue.code, uow.now, may_wait, green)
-            joiners[(queue.code, green)] = estimate_waits(
-                [JOINING_ID], counters, [*waiting, joiner], services, times, uow.now, rng, draws
-            )[JOINING_ID]
-    return Board(seq, uow.now, time.monotonic(), steps, joiners)
+    phantom_of: dict[int, tuple[str, bool]] = {}
+    phantoms: list[WaitingStep] = []
+    for index, (queue, green) in enumerate((q, g) for q in served for g in (False, True)):
+        joiner = joining(queue, uow.now, may_wait, green)
+        step_id = PHANTOM_IDS + index  # after every real step in call order's last tie-break
+        phantoms.append(replace(joiner, step_id=step_id))
+        phantom_of[step_id] = (queue, green)
+    now = uow.now
+
+    def run() -> dict[int, Estimate]:
+        return estimate_waits(
+            [*(step.step_id for step in waiting), *phantom_of],
+            counters,
+            [*waiting, *phantoms],
+            services,
+            times,
+            now,
+            random.Random(seq),  # the same hall and seq, the same figures
+            board_draws(len(waiting)),
+            phantoms=phantom_of,
+        )
+
+    started = time.monotonic()
+    estimates = offload(run) if offload is not None else run()
+    joiners = {
+        (queue.code, green): Estimate(False, None, None, None)
+        for queue in uow.site.queues
+        for green in (False, True)
+    }
+    for step_id, key in phantom_of.items():
+        joiners[key] = estimates.pop(step_id)
+    return Board(seq, now, time.monotonic(), estimates, joiners, time.monotonic() - started)
 
 
 class EstimateCache:
@@ -258,6 +291,7 @@ class EstimateCache:
 
     def __init__(self) -> None:
         self.background = False
+        self.offload: Offload | None = None  # where the estimator runs (set by the publisher)
         self.runs = 0  # estimator runs in this process (a test counts them)
         self._lock = threading.Lock()
         self._models: dict[str, tuple[float, ServiceTimes]] = {}
@@ -283,7 +317,13 @@ class EstimateCache:
     def refresh(self, uow: UnitOfWork) -> Board:
         """The site's board, recomputed when the hall changed since (another event seq) or
         it is older than `BOARD_MAX_AGE_S`: for the publisher's loop, not for requests."""
-        return self._board(uow, lambda kept, seq: kept.seq == seq and kept.age_s < BOARD_MAX_AGE_S)
+        return self._board(
+            uow,
+            lambda kept, seq: (
+                (kept.seq == seq and kept.age_s < BOARD_MAX_AGE_S)
+                or kept.age_s < SLOWDOWN * kept.cost_s
+            ),  # a costly board: not remade at once
+        )
 
     def board(self, uow: UnitOfWork) -> Board:
         """What T reads. In the background mode, the latest board whatever its seq (the loop
@@ -304,7 +344,7 @@ class EstimateCache:
             kept = self._boards.get(uow.site.code)
             if kept is not None and still_good(kept, seq):
                 return kept  # another thread made it meanwhile
-            board = compute_board(uow, self.model(uow), seq)
+            board = compute_board(uow, self.model(uow), seq, offload=self.offload)
             self.runs += 1
             self._boards[uow.site.code] = board
         return board

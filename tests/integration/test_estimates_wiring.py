@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from queue_server.app_context import Yihao
-from queue_server.domain.estimates import estimate_waits
+from queue_server.domain.estimates import estimate_waits, joining
 from queue_server.models import EstimateModel
 from queue_server.scheduler import JOBS, service_times_job
 from queue_server.services import estimates as estimates_service
@@ -93,18 +95,29 @@ def test_t_gives_the_estimators_numbers_for_a_known_hall(
     clock.advance(minutes=2)
 
     def by_hand(uow: UnitOfWork) -> dict[int, Any]:
+        """The estimator itself on the hall as it stands: the waiting steps, and the tickets
+        about to join lines A and B as phantoms, seeded with the event seq."""
         counters, waiting, services = hall_now(uow)
         seq = uow.session.connection().scalar(estimates_service.EVENT_SEQ, {"site": site.code})
-        times = estimates_service.configured_for_site(site)
-        return estimate_waits(
-            [step.step_id for step in waiting],
+        may_wait = timedelta(minutes=20 * site.policy.max_wait_factor)
+        keys = [(queue, green) for queue in ("A", "B") for green in (False, True)]
+        phantoms = {estimates_service.PHANTOM_IDS + index: key for index, key in enumerate(keys)}
+        joiners = [
+            replace(joining(queue, uow.now, may_wait, green), step_id=number)
+            for number, (queue, green) in phantoms.items()
+        ]
+        found = estimate_waits(
+            [*(step.step_id for step in waiting), *phantoms],
             counters,
-            waiting,
+            [*waiting, *joiners],
             services,
-            times,
+            estimates_service.configured_for_site(site),
             uow.now,
             random.Random(seq),
+            estimates_service.board_draws(len(waiting)),
+            phantoms=phantoms,
         )
+        return {step_id: found[step_id] for step_id in found if step_id not in phantoms}
 
     expected = sorted(
         (estimate.est_wait_s, estimate.range_s) for estimate in yihao.read(site, by_hand).values()
