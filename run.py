@@ -145,18 +145,20 @@ def is_loopback(host: str) -> bool:
             return False
 
 
-def serve_gevent(app: Any, host: str, port: int) -> None:
-    """gevent's WSGI server, as Flask-SocketIO would start it, but with TCP_NODELAY on every
-    connection: it writes headers and body in two sends, and without it Nagle's algorithm
-    holds the body for the client's delayed ACK (≈40 ms per kept-alive request)."""
-    from gevent import pywsgi
+def database_problem(error: Exception, url: str | None) -> str:
+    """One line: which database (without its password) and what it said."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
-    class NoDelayHandler(pywsgi.WSGIHandler):  # type: ignore[misc]
-        def handle(self) -> None:
-            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().handle()
-
-    pywsgi.WSGIServer((host, port), app, handler_class=NoDelayHandler, log=None).serve_forever()
+    original = error.orig if isinstance(error, DBAPIError) else error
+    said = " ".join(str(original).split()) or type(original).__name__
+    if not url:
+        return said
+    try:
+        where = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - an unreadable URL is named as "the database"
+        return said
+    return f"{where}: {said}"
 
 
 def spare_the_garbage_collector() -> None:
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         monkey.patch_all()
     from queue_server import create_app
     from queue_server.config import ConfigError
+    from queue_server.serving import Limits, serve_gevent, werkzeug_handler
 
     overrides: dict[str, Any] = {"START_BACKGROUND": True, "ASYNC_MODE": async_mode}
     for option, key in (
@@ -198,10 +201,16 @@ def main(argv: list[str] | None = None) -> int:
     ):
         if getattr(args, option):
             overrides[key] = getattr(args, option)
+    from sqlalchemy.exc import DBAPIError
+
     try:
         app = create_app(overrides)
     except ConfigError as error:
         print(f"yihao: {error}", file=sys.stderr)
+        return 2
+    except DBAPIError as error:
+        url = overrides.get("DATABASE_URL") or os.environ.get("YIHAO_DATABASE_URL")
+        print(f"yihao: cannot use the database {database_problem(error, url)}", file=sys.stderr)
         return 2
     extension = app.extensions["yihao"]
     demo_users = extension.staff.users_with_demo_password()
@@ -221,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         scheduler = start_scheduler(app)
     print(f"Yihao serving on http://{args.host}:{args.port}", flush=True)
     try:
+        limits = Limits.of(extension.settings)
         if async_mode == "gevent":
-            serve_gevent(app, args.host, args.port)
+            serve_gevent(app, args.host, args.port, limits)
         else:
             extension.socketio.run(
                 app,
@@ -231,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
                 allow_unsafe_werkzeug=True,
                 use_reloader=False,
                 log_output=False,
+                request_handler=werkzeug_handler(limits),
             )
     finally:
         if scheduler is not None:

@@ -396,6 +396,9 @@ def time_reports(app: Flask) -> tuple[list[tuple[str, str, float, float, int]], 
                     # Every step is in exactly one of these rows: they add up to the total.
                     issued = sum(row["issued"] for row in response.json["rows"])
                     assert issued == year_total["issued"], (group, issued)
+                    # And every ticket in exactly one (its first step's).
+                    tickets = sum(row["tickets"] for row in response.json["rows"])
+                    assert tickets == year_total["tickets"], (group, tickets)
     for label, path in (
         ("year CSV", f"/api/v1/stats/export.csv?from={YEAR_FIRST}&to={TODAY}&group=service"),
         ("year heatmap", f"/api/v1/stats/heatmap?from={YEAR_FIRST}&to={TODAY}"),
@@ -438,9 +441,24 @@ def sql_totals(database: str, hall: dict[str, Any], first: date, last: date) -> 
                count(rating), sum(rating)
         FROM step LEFT JOIN (VALUES {values}) AS target (service, seconds) USING (service)
     """  # noqa: S608  (the VALUES list is the hall file's own codes and numbers)
+    # Numbers taken and time in the hall: each ticket with its first step (position 1).
+    visits = """
+        SELECT count(*),
+               count(*) FILTER (WHERE tickets.state = 'done' AND tickets.ended_at IS NOT NULL),
+               coalesce(sum(GREATEST(0, floor(extract(epoch FROM tickets.ended_at
+                   - tickets.issued_at)))) FILTER (WHERE tickets.state = 'done'), 0)
+        FROM steps JOIN tickets ON tickets.id = steps.ticket_id AND steps.position = 1
+        WHERE steps.site_code = %(site)s AND steps.business_day BETWEEN %(first)s AND %(last)s
+          AND steps.enqueued_at IS NOT NULL
+    """
     with psycopg.connect(database) as connection:
         row = connection.execute(query, {"site": SITE, "first": first, "last": last}).fetchone()
+        visit_row = connection.execute(
+            visits, {"site": SITE, "first": first, "last": last}
+        ).fetchone()
     assert row is not None
+    assert visit_row is not None
+    tickets, visit_count, visit_sum = visit_row
     (issued, served, items, no_show, called, wait_sum, wait_max, p50, p90, service_count,
      service_sum, sla_met, rating_count, rating_sum) = row  # fmt: skip
 
@@ -448,6 +466,7 @@ def sql_totals(database: str, hall: dict[str, Any], first: date, last: date) -> 
         return round(float(total) / count, digits) if count else None
 
     return {
+        "tickets": tickets,
         "issued": issued,
         "served": served,
         "items": int(items),
@@ -457,6 +476,7 @@ def sql_totals(database: str, hall: dict[str, Any], first: date, last: date) -> 
         "p90_wait_s": None if p90 is None else int(p90),
         "max_wait_s": None if wait_max is None else int(wait_max),
         "avg_service_s": mean(service_sum, service_count, 1),
+        "avg_visit_s": mean(visit_sum, visit_count, 1),
         "sla_pct": mean(100 * sla_met, called, 1),
         "rating_avg": mean(rating_sum, rating_count, 2),
     }

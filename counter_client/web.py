@@ -38,6 +38,7 @@ from queue_server.staff.pages import (
     bearer_user,
     language,
     language_switch_url,
+    session_token,
     session_user,
     staff_page_headers,
     user_json,
@@ -66,19 +67,21 @@ def terminal() -> Any:
     lang = language()
     extension = yihao()
     site = user_site(extension, user)
-    rows = extension.read(site, counter_services.list_counters)
+    every = extension.read(site, counter_services.list_counters)
+    mine = next((int(row["counter"]) for row in every if row.get("clerk") == user.username), None)
+    rows = [row for row in every if _offered(user, int(row["counter"]), mine)]
     numbers = [int(row["counter"]) for row in rows]
     requested = request.args.get("counter", type=int)
-    mine = next((int(row["counter"]) for row in rows if row.get("clerk") == user.username), None)
     status = 200
     if requested is not None and requested not in numbers:
         number: int | None = None
-        status = 404
+        exists = any(int(row["counter"]) == requested for row in every)
+        status = 403 if exists else 404
     else:
         number = requested or mine or (user.counter if user.counter in numbers else None)
         number = number or (numbers[0] if numbers else None)
+    config = _page_config(extension, site, user, lang, _local_names(site, every), number, requested)
     rows = _local_names(site, rows)
-    config = _page_config(extension, site, user, lang, rows, number, requested)
     return (
         render_template(
             "counter/terminal.html",
@@ -111,7 +114,7 @@ def _page_config(
         "lang": lang,
         "text": table(lang),
         "user": user_json(user),
-        "token": extension.staff.issue_token(user),
+        "token": session_token(user),
         "site": site.code,
         "counter": number,
         "requested": requested,
@@ -143,6 +146,8 @@ def _page_config(
             "queues": protocol.EVENT_QUEUES,
         },
         "manager": user.role in MANAGER_ROLES,
+        # The counters this user may sign into (SPEC §2); the others show no sign-in.
+        "sign_in": [row["counter"] for row in rows if user.may_sign_into(int(row["counter"]))],
         "mine": next((row["counter"] for row in rows if row.get("clerk") == user.username), None),
         "transfer_position": site.policy.transfer_position,
         "urls": {
@@ -152,6 +157,12 @@ def _page_config(
             "terminal": url_for(".terminal"),
         },
     }
+
+
+def _offered(user: UserConfig, number: int, mine: int | None) -> bool:
+    """The counters the picker offers: those a clerk may sign into (and the one it is
+    signed into); a manager or admin acts at any counter."""
+    return not user.signs_in or user.may_sign_into(number) or number == mine
 
 
 def _local_names(site: SiteConfig, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -185,7 +196,7 @@ def token() -> Any:
     user = session_user()
     if user is None:
         raise Unauthenticated("登录已过期，请重新登录")
-    return {"token": yihao().staff.issue_token(user), "user": user_json(user)}
+    return {"token": session_token(user), "user": user_json(user)}
 
 
 @blueprint.get("/counter/figures")

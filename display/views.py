@@ -22,6 +22,7 @@ from queue_server.config import Settings, SiteConfig
 from queue_server.i18n import HTML_LANG, current_language, local_location, local_name, page_strings
 from queue_server.services import tickets
 from queue_server.services.views import public_ticket
+from queue_server.web_policy import public_page_headers
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_SPEECH_REPEAT = 2
@@ -187,6 +188,9 @@ def english_names(site: SiteConfig) -> dict[str, dict[str, str]]:
             if (location := local_location(counter.location, counter.location_en))
         },
     }
+
+
+display.after_request(public_page_headers)
 
 
 @display.get("/display/hall")

@@ -8,14 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
-from flask_limiter import Limiter
+from flask import Flask, Response, request
+from flask_limiter import Limit, Limiter
 from flask_limiter.util import get_remote_address
 from flask_socketio import SocketIO
 
 from queue_server import INSTANCE_DIR
+from queue_server.api import read_json_body
 from queue_server.app_context import Yihao, make_readonly_sessions
 from queue_server.config import Settings, load_settings
+from queue_server.errors import YihaoError
 from queue_server.i18n import init_app as init_i18n
 from queue_server.manager import settings as hall_settings
 
@@ -30,6 +32,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         writer_gate,
     )
     from queue_server.realtime.fanout import fanout_manager, use_shared_frames
+    from queue_server.realtime.message_queue import MessageQueueWatch
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
     from queue_server.services.auth import StaffDirectory
@@ -60,8 +63,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     clock = settings.clock or (lambda: datetime.now(UTC))
     hall = HallContext(hall_config, secret.encode(), clock, writer_gate(engine))
-    staff = StaffDirectory.build(hall_config, secret.encode(), settings.token_max_age_s)
-    extension = Yihao(settings, engine, sessions, make_readonly_sessions(engine), hall, staff)
+    readonly_sessions = make_readonly_sessions(engine)
+    staff = StaffDirectory.build(
+        hall_config, secret.encode(), settings.token_max_age_s, readonly_sessions
+    )
+    extension = Yihao(settings, engine, sessions, readonly_sessions, hall, staff)
     app.extensions["yihao"] = extension
 
     register_api(app)
@@ -77,13 +83,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         message_queue=settings.message_queue,
         client_manager=client_manager,
         json=app.json,  # type: ignore[arg-type]
+        ping_interval=settings.ping_interval_s,
+        ping_timeout=settings.ping_timeout_s,
     )
     use_shared_frames(socketio.server.eio, client_manager)
     extension.socketio = socketio
     extension.publisher = Publisher(socketio, extension)
     register_namespaces(socketio, extension)
+    if settings.message_queue and settings.message_queue.startswith(("redis://", "rediss://")):
+        watch = MessageQueueWatch(extension, client_manager, settings.message_queue)
+        extension.message_queue_watch = watch
+        watch.check()  # a queue that refuses at start: one warning line, a degraded start
     if settings.start_background:
         extension.publisher.start()
+        if extension.message_queue_watch is not None:
+            extension.message_queue_watch.start()
         from ticket_printer.worker import PrintWorker
 
         extension.print_worker = PrintWorker(extension)
@@ -105,23 +119,39 @@ def _secret_key(settings: Settings, instance_dir: Path) -> str:
 
 
 def _limit_logins(app: Flask, settings: Settings) -> None:
-    """Failed logins are limited per address and user name (429); good ones are not counted."""
+    """Failed logins are limited per (address, user name), one bucket across the API and the
+    web form (429); good ones are not counted. The counters live in the message-queue Redis,
+    so every process shares them; while it cannot be reached they live in this process's
+    memory (Flask-Limiter's in-memory fallback), so staff can still log in."""
     message_queue = settings.message_queue or ""
-    storage = message_queue if message_queue.startswith("redis://") else "memory://"
-    limiter = Limiter(get_remote_address, app=app, storage_uri=storage, strategy="moving-window")
-
-    def login_key() -> str:
-        body = request.get_json(silent=True)
-        username = body.get("username") if isinstance(body, dict) else None
-        return f"{get_remote_address()}:{username}"
-
-    limit_failures = limiter.limit(
-        settings.login_rate_limit,
-        key_func=login_key,
-        deduct_when=lambda response: response.status_code == 401,
+    redis = message_queue.startswith(("redis://", "rediss://"))
+    limit = settings.login_rate_limit
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=message_queue if redis else "memory://",
+        storage_options={"socket_timeout": 1, "socket_connect_timeout": 1} if redis else {},
+        strategy="moving-window",
+        in_memory_fallback_enabled=redis,
+        # Limit objects are taken since Flask-Limiter 4 (its annotation still says str).
+        in_memory_fallback=[
+            Limit(  # type: ignore[list-item]
+                limit,
+                key_function=_login_key,
+                scope=LOGIN_SCOPE,
+                shared=True,
+                methods=["POST"],
+                deduct_when=_failed_login,
+            )
+        ]
+        if redis
+        else None,
+    )
+    login_limit = limiter.shared_limit(
+        limit, LOGIN_SCOPE, key_func=_login_key, methods=["POST"], deduct_when=_failed_login
     )
     # Wrap the registered view: Flask-Limiter checks a decorated view inside the wrapper.
-    app.view_functions["api.login"] = limit_failures(app.view_functions["api.login"])  # type: ignore[assignment]
+    app.view_functions["api.login"] = login_limit(app.view_functions["api.login"])  # type: ignore[assignment]
     from queue_server.api.printing import limit_lookups
 
     limit_lookups(app, limiter, settings.login_rate_limit)  # identity look-ups: as logins
@@ -129,6 +159,28 @@ def _limit_logins(app: Flask, settings: Settings) -> None:
     # none: 7 % of a ticket's time under load (docs/PERFORMANCE.md), so it is taken out.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.extensions["yihao"].limiter = limiter
+    app.extensions["yihao"].login_limit = login_limit
+
+
+LOGIN_SCOPE = "login"
+
+
+def _login_key() -> str:
+    """(address, user name) of a login attempt, whichever way it came: the web form, or the
+    API's body (read as JSON whatever its declared type, so no path has a bucket of its
+    own)."""
+    username: Any = request.form.get("username") if request.form else None
+    if username is None:
+        try:
+            body = read_json_body(any_type=True)
+        except YihaoError:
+            body = None
+        username = body.get("username") if isinstance(body, dict) else None
+    return f"{get_remote_address()}:{str(username)[:64]}"
+
+
+def _failed_login(response: Response) -> bool:
+    return response.status_code == 401
 
 
 def _register_pages(app: Flask) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from flask_limiter import Limiter
     from flask_socketio import SocketIO
 
+    from queue_server.realtime.message_queue import MessageQueueWatch
     from queue_server.realtime.publisher import Publisher
     from ticket_printer.worker import PrintWorker
 
@@ -51,6 +52,8 @@ class Yihao:
     socketio: SocketIO | None = None
     publisher: Publisher | None = None
     limiter: Limiter | None = None
+    message_queue_watch: MessageQueueWatch | None = None
+    login_limit: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None
     print_worker: PrintWorker | None = None
     subscribers: dict[type, list[Callable[[Any], None]]] = field(default_factory=dict)
     overlay: SettingsOverlay = field(init=False)

@@ -144,6 +144,26 @@ class CalendarConfig(_Strict):
         return self
 
 
+class AppointmentsConfig(_Strict):
+    """Bookings (预约, SPEC §8; docs/appointments.md): slots of `slot_min` inside the opening
+    hours, up to `days_ahead` days ahead, check-in from `early_min` before a slot's start to
+    `late_min` after it; `capacity` places per slot for each bookable business."""
+
+    slot_min: int = Field(30, ge=5, le=24 * 60)
+    days_ahead: int = Field(7, ge=0, le=90)
+    early_min: float = Field(30, ge=0)
+    late_min: float = Field(15, ge=0)
+    capacity: dict[str, int] = Field(default_factory=dict)
+
+    @field_validator("capacity")
+    @classmethod
+    def _places(cls, value: dict[str, int]) -> dict[str, int]:
+        for service, places in value.items():
+            if places < 1:
+                raise ValueError(f"capacity of {service}: at least 1 place per slot")
+        return value
+
+
 class QueueConfig(_Strict):
     code: str = Field(min_length=1, max_length=8)
     name: str
@@ -225,6 +245,7 @@ class SiteConfig(_Strict):
     routing: tuple[RuleConfig, ...] | None = None
     counters: tuple[CounterConfig, ...] = ()
     kiosks: tuple[KioskConfig, ...] = ()
+    appointments: AppointmentsConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -259,6 +280,13 @@ class SiteConfig(_Strict):
                 raise ValueError(f"hours.lines: unknown queue '{code}'")
         return self
 
+    @model_validator(mode="after")
+    def _bookable_services(self) -> SiteConfig:
+        for code in self.appointments.capacity if self.appointments else ():
+            if self.service(code) is None:
+                raise ValueError(f"appointments.capacity: unknown service '{code}'")
+        return self
+
     def rules(self) -> tuple[RoutingRule, ...]:
         if self.routing is None:
             return default_rules(self.policy.enterprise_backoffice_headcount)
@@ -285,6 +313,9 @@ class UserConfig(_Strict):
     site: str | None = None
     clerk_no: str | None = None
     counter: int | None = None  # the clerk's usual counter
+    # The counters this user may sign into (SPEC §2, 综合柜员 skills); None: every counter.
+    # Managers and admins sign into none (they may still act on any counter).
+    counters: tuple[int, ...] | None = None
     password: str | None = None  # plain, for demos only: hashed at load
     password_hash: str | None = None
 
@@ -293,6 +324,16 @@ class UserConfig(_Strict):
         if bool(self.password) == bool(self.password_hash):
             raise ValueError(f"user {self.username}: give exactly one of password, password_hash")
         return self
+
+    @property
+    def signs_in(self) -> bool:
+        """Whether this user signs into counters at all (clerks do; managers and admins
+        act on any counter without signing in)."""
+        return self.role == "clerk"
+
+    def may_sign_into(self, number: int) -> bool:
+        """SPEC §2 "who may sign in where": the listed counters, or every counter."""
+        return self.signs_in and (self.counters is None or number in self.counters)
 
 
 class HallConfig(_Strict):
@@ -304,10 +345,37 @@ class HallConfig(_Strict):
         _unique("sites", [site.code for site in self.sites])
         _unique("users", [user.username for user in self.users])
         codes = {site.code for site in self.sites}
-        for user in self.users:
+        for index, user in enumerate(self.users):
             if user.site is not None and user.site not in codes:
                 raise ValueError(f"user {user.username} belongs to unknown site '{user.site}'")
+            self._check_counters(index, user)
         return self
+
+    def _check_counters(self, index: int, user: UserConfig) -> None:
+        """Each counter a user lists exists at a site the user works at (its own, or any)."""
+        where = f"users.{index}.counters"
+        if user.counters is None:
+            return
+        if not user.signs_in and user.counters:
+            raise ValueError(
+                f"{where}: {user.username} is a {user.role}; managers and admins sign into "
+                "no counter (they may act on any)"
+            )
+        sites = [site for site in self.sites if user.site in (None, site.code)]
+        known = {counter.number for site in sites for counter in site.counters}
+        for position, number in enumerate(user.counters):
+            if number not in known:
+                at = f"site '{user.site}'" if user.site else "any site"
+                raise ValueError(
+                    f"{where}.{position}: counter {number} of user {user.username} "
+                    f"does not exist at {at}"
+                )
+        _unique(f"{where} of user {user.username}", list(user.counters))
+        if user.counter is not None and user.counter not in user.counters:
+            raise ValueError(
+                f"users.{index}.counter: {user.username}'s usual counter {user.counter} "
+                "is not among the counters listed"
+            )
 
     @property
     def default_site(self) -> SiteConfig:
@@ -347,11 +415,18 @@ def parse_hall(raw: Any, source: str = "hall configuration") -> HallConfig:
     try:
         return HallConfig.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
-            for problem in error.errors()
-        )
+        problems = "; ".join(_problem(problem) for problem in error.errors())
         raise ConfigError(f"{source}: {problems}") from None
+
+
+def _problem(problem: Any) -> str:
+    """One validation problem with its path: `users.3.counters.1: …`. A check of the whole
+    file names the path in its own message."""
+    path = ".".join(str(part) for part in problem["loc"])
+    message = str(problem["msg"])
+    if not path:
+        return message.removeprefix("Value error, ")
+    return f"{path}: {message}"
 
 
 class Settings(BaseSettings):
@@ -371,9 +446,18 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     token_max_age_s: int = Field(12 * 3600, gt=0)
     async_mode: Literal["threading", "gevent"] = "threading"  # gevent: run.py patches first
+    message_queue_check_s: float = Field(2.0, gt=0)  # how often Redis is pinged
     message_queue_channel: str = "yihao"  # halls (or test runs) sharing one Redis use their own
     scheduler_lease_s: float = Field(30, gt=0)  # a dead scheduler is replaced within this (+⅓)
     login_rate_limit: str = "10 per minute"
+    # Slow and silent clients (queue_server/serving.py, docs/SECURITY.md).
+    header_timeout_s: float = Field(10, gt=0)  # request line and headers, in all
+    body_timeout_s: float = Field(10, gt=0)  # each read of a body
+    ping_interval_s: float = Field(20, gt=0)  # Socket.IO: the server pings this often
+    ping_timeout_s: float = Field(10, gt=0)  # and drops a client that does not answer
+    # Who may frame the public pages (CSP frame-ancestors): nobody, unless a hall embeds
+    # its screens in its own portal, e.g. "'self' https://portal.example.gov.cn".
+    frame_ancestors: str = Field("'none'", pattern=r"^[^;,\r\n]+$")
     publish_interval_s: float = Field(0.25, gt=0)
     position_interval_s: float = Field(1.0, gt=0)
     speech_repeat: int = 2  # how often a screen says each call (display/views.py clamps it)

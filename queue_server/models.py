@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from queue_server.db import Base, UTCDateTime
+from queue_server.domain.appointments import BOOKING_STATES, OPEN_STATES
+from queue_server.domain.dispatch import PriorityClass
 from queue_server.domain.lifecycle import UNFINISHED, StepOutcome, StepStatus, TicketState
 
 # The lifecycle's states, from the domain (migration 0001 spells the same; a test checks).
@@ -176,7 +178,7 @@ class Step(Base):
     queue_code: Mapped[str] = mapped_column(String(8))
     services: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16))
-    priority_class: Mapped[int] = mapped_column(Integer, default=2)
+    priority_class: Mapped[int] = mapped_column(Integer, default=PriorityClass.ORDINARY.value)
     reason: Mapped[str | None] = mapped_column(String(16))
     reserved_counter: Mapped[int | None] = mapped_column(Integer)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -219,6 +221,75 @@ class Event(Base):
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str | None] = mapped_column(String(16))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+_OPEN_BOOKING_SQL = _in("state", OPEN_STATES)
+
+
+class Appointment(Base):
+    """A booking (预约) of a slot: a business at a site, a day and a start time (SPEC §8).
+    The identity is kept as a keyed hash and a masked form, like a ticket's."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint(_in("state", BOOKING_STATES), name="state"),
+        CheckConstraint("party IN ('individual', 'enterprise')", name="party"),
+        CheckConstraint("headcount >= 1", name="headcount"),
+        CheckConstraint("start_min >= 0 AND end_min > start_min AND end_min <= 1440", name="slot"),
+        # One open booking per identity per site and day.
+        Index(
+            "uq_appointments_open_identity",
+            "site_code",
+            "day",
+            "identity_hash",
+            unique=True,
+            sqlite_where=text(_OPEN_BOOKING_SQL),
+            postgresql_where=text(_OPEN_BOOKING_SQL),
+        ),
+        # A code names one open booking of its site and day.
+        Index(
+            "uq_appointments_open_code",
+            "site_code",
+            "day",
+            "code",
+            unique=True,
+            sqlite_where=text(_OPEN_BOOKING_SQL),
+            postgresql_where=text(_OPEN_BOOKING_SQL),
+        ),
+        Index("ix_appointments_identity", "site_code", "identity_hash", "day"),
+        Index("ix_appointments_day", "site_code", "day", "start_min"),
+    )
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    day: Mapped[date] = mapped_column(Date)
+    start_min: Mapped[int] = mapped_column(Integer)
+    end_min: Mapped[int] = mapped_column(Integer)
+    service_code: Mapped[str] = mapped_column(String(64))
+    party: Mapped[str] = mapped_column(String(16))
+    headcount: Mapped[int] = mapped_column(Integer, default=1)
+    code: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16))
+    identity_hash: Mapped[str] = mapped_column(String(64))
+    identity_masked: Mapped[str] = mapped_column(String(32))
+    phone_hash: Mapped[str | None] = mapped_column(String(64))
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"))
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AppointmentSlot(Base):
+    """The places taken in one slot of a business: the row a booking updates in its own
+    transaction (and a cancellation gives back), so a slot never takes more than its
+    capacity however many book at once."""
+
+    __tablename__ = "appointment_slots"
+    __table_args__ = (CheckConstraint("booked >= 0", name="booked"),)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    service_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    start_min: Mapped[int] = mapped_column(Integer, primary_key=True)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class JobRun(Base):
@@ -306,3 +377,13 @@ class SchedulerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RevokedLogin(Base):
+    """A login ended by its logout: every token issued for it (the API's, or the tokens a
+    page got for its browser session) is refused from then on, by every process. Kept until
+    the tokens would have expired anyway."""
+
+    __tablename__ = "revoked_logins"
+    login_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

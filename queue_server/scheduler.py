@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from queue_server.app_context import Yihao
 from queue_server.manager import jobs as manager_jobs
 from queue_server.models import JobRun, SchedulerLease
+from queue_server.services.appointments import write_no_shows
 from queue_server.services.day_close import close_day
 from queue_server.services.estimates import store_service_times
 from queue_server.services.printing import abandon_overdue
@@ -133,11 +134,21 @@ def service_times_job(yihao: Yihao, now: datetime) -> None:
         yihao.hall.estimates.forget_model(site.code)  # this process reloads at once
 
 
+def appointment_no_show_job(yihao: Yihao, now: datetime) -> None:
+    """Bookings never checked in by their slot's end + late_min become `no_show` (reads say
+    so already). No slot claim: it writes only bookings still `booked`, so a re-run is
+    harmless."""
+    for site in yihao.hall.config.sites:
+        if site.appointments is not None:
+            yihao.run(site, "scheduler", write_no_shows)
+
+
 JOBS = (
     # Every few minutes rather than once at midnight: a missed midnight (server down) is
     # caught up, and the slot row keeps it to one run per day and site.
     Job("day_close", day_close_job, "cron", {"minute": "*/5"}),
     Job("print_retry", print_retry_job, "interval", {"seconds": 5}),
+    Job("appointment_no_show", appointment_no_show_job, "interval", {"seconds": 60}),
     # Managers' jobs (queue_server/manager/jobs.py): idempotent, see there.
     Job("manager_alerts", manager_jobs.alerts_job, "interval", {"seconds": 10}),
     Job("daily_summaries", manager_jobs.daily_summary_job, "cron", {"minute": "*/5"}),

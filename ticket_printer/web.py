@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, abort, render_template, request, url_for
 from queue_server.app_context import yihao
 from queue_server.config import DEFAULT_PRINTER_KIOSK
 from queue_server.i18n import HTML_LANG, current_language, local_name, page_strings
+from queue_server.web_policy import public_page_headers
 from ticket_printer.texts import PREFIX, TEXTS
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,6 +34,9 @@ def _asset(filename: str) -> str:
     path = PACKAGE_DIR / "static" / filename
     version = int(path.stat().st_mtime) if path.exists() else 0
     return url_for("kiosk.static", filename=filename, v=version)
+
+
+kiosk_pages.after_request(public_page_headers)
 
 
 @kiosk_pages.get("/kiosk")

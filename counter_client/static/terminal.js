@@ -231,6 +231,9 @@
   function signedHere() {
     return !!(state.counter && state.counter.clerk === me);
   }
+  function maySignIn() {
+    return !!state.counter && config.sign_in.indexOf(state.counter.counter) >= 0;
+  }
   function canAct() {
     return signedHere() || (config.manager && !!state.counter);
   }
@@ -245,7 +248,7 @@
       case "pause_resume":
         return canAct() && ((counterState === "open" && !ticket) || counterState === "paused");
       case "sign_in":
-        return !signedHere() && !state.counter.clerk;
+        return !signedHere() && !state.counter.clerk && maySignIn();
       case "sign_out":
         return signedHere() && !ticket;
       case "return":
@@ -418,7 +421,7 @@
       : t("nobody");
     var signIn = $("sign-in");
     var signOut = $("sign-out");
-    signIn.hidden = signedHere() || !!counter.clerk;
+    signIn.hidden = signedHere() || !!counter.clerk || !maySignIn();
     signIn.disabled = !allowed("sign_in");
     signOut.hidden = !signedHere();
     signOut.disabled = !allowed("sign_out");

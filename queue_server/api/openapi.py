@@ -21,13 +21,24 @@ REF = "#/components/schemas/{model}"
 
 @health.get("/healthz")
 def healthz() -> Any:
+    """200 `ok`, or `degraded` while the message-queue Redis cannot be reached (this process
+    still serves its own clients); 503 `down` while the database cannot be."""
+    extension = yihao()
+    watch = extension.message_queue_watch
+    message_queue = watch.check() if watch is not None else None
     try:
-        with yihao().engine.connect() as connection:
+        with extension.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as error:  # noqa: BLE001 - any database failure means "not healthy"
-        body, _ = error_response(503, "database_unavailable", str(error))
-        return {"status": "error", "database": "error", **body}, 503
-    return {"status": "ok", "database": "ok"}
+        body, _ = error_response(503, "database_unavailable", str(error).splitlines()[0])
+        return {
+            "status": "down",
+            "database": "down",
+            "message_queue": message_queue,
+            **body,
+        }, 503
+    status = "degraded" if message_queue == "down" else "ok"
+    return {"status": status, "database": "ok", "message_queue": message_queue}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,7 @@ from queue_server.api import (
     parse_body,
     parse_query,
     public_site,
+    read_json_body,
 )
 from queue_server.api.schemas import ReducedTicketEnvelope, TicketOut
 from queue_server.api.tickets import _public, _ticket_site
@@ -166,7 +167,10 @@ def limit_lookups(app: Flask, limiter: Limiter, limit: str) -> None:
     a number cannot be tried against ID or phone numbers one after another."""
 
     def lookup_key() -> str:
-        body = request.get_json(silent=True)
+        try:
+            body = read_json_body(any_type=True)  # deep JSON: 400 from the view, not a 500 here
+        except YihaoError:
+            body = None
         number = body.get("number") if isinstance(body, dict) else None
         return f"lookup:{get_remote_address()}:{str(number).strip().upper()}"
 

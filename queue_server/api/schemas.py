@@ -3,12 +3,31 @@ and the OpenAPI document is generated from them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from queue_server.domain.lifecycle import TicketStateName
+
+# The largest integer every database holds (PostgreSQL `integer`; SQLite holds 2**63 - 1):
+# a counter number, a seq or an id above it is refused as bad input, never sent to the
+# database (SPEC §4: never a 500 for bad input).
+MAX_DB_INT = 2**31 - 1
+DAILY_QUOTA_MAX = 100_000
+
+
+def _iso_date(value: Any) -> Any:
+    """A date is YYYY-MM-DD: never a number read as seconds since 1970 (`?to=0`)."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected a date YYYY-MM-DD")
+    if not isinstance(value, str | date):
+        raise ValueError("expected a date YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 class _Request(BaseModel):
@@ -17,7 +36,9 @@ class _Request(BaseModel):
 
 
 class IssueTicketIn(_Request):
-    service: str = Field(min_length=1, max_length=64)
+    service: str | None = Field(
+        None, min_length=1, max_length=64, description="required unless `appointment` is given"
+    )
     party: Literal["individual", "enterprise"] = "individual"
     headcount: int = Field(1, ge=1)
     visitor_id: str | None = Field(
@@ -32,6 +53,15 @@ class IssueTicketIn(_Request):
     reprint: bool = Field(
         False, description="with `kiosk`: print the ticket again when an existing one is reused"
     )
+    appointment: str | None = Field(
+        None, max_length=16, description="a booking's 6-digit code: check in (SPEC §8)"
+    )
+
+    @model_validator(mode="after")
+    def _service_or_appointment(self) -> IssueTicketIn:
+        if self.service is None and self.appointment is None:
+            raise ValueError("service is required (or an appointment code)")
+        return self
 
 
 class LoginIn(_Request):
@@ -50,7 +80,7 @@ class FinishIn(_Request):
 
 class TransferIn(_Request):
     queue: str | None = Field(None, max_length=8)
-    counter: int | None = Field(None, ge=1)
+    counter: int | None = Field(None, ge=1, le=MAX_DB_INT)
     service: str | None = Field(None, max_length=64)
     position: Literal["front", "back"] | None = None
 
@@ -80,7 +110,7 @@ class NumberQuery(_Request):
 
 class EventsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore")
-    since: int = Field(0, ge=0)
+    since: int = Field(0, ge=0, le=MAX_DB_INT)
     site: str | None = None
 
 
@@ -194,15 +224,19 @@ class ErrorOut(BaseModel):
 
 
 class HealthOut(BaseModel):
-    status: Literal["ok"]
+    """`degraded` while the message-queue Redis cannot be reached (null: none configured)."""
+
+    status: Literal["ok", "degraded"]
     database: Literal["ok"]
+    message_queue: Literal["ok", "down"] | None
 
 
 class HealthDownOut(BaseModel):
     """503: the database cannot be reached (the error says why)."""
 
-    status: Literal["error"]
-    database: Literal["error"]
+    status: Literal["down"]
+    database: Literal["down"]
+    message_queue: Literal["ok", "down"] | None
     error: ErrorBody
 
 
@@ -228,6 +262,10 @@ class UserOut(BaseModel):
     role: Literal["clerk", "manager", "admin"]
     clerk_no: str | None
     counter: int | None = Field(description="the clerk's own counter, if the hall names one")
+
+
+class LogoutOut(BaseModel):
+    logged_out: bool
 
 
 class LoginOut(BaseModel):
@@ -395,13 +433,86 @@ class EventsOut(BaseModel):
     events: list[EventOut]
 
 
+# -- appointments (预约, SPEC §8) -------------------------------------------------------
+
+
+Day = date  # (fields below are named `date`)
+
+
+class SlotsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore")
+    service: str = Field(min_length=1, max_length=64)
+    date: Day
+    site: str | None = None
+
+
+class AppointmentsQuery(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore")
+    date: Day | None = Field(None, description="default: today")
+    site: str | None = None
+
+
+class BookIn(_Request):
+    service: str = Field(min_length=1, max_length=64)
+    party: Literal["individual", "enterprise"] = "individual"
+    headcount: int = Field(1, ge=1)
+    visitor_id: str = Field(
+        min_length=1,
+        max_length=32,
+        description="ID card (individual) or unified social credit code (enterprise)",
+    )
+    phone: str | None = Field(None, max_length=20)
+    date: Day = Field(strict=False, description="YYYY-MM-DD")
+    start: str = Field(min_length=4, max_length=5, description="the slot's start, HH:MM")
+    site: str | None = Field(None, max_length=32)
+
+
+class SlotOut(BaseModel):
+    start: str
+    end: str
+    capacity: int
+    booked: int
+
+
+class SlotsOut(BaseModel):
+    slots: list[SlotOut]
+
+
+AppointmentState = Literal["booked", "checked_in", "cancelled", "late", "no_show"]
+
+
+class AppointmentOut(BaseModel):
+    """A of SPEC §8."""
+
+    id: str
+    code: str
+    service: str
+    date: str
+    start: str
+    end: str
+    state: AppointmentState
+
+
+class AppointmentEnvelope(BaseModel):
+    appointment: AppointmentOut
+
+
+class StaffAppointmentOut(AppointmentOut):
+    visitor_id_masked: str
+    phone_masked: str | None
+
+
+class AppointmentsOut(BaseModel):
+    appointments: list[StaffAppointmentOut]
+
+
 # -- managers: reports, reviews, alerts, settings --------------------------------------
 
 
 class StatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from", description="first local date, inclusive")
-    to: date | None = Field(None, description="last local date, inclusive (default: today)")
+    from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
+    to: IsoDate | None = Field(None, description="last local date, inclusive (default: today)")
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -409,15 +520,21 @@ class StatsQuery(_Request):
 
 class RangeQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
     site: str | None = None
 
 
 class StatsRowOut(BaseModel):
     key: str | int
     name: str | None = None
-    issued: int
+    tickets: int | None = Field(
+        description="Numbers taken (取号数): each ticket once, in the row of its first step; "
+        "null for counter and clerk rows"
+    )
+    issued: int = Field(
+        description="Steps enqueued (排队人次); for counter and clerk rows: steps called there"
+    )
     served: int
     items: int
     no_show: int
@@ -426,6 +543,10 @@ class StatsRowOut(BaseModel):
     p90_wait_s: int | None
     max_wait_s: int | None
     avg_service_s: float | None
+    avg_visit_s: float | None = Field(
+        description="Time in the hall: issue → end of the visit, over the visits that ended "
+        "done, in the row of their first step; null for counter and clerk rows"
+    )
     sla_pct: float | None
     rating_avg: float | None
 
@@ -458,8 +579,8 @@ class ReviewsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     rating_max: int = Field(2, ge=1, le=5)
     state: Literal["open", "assigned", "closed", "overdue"] | None = None
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: IsoDate | None = Field(None, alias="from")
+    to: IsoDate | None = None
     site: str | None = None
 
 
@@ -532,7 +653,9 @@ class AlertsOut(BaseModel):
 
 class ServiceSettingIn(_Request):
     target_wait_min: float | None = Field(None, gt=0, le=24 * 60)
-    daily_quota: int | None = Field(None, ge=0, description="0 removes the quota")
+    daily_quota: int | None = Field(
+        None, ge=0, le=DAILY_QUOTA_MAX, description="0 removes the quota"
+    )
 
 
 class CounterSettingIn(_Request):

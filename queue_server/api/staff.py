@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server.api import base_url, current_user, operation, parse_body, parse_query, staff_site
+from flask import request
+
+from queue_server.api import (
+    base_url,
+    bearer_token,
+    current_user,
+    operation,
+    parse_body,
+    parse_query,
+    staff_site,
+)
 from queue_server.api.schemas import (
     CounterDetailOut,
     CounterOut,
@@ -13,12 +23,13 @@ from queue_server.api.schemas import (
     LiveStatsOut,
     LoginIn,
     LoginOut,
+    LogoutOut,
     NumberQuery,
     SiteQuery,
     TicketEnvelope,
 )
 from queue_server.app_context import yihao
-from queue_server.services import counters, reports, tickets
+from queue_server.services import auth, counters, reports, tickets
 
 MANAGERS = ("manager", "admin")
 
@@ -46,6 +57,23 @@ def login() -> Any:
             "counter": user.counter,
         },
     }
+
+
+@operation(
+    "POST",
+    "/auth/logout",
+    "Log out: the token is refused from now on, by every process",
+    response=LogoutOut,
+    auth="staff",
+    tag="auth",
+    errors=(401,),
+)
+def logout() -> Any:
+    extension = yihao()
+    _, login_id = extension.staff.login_of_token(bearer_token(request.headers))
+    with extension.sessions.begin() as session:
+        auth.revoke_login(session, login_id, extension.settings.token_max_age_s)
+    return {"logged_out": True}
 
 
 @operation(

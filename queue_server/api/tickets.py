@@ -71,13 +71,13 @@ def list_queues() -> Any:
     response=IssueTicketOut,
     status=201,
     also=(200,),  # the visitor's ticket of today, reused (一号到底)
-    errors=(400, 409),
+    errors=(400, 404, 409),  # 404: an unknown appointment code
 )
 def issue_ticket() -> Any:
     body = parse_body(IssueTicketIn)
     site = public_site(body.site)
     request_ = tickets.IssueRequest(
-        service=body.service,
+        service=body.service or "",
         party=body.party,
         headcount=body.headcount,
         visitor_id=body.visitor_id,
@@ -85,6 +85,7 @@ def issue_ticket() -> Any:
         priority=body.priority,
         kiosk=body.kiosk,
         reprint=body.reprint,
+        appointment=body.appointment,
     )
     result = yihao().run(
         site, body.kiosk or "visitor", tickets.issue_ticket, request_, base_url=base_url()

@@ -1,7 +1,8 @@
 """Call order: who a counter calls next, and where a ticket stands in its line.
 
 Classes, highest first: returning (transfer to the front, return within the
-window, next step of a visit, reinstated), green channel, ordinary; FIFO by
+window, next step of a visit, reinstated), appointment (a booking checked in on
+time, SPEC §8), green channel, ordinary; FIFO by
 `sort_at` inside a class. A step past `max_wait_factor` × its target wait is
 overdue and outranks every class, across all the counter's lines.
 """
@@ -16,8 +17,9 @@ from enum import IntEnum
 
 class PriorityClass(IntEnum):
     RETURNING = 0
-    GREEN = 1  # green channel (elderly, disabled, pregnant); appointments will share it
-    ORDINARY = 2
+    APPOINTMENT = 1  # a booking checked in within its window (预约)
+    GREEN = 2  # green channel (elderly, disabled, pregnant)
+    ORDINARY = 3
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ def base_placement(green: bool, now: datetime) -> Placement:
     if green:
         return Placement(PriorityClass.GREEN, now, "green")
     return Placement(PriorityClass.ORDINARY, now, None)
+
+
+def appointment_placement(now: datetime) -> Placement:
+    """A booking checked in on time (预约): ahead of green and ordinary tickets."""
+    return Placement(PriorityClass.APPOINTMENT, now, "appointment")
 
 
 def returning_placement(reason: str, now: datetime) -> Placement:

@@ -58,6 +58,9 @@ def nearest_ranks(histogram: Mapping[int, int], percents: tuple[float, ...]) -> 
 
 # The plain counters of a row, added up when rows merge and stored as they are.
 COUNTS = (
+    "tickets",
+    "visit_count",
+    "visit_sum_s",
     "issued",
     "served",
     "items",
@@ -74,8 +77,15 @@ COUNTS = (
 @dataclass
 class RowTotals:
     """Everything a report row needs, kept so that two totals add up exactly (days merge
-    into months): counts, sums and one-second histograms, never averages."""
+    into months): counts, sums and one-second histograms, never averages.
 
+    Two columns are about visits rather than steps: `tickets` (numbers taken, each ticket
+    once) and the time in the hall of the visits that ended `done` (`visit_count`,
+    `visit_sum_s`), both counted with the visit's first step."""
+
+    tickets: int = 0
+    visit_count: int = 0
+    visit_sum_s: int = 0
     issued: int = 0
     served: int = 0
     items: int = 0
@@ -88,6 +98,13 @@ class RowTotals:
     service_times: Counter[int] = field(default_factory=Counter)
     rating_count: int = 0
     rating_sum: int = 0
+
+    def add_ticket(self, visit_s: int | None) -> None:
+        """A number taken; `visit_s`: issue → end of the visit, when it ended `done`."""
+        self.tickets += 1
+        if visit_s is not None:
+            self.visit_count += 1
+            self.visit_sum_s += visit_s
 
     def add_issued(self) -> None:
         self.issued += 1
@@ -116,11 +133,14 @@ class RowTotals:
         self.waits.update(other.waits)
         self.service_times.update(other.service_times)
 
-    def row(self, key: Any) -> dict[str, Any]:
+    def row(self, key: Any, *, visits: bool = True) -> dict[str, Any]:
+        """The report row; without `visits` (counter and clerk rows, which hold steps called
+        there, not visits) `tickets` and `avg_visit_s` are null."""
         wait_sum = sum(value * count for value, count in self.waits.items())
         p50, p90 = nearest_ranks(self.waits, (50, 90))
         return {
             "key": key,
+            "tickets": self.tickets if visits else None,
             "issued": self.issued,
             "served": self.served,
             "items": self.items,
@@ -130,6 +150,7 @@ class RowTotals:
             "p90_wait_s": p90,
             "max_wait_s": max(self.waits) if self.waits else None,
             "avg_service_s": _mean(self.service_sum_s, self.service_count, 1),
+            "avg_visit_s": _mean(self.visit_sum_s, self.visit_count, 1) if visits else None,
             "sla_pct": _mean(100 * self.sla_met, self.called, 1),
             "rating_avg": _mean(self.rating_sum, self.rating_count, 2),
         }

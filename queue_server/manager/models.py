@@ -14,7 +14,7 @@ from queue_server.models import Step
 
 REPORT_GROUPS = ("service", "queue", "counter", "clerk", "hour", "day")
 FOLLOW_UP_STATES = ("open", "assigned", "closed")
-ALERT_KINDS = ("wait_target", "counter_paused", "printer", "calendar")
+ALERT_KINDS = ("wait_target", "counter_paused", "printer", "calendar", "message_queue")
 
 
 # Reports read a business day's steps (today's, and a day being summarised) by site and day;

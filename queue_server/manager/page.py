@@ -18,7 +18,13 @@ from queue_server.config import SiteConfig
 from queue_server.errors import N_, Unauthenticated
 from queue_server.i18n import current_language, local_name, page_strings
 from queue_server.manager.texts import PREFIX, TEXTS
-from queue_server.staff.pages import MANAGER_ROLES, language, session_user, staff_page_headers
+from queue_server.staff.pages import (
+    MANAGER_ROLES,
+    language,
+    session_token,
+    session_user,
+    staff_page_headers,
+)
 
 blueprint = Blueprint(
     "manager",
@@ -56,7 +62,7 @@ def index() -> Any:
         "names": english_names(site) if current_language() == "en" else {},
         "site": site.code,
         "site_name": local_name(site),
-        "token": extension.staff.issue_token(user),
+        "token": session_token(user),
         "user": {"username": user.username, "name": user.name, "role": user.role},
         "urls": {
             "api": "/api/v1",
@@ -92,7 +98,7 @@ def token() -> Any:
         raise Unauthenticated("请重新登录")
     if user.role not in MANAGER_ROLES:
         return {"error": {"code": "forbidden", "message": gettext(N_("没有权限"))}}, 403
-    return {"token": yihao().staff.issue_token(user)}
+    return {"token": session_token(user)}
 
 
 def manager_strings() -> dict[str, Any]:

@@ -4,7 +4,11 @@ heatmap, and the daily summaries written after a business day is over.
 Rows are computed over steps (one service episode each), all from columns the event log
 also carries, so they can be rebuilt from events alone:
 - a step belongs to its business day; `hour` is the local hour it was enqueued;
-- `issued` = steps enqueued (for `counter` and `clerk` rows: steps called there);
+- `tickets` = numbers taken (取号数): each ticket once, in the row of its first step; null
+  for `counter` and `clerk` rows;
+- `avg_visit_s` = issue → end of the visit (time in the hall), over the visits that ended
+  `done`, in the row of the visit's first step; null for `counter` and `clerk` rows;
+- `issued` = steps enqueued (排队人次; for `counter` and `clerk` rows: steps called there);
 - wait = called − enqueued in whole seconds (held time is never inside a step: a return
   makes a new step); only called steps have a wait;
 - `served` = steps done; `items` = the businesses of done steps (办件量);
@@ -24,12 +28,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import and_, delete, exists, select
 
+from queue_server.domain.lifecycle import TicketState
 from queue_server.domain.reporting import GROUPS, RowTotals, StoredTotalsSum, whole_seconds
 from queue_server.errors import NP_, BadRequest
 from queue_server.manager.models import DailySummary, MonthlySummary
-from queue_server.models import Step
+from queue_server.models import Step, Ticket
 from queue_server.services.hours import WEEKDAYS
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import business_day
@@ -43,10 +48,13 @@ SUMMARY_QUIET_S = 600
 # Groups in which every step counts in exactly one of a few rows (counter and clerk rows hold
 # called steps only; day rows are many).
 FEW_ROW_GROUPS = ("service", "queue", "hour")
+# Groups whose rows hold the steps called there: no visit columns (`tickets`, `avg_visit_s`).
+STEP_ONLY_GROUPS = ("counter", "clerk")
 
 COLUMNS = (
     "key",
     "name",
+    "tickets",
     "issued",
     "served",
     "items",
@@ -56,13 +64,15 @@ COLUMNS = (
     "p90_wait_s",
     "max_wait_s",
     "avg_service_s",
+    "avg_visit_s",
     "sla_pct",
     "rating_avg",
 )
 HEADERS_ZH = {
     "key": NP_("report column", "分组"),
     "name": NP_("report column", "名称"),
-    "issued": NP_("report column", "取号数"),
+    "tickets": NP_("report column", "取号"),
+    "issued": NP_("report column", "排队人次"),
     "served": NP_("report column", "办结数"),
     "items": NP_("report column", "办件量"),
     "no_show": NP_("report column", "过号数"),
@@ -71,6 +81,7 @@ HEADERS_ZH = {
     "p90_wait_s": NP_("report column", "90%等候(秒)"),
     "max_wait_s": NP_("report column", "最长等候(秒)"),
     "avg_service_s": NP_("report column", "平均办理时长(秒)"),
+    "avg_visit_s": NP_("report column", "平均在厅时长(秒)"),
     "sla_pct": NP_("report column", "等候达标率(%)"),
     "rating_avg": NP_("report column", "平均评价"),
 }
@@ -99,6 +110,8 @@ class StepFacts:
     ended_at: datetime | None
     outcome: str | None
     rating: int | None
+    first_of_visit: bool  # the ticket's first step: the ticket counts in this step's rows
+    visit_s: int | None  # on a first step: issue → end of the visit, when it ended done
 
 
 def parse_range(uow: UnitOfWork, start: date | None, end: date | None) -> tuple[date, date]:
@@ -138,8 +151,11 @@ def step_keys(uow: UnitOfWork, group: str, step: StepFacts) -> str | None:
 
 def add_step(uow: UnitOfWork, totals: RowTotals, group: str, step: StepFacts) -> None:
     """Count one step in a row (counter and clerk rows hold only steps called there)."""
-    if group in ("counter", "clerk") and step.called_at is None:
-        return
+    if group in STEP_ONLY_GROUPS:
+        if step.called_at is None:
+            return
+    elif step.first_of_visit:
+        totals.add_ticket(step.visit_s)
     totals.add_issued()
     if step.called_at is not None:
         wait_s = whole_seconds(step.called_at, step.enqueued_at)
@@ -159,6 +175,8 @@ def add_step(uow: UnitOfWork, totals: RowTotals, group: str, step: StepFacts) ->
 
 
 def _step_facts(uow: UnitOfWork, days: list[date] | tuple[date, date]) -> list[StepFacts]:
+    # The ticket joins its first step only (position 1: later steps are inserted after it).
+    first = and_(Ticket.id == Step.ticket_id, Step.position == 1)
     query = select(
         Step.business_day,
         Step.queue_code,
@@ -171,12 +189,33 @@ def _step_facts(uow: UnitOfWork, days: list[date] | tuple[date, date]) -> list[S
         Step.ended_at,
         Step.outcome,
         Step.rating,
-    ).where(Step.site_code == uow.site.code, Step.enqueued_at.is_not(None))
+        Ticket.state,
+        Ticket.issued_at,
+        Ticket.ended_at,
+    ).outerjoin(Ticket, first)
+    query = query.where(Step.site_code == uow.site.code, Step.enqueued_at.is_not(None))
     if isinstance(days, tuple):
         query = query.where(Step.business_day.between(days[0], days[1]))
     else:
         query = query.where(Step.business_day.in_(days))
-    return [StepFacts(*cast(tuple[Any, ...], row)) for row in uow.session.execute(query)]
+    return [_facts(cast(tuple[Any, ...], row)) for row in uow.session.execute(query)]
+
+
+def _facts(row: tuple[Any, ...]) -> StepFacts:
+    """A step's columns, then its ticket's state, issue and end (joined on a first step)."""
+    step, visit = row[:11], row[11:]
+    day, queue, services, counter, clerk, enqueued, called, started, ended, outcome, rating = step
+    state, issued_at, visit_ended_at = visit
+    visit_s = (
+        whole_seconds(visit_ended_at, issued_at)
+        if state == TicketState.DONE and visit_ended_at is not None
+        else None
+    )
+    return StepFacts(
+        day, queue, services, counter, clerk, enqueued, called, started, ended, outcome, rating,
+        first_of_visit=state is not None,
+        visit_s=visit_s,
+    )  # fmt: skip
 
 
 def live_totals(uow: UnitOfWork, group: str, steps: list[StepFacts]) -> dict[str, RowTotals]:
@@ -359,7 +398,7 @@ def report(
     rows = []
     overall = RowTotals()
     for key in sorted(totals, key=lambda item: _sort_key(group, item)):
-        row = totals[key].row(key_value(group, key))
+        row = totals[key].row(key_value(group, key), visits=group not in STEP_ONLY_GROUPS)
         row["name"] = key_name(uow, group, key, lang)
         rows.append(row)
     # Every step is in exactly one row of these few-row groups, so the rows add up to the
@@ -389,8 +428,8 @@ def report_csv(rows: list[dict[str, Any]], group: str, lang: str = "zh") -> str:
         writer.writerow(COLUMNS)
     else:
         headers = dict(HEADERS_ZH, key=GROUP_WORDS_ZH.get(group, HEADERS_ZH["key"]))
-        if group in ("counter", "clerk"):
-            headers["issued"] = NP_("report column", "叫号数")
+        if group in STEP_ONLY_GROUPS:
+            headers["issued"] = NP_("report column", "叫号人次")
         writer.writerow([headers[column] for column in COLUMNS])
     for row in rows:
         writer.writerow(["" if row.get(column) is None else row[column] for column in COLUMNS])

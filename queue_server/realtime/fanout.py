@@ -21,6 +21,7 @@ serializer and one `send` per message. Here:
 from __future__ import annotations
 
 import struct
+import time
 from typing import Any
 
 import gevent
@@ -184,13 +185,48 @@ class DirectFanout(socketio.Manager):
         return None
 
 
+class WatchedQueue:
+    """Mixed into the message-queue manager: while the queue is known to be down
+    (message_queue.py `MessageQueueWatch`) nothing is published — local clients were served
+    already — instead of two failed tries and two error lines per message."""
+
+    queue_down = False
+
+    def _publish(self, data: Any) -> Any:
+        if self.queue_down:
+            return None
+        return super()._publish(data)  # type: ignore[misc]
+
+
+class WatchedRedis(WatchedQueue):
+    """The Redis listener, retried every LISTEN_RETRY_S while Redis is away (the library
+    backs off to 60 s, so a process could stay deaf for a minute after Redis returned), and
+    quietly: the watch logs the outage once."""
+
+    LISTEN_RETRY_S = 1.0
+
+    def _redis_listen_with_retries(self) -> Any:
+        while True:
+            try:
+                self._redis_connect()  # type: ignore[attr-defined]
+                self.pubsub.subscribe(self.channel)  # type: ignore[attr-defined]
+                yield from self.pubsub.listen()  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - any failure: wait and subscribe again
+                time.sleep(self.LISTEN_RETRY_S)
+
+
 def fanout_manager(url: str | None, channel: str) -> socketio.Manager:
     """The client manager Flask-SocketIO would build for `url`, with `DirectFanout` as its
     local delivery."""
     if not url:
         return DirectFanout()
+    options: dict[str, Any] = {}
+    watched: type = WatchedQueue
     if url.startswith(("redis://", "rediss://")):
         queue_class: type = socketio.RedisManager
+        # A Redis that does not answer must not hold a publishing request for long.
+        options = {"redis_options": {"socket_connect_timeout": 1}}
+        watched = WatchedRedis
     elif url.startswith("kafka://"):
         queue_class = socketio.KafkaManager
     elif url.startswith("zmq"):
@@ -199,8 +235,8 @@ def fanout_manager(url: str | None, channel: str) -> socketio.Manager:
         queue_class = socketio.KombuManager
     # MRO: Queue manager -> PubSubManager -> DirectFanout -> Manager: what arrives from the
     # queue is delivered by DirectFanout.emit.
-    combined = type(f"Direct{queue_class.__name__}", (queue_class, DirectFanout), {})
-    manager: socketio.Manager = combined(url, channel=channel, write_only=False)
+    combined = type(f"Direct{queue_class.__name__}", (watched, queue_class, DirectFanout), {})
+    manager: socketio.Manager = combined(url, channel=channel, write_only=False, **options)
     return manager
 
 

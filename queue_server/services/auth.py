@@ -1,14 +1,22 @@
-"""Staff sign-in: hashed passwords from the hall file, signed expiring bearer tokens."""
+"""Staff sign-in: hashed passwords from the hall file, signed expiring bearer tokens, and
+their revocation: each token names its login, and a logout writes that login into
+`revoked_logins`, which every process reads on each use of a token."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from queue_server.config import HallConfig, UserConfig
 from queue_server.errors import Unauthenticated
+from queue_server.models import RevokedLogin
 
 TOKEN_SALT = "yihao-staff-token"  # noqa: S105 - a salt name, not a secret
 DEMO_PASSWORD = "demo"  # noqa: S105 - the documented demo password, refused off loopback
@@ -20,14 +28,24 @@ class StaffDirectory:
     password_hashes: dict[str, str]
     serializer: URLSafeTimedSerializer
     token_max_age_s: int
+    is_revoked: Callable[[str], bool] = field(default=lambda _login: False)
 
     @classmethod
-    def build(cls, hall: HallConfig, secret: bytes, token_max_age_s: int) -> StaffDirectory:
+    def build(
+        cls,
+        hall: HallConfig,
+        secret: bytes,
+        token_max_age_s: int,
+        sessions: sessionmaker[Session] | None = None,
+    ) -> StaffDirectory:
         hashes = {
             user.username: user.password_hash or generate_password_hash(user.password or "")
             for user in hall.users
         }
-        return cls(hall, hashes, URLSafeTimedSerializer(secret, salt=TOKEN_SALT), token_max_age_s)
+        serializer = URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
+        if sessions is None:
+            return cls(hall, hashes, serializer, token_max_age_s)
+        return cls(hall, hashes, serializer, token_max_age_s, _revocations(sessions))
 
     def authenticate(self, username: str, password: str) -> UserConfig:
         user = self.hall.user(username)
@@ -36,20 +54,31 @@ class StaffDirectory:
             raise Unauthenticated("用户名或密码错误")
         return user
 
-    def issue_token(self, user: UserConfig) -> str:
-        return self.serializer.dumps({"u": user.username})
+    def issue_token(self, user: UserConfig, login_id: str | None = None) -> str:
+        """A token for `user`, of the login `login_id` (a browser session's), else of a login
+        of its own (the API's)."""
+        return self.serializer.dumps({"u": user.username, "l": login_id or new_login_id()})
 
     def user_for_token(self, token: str) -> UserConfig:
+        return self.login_of_token(token)[0]
+
+    def login_of_token(self, token: str) -> tuple[UserConfig, str]:
+        """The user of a token and the login it belongs to; 401 when it is expired, forged,
+        of an unknown user or of a login that was logged out."""
         try:
             data = self.serializer.loads(token, max_age=self.token_max_age_s)
         except SignatureExpired:
             raise Unauthenticated("登录已过期，请重新登录") from None
         except BadSignature:
             raise Unauthenticated("登录凭证无效，请重新登录") from None
-        user = self.hall.user(data.get("u", "")) if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("l"), str):
+            raise Unauthenticated("登录凭证无效，请重新登录")
+        user = self.hall.user(data.get("u", ""))
         if user is None:
             raise Unauthenticated("登录凭证无效，请重新登录")
-        return user
+        if self.is_revoked(data["l"]):
+            raise Unauthenticated("已退出登录，请重新登录")
+        return user, data["l"]
 
     def users_with_demo_password(self) -> list[str]:
         return [
@@ -57,3 +86,28 @@ class StaffDirectory:
             for username, known_hash in self.password_hashes.items()
             if check_password_hash(known_hash, DEMO_PASSWORD)
         ]
+
+
+def new_login_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _revocations(sessions: sessionmaker[Session]) -> Callable[[str], bool]:
+    def is_revoked(login_id: str) -> bool:
+        with sessions() as session:
+            found = session.scalar(select(RevokedLogin.login_id).filter_by(login_id=login_id))
+            session.rollback()
+        return found is not None
+
+    return is_revoked
+
+
+def revoke_login(session: Session, login_id: str, token_max_age_s: int) -> None:
+    """End a login on every process (its tokens are refused from the next request on), and
+    forget the revocations whose tokens have expired by themselves."""
+    now = datetime.now(UTC)
+    session.execute(delete(RevokedLogin).where(RevokedLogin.expires_at < now))
+    if session.get(RevokedLogin, login_id) is None:
+        expires_at = now + timedelta(seconds=token_max_age_s + 60)
+        session.add(RevokedLogin(login_id=login_id, expires_at=expires_at))
+    session.flush()

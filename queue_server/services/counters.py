@@ -111,6 +111,8 @@ def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
 
 def sign_in(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
     counter = load_counter(uow, number)
+    if not user.may_sign_into(number):  # SPEC §2: who may sign in where
+        raise Forbidden("您无权登录%(number)s号窗口", number=number)
     if counter.clerk_username == user.username:
         return counter_payload(uow, counter, _current_number(uow, counter))
     if counter.clerk_username is not None:

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from queue_server.domain.lifecycle import TicketState
+from queue_server.domain.reporting import whole_seconds
 from queue_server.manager.stats import StepFacts
 
 ENDING = {"no_show": "no_show", "hold": "held"}
@@ -17,6 +19,7 @@ ENDING = {"no_show": "no_show", "hold": "held"}
 def facts_from_events(events: Iterable[Mapping[str, Any]], zone: ZoneInfo) -> list[StepFacts]:
     """`events` in seq order, as GET /api/v1/events gives them (times in ISO 8601)."""
     steps: dict[int, dict[str, Any]] = {}
+    visits: dict[str, tuple[int, datetime]] = {}  # ticket → its first step, issued at
 
     def put_in_line(info: Mapping[str, Any], at: datetime) -> None:
         steps[int(info["step"])] = {
@@ -31,6 +34,8 @@ def facts_from_events(events: Iterable[Mapping[str, Any]], zone: ZoneInfo) -> li
             "ended_at": None,
             "outcome": None,
             "rating": None,
+            "first_of_visit": False,
+            "visit_s": None,
         }
 
     def end(step_id: int, at: datetime, outcome: str) -> None:
@@ -47,8 +52,15 @@ def facts_from_events(events: Iterable[Mapping[str, Any]], zone: ZoneInfo) -> li
         if kind == "finish":
             end(step_id, at, detail["outcome"])
             steps[step_id]["services"] = list(detail["services"])
+            visit = visits.get(event["ticket_id"])
+            if event["to"] == TicketState.DONE and visit is not None:  # the visit ended done
+                first, issued_at = visit
+                steps[first]["visit_s"] = whole_seconds(at, issued_at)
         if detail.get("enqueued"):
             put_in_line(detail["enqueued"], at)
+        if kind == "issue":  # a number taken: the ticket's first step
+            visits[event["ticket_id"]] = (step_id, at)
+            steps[step_id]["first_of_visit"] = True
         if kind == "add_service" and step_id in steps:
             steps[step_id]["services"].append(detail["service"])
         elif kind == "call":

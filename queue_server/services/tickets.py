@@ -37,6 +37,7 @@ from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import N_, BadRequest, Conflict, Named, NotFound
 from queue_server.models import Step, Ticket
+from queue_server.services import appointments
 from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
@@ -75,6 +76,7 @@ class IssueRequest:
     priority: str = "normal"
     kiosk: str | None = None
     reprint: bool = False  # a reused ticket is printed again only when asked
+    appointment: str | None = None  # a booking's check-in code (SPEC §8)
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def _step_row(step: Step) -> dict[str, Any]:
 
 def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     site = uow.site
+    # [appointments] check-in by code or booked identity (services/appointments.py)
+    check_in, request = appointments.check_in(uow, request)
     service = service_or_error(uow, request.service)
     if request.party not in service.parties:
         raise BadRequest(
@@ -121,11 +125,13 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     _check_hours(uow, queue)
 
     existing = _open_ticket_of(uow, identity, phone)
+    existing = existing or appointments.booked_ticket(uow, check_in)  # [appointments]
     if existing is not None and visible_state(uow, existing) == TicketState.EXPIRED:
         _expire_missed(uow, existing)  # past its grace it no longer holds the identity
         existing = None
     if existing is not None:
         _add_service_to_visit(uow, existing, service, queue)
+        appointments.settle(uow, check_in, existing, new=False)  # [appointments]
         if request.kiosk is not None and request.reprint:
             queue_print_job(uow, existing, request.kiosk, reprint=True)
         # Knowing an identity never hands over the ticket: no id, no status_url (SPEC §2).
@@ -159,6 +165,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         kiosk=request.kiosk,
         issued_at=uow.now,
     )
+    appointments.fill_identity(ticket_row, check_in)  # [appointments]
     step = Step(
         ticket_id=ticket_row["id"],
         site_code=site.code,
@@ -170,7 +177,8 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         recalls=0,
         keep_counter=False,
     )
-    enqueue(uow, step, base_placement(priority == "green", uow.now))
+    placement = appointments.placement(check_in, uow.now)  # [appointments]
+    enqueue(uow, step, placement or base_placement(priority == "green", uow.now))
     # Two Core INSERTs rather than the ORM's flush of two new objects: this is the hottest
     # write of the hall (docs/PERFORMANCE.md). The objects stay transient, for the view.
     connection = uow.session.connection()
@@ -189,6 +197,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
         priority=priority,
         kiosk=request.kiosk,
     )
+    appointments.settle(uow, check_in, ticket, new=True)  # [appointments]
     view = ticket_changed(uow, ticket, steps=[step])
     if request.kiosk is not None:
         # Same transaction: a committed ticket always has its job, a rolled-back one never prints.

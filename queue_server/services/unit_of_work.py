@@ -175,6 +175,10 @@ def run_in_transaction(
 def _worth_retrying(error: BaseException) -> bool:
     if isinstance(error, IntegrityError):
         # Two first tickets of one person at once: the retry finds and reuses the winner's.
+        # (Two bookings of one person at once: the retry answers `already_booked`.)
         text = str(error.orig)
-        return "identity_hash" in text or "phone_hash" in text or "uq_tickets_open" in text
+        return any(
+            mark in text
+            for mark in ("identity_hash", "phone_hash", "uq_tickets_open", "uq_appointments_open")
+        )
     return is_retryable(error)

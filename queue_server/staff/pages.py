@@ -9,7 +9,6 @@ token issued for the session's user (`services/auth.py` `StaffDirectory`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,7 +23,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -34,6 +32,7 @@ from queue_server.app_context import Yihao, yihao
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.errors import Conflict, NotFound, Unauthenticated
 from queue_server.services import counters as counter_services
+from queue_server.services.auth import new_login_id, revoke_login
 from queue_server.web_policy import CONTENT_SECURITY_POLICY
 
 blueprint = Blueprint(
@@ -47,6 +46,7 @@ blueprint = Blueprint(
 SESSION_USER = "yihao_user"  # the signed-in user's name
 SESSION_SINCE = "yihao_since"  # when they signed in (epoch seconds)
 SESSION_LANGUAGE = "yihao_lang"
+SESSION_LOGIN = "yihao_login"  # the login's id: logging out revokes it (and its tokens)
 MANAGER_ROLES = ("manager", "admin")
 
 
@@ -79,7 +79,17 @@ def session_user() -> UserConfig | None:
     extension = yihao()
     if _now(extension) - since > extension.settings.token_max_age_s:
         return None
+    login_id = session.get(SESSION_LOGIN)
+    if not isinstance(login_id, str) or extension.staff.is_revoked(login_id):
+        return None  # logged out (on this browser or with a copy of its cookie)
     return extension.staff.hall.user(username)
+
+
+def session_token(user: UserConfig) -> str:
+    """A bearer token for the page of this browser session: it ends with the session's
+    logout."""
+    login_id = session.get(SESSION_LOGIN)
+    return yihao().staff.issue_token(user, login_id if isinstance(login_id, str) else None)
 
 
 def _now(extension: Yihao) -> float:
@@ -159,6 +169,7 @@ def login() -> Any:
                 session.clear()
                 session[SESSION_USER] = user.username
                 session[SESSION_SINCE] = int(_now(yihao()))
+                session[SESSION_LOGIN] = new_login_id()
                 session[SESSION_LANGUAGE] = lang
                 return redirect(safe_next(form.next.data) or landing_page(user))
     return _login_page(form, lang, error, status)
@@ -206,6 +217,11 @@ def logout() -> Any:
     user = session_user()
     lang = session.get(SESSION_LANGUAGE)
     kept = _sign_out_everywhere(user) if user else None
+    login_id = session.get(SESSION_LOGIN)
+    if isinstance(login_id, str):
+        extension = yihao()
+        with extension.sessions.begin() as db_session:
+            revoke_login(db_session, login_id, extension.settings.token_max_age_s)
     session.clear()
     if lang:
         session[SESSION_LANGUAGE] = lang
@@ -248,27 +264,12 @@ def staff_page_headers(response: Response) -> Response:
 
 
 # -- registration -----------------------------------------------------------------------
-def _login_attempt_key() -> str:
-    username = request.form.get("username", "")[:64]
-    return f"{get_remote_address()}:{username}"
-
-
-def _failed(response: Response) -> bool:
-    return response.status_code == 401
-
-
 def register(app: Flask) -> None:
     app.register_blueprint(blueprint)
     if app.config.get("SESSION_COOKIE_SAMESITE") is None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     extension: Yihao = app.extensions["yihao"]
-    limiter = extension.limiter
-    if limiter is not None:
-        limit: Callable[[Callable[..., Any]], Callable[..., Any]] = limiter.limit(
-            extension.settings.login_rate_limit,
-            key_func=_login_attempt_key,
-            methods=["POST"],
-            deduct_when=_failed,
-        )
-        # The limit is checked by the wrapper, so the wrapper must be the view.
-        app.view_functions["staff.login"] = limit(app.view_functions["staff.login"])
+    if extension.login_limit is not None:
+        # The same bucket as the API's login (app.py `_limit_logins`): one per (user,
+        # address). The limit is checked by the wrapper, so the wrapper must be the view.
+        app.view_functions["staff.login"] = extension.login_limit(app.view_functions["staff.login"])

@@ -6,6 +6,7 @@ test-artifacts/ (not committed)."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,14 @@ def new_page(browser: Any, page_errors: PageErrors) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def wait_until(page: Any, expression: str, arg: Any = None, timeout_ms: float = 5000) -> None:
+    """Playwright's `wait_for_function` evaluates its predicate with a string eval, which the
+    pages' strict CSP (no 'unsafe-eval') refuses; `evaluate` runs through the debugger
+    protocol, which the CSP does not govern: poll with it."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_ms:.0f} ms: {expression}")
+        time.sleep(0.05)

@@ -143,7 +143,9 @@ def test_a_visit_through_two_counters(
     action(pickup, "call_next").click()
     expect(pickup.locator("#ticket-number")).to_have_text(number)
     expect(pickup.locator("#ticket-reason")).to_have_text("转移")
-    expect(pickup.locator('[data-field="plan"] dd')).to_have_text("第 2 步 / 共 2 步")
+    # SPEC v2: a transfer moves the visitor within the plan, never adds to it (staff history
+    # below still lists both internal steps)
+    expect(pickup.locator('[data-field="plan"] dd')).to_have_text("第 1 步 / 共 1 步")
     history = pickup.locator("#ticket-steps li")
     expect(history).to_have_count(2)
     expect(history.nth(0)).to_contain_text("转出")
@@ -337,6 +339,28 @@ def test_another_clerks_counter_is_refused(
     expect_notice(page, "error", "您已登录3号窗口，请先签退", "counter_occupied")
     expect(page.locator("#notice")).to_contain_text("409")
     assert script_errors(page_errors, "status of 409") == []
+
+
+def test_the_terminal_offers_only_the_counters_the_user_may_use(
+    live_server: LiveServer, clerk_page: Callable[[], Any], page_errors: PageErrors
+) -> None:
+    """SPEC §2 who may sign in where: clerk08 sees its special counter alone; the manager
+    sees every counter to act on, and no sign-in."""
+    page = clerk_page()
+    log_in(page, live_server, "clerk08")
+    expect(page.locator("#counter-select option")).to_have_count(1)
+    expect(page.locator("#counter-title")).to_contain_text("8号窗口")
+    # Its own counter: sign-in offered (or sign-out, when an earlier test left it signed in).
+    expect(page.locator("#sign-in:visible, #sign-out:visible")).to_have_count(1)
+
+    manager = clerk_page()
+    log_in(manager, live_server, "manager", "/counter?counter=6")
+    expect(manager.locator("#counter-select option")).to_have_count(10)
+    expect(manager.locator("#counter-title")).to_contain_text("6号窗口")
+    expect(manager.locator("#hint")).to_be_visible()
+    expect(manager.locator("#sign-in")).to_be_hidden()
+    screenshot(manager, "counter-manager-no-sign-in")
+    assert page_errors == []
 
 
 def test_two_tabs_and_an_expired_login(

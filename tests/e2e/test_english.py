@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from tests.e2e.conftest import PageErrors
+from tests.e2e.conftest import PageErrors, wait_until
 from tests.live_server import LiveServer
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -59,7 +59,7 @@ def test_hall_screen_in_english(
     page.goto(f"{live_server.url}/display/hall?lang=en&sound=0")
     page.wait_for_selector("body[data-synced=true]")
     assert session.post(f"{live_server.url}/api/v1/counters/9/call-next", headers=headers).ok
-    page.wait_for_function("document.body.innerText.indexOf('Pickup') >= 0")
+    wait_until(page, "document.body.innerText.indexOf('Pickup') >= 0")
     assert visible_han(page, (notice,)) == []
     # longer English words never widen the screen past the display (the hall name is cut)
     for viewport in (LANDSCAPE, {"width": 1366, "height": 768}):

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PageErrors, screenshot
+from tests.e2e.conftest import PageErrors, screenshot, wait_until
 from tests.live_server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -31,9 +31,10 @@ def ticket_number(page: Any, created: bool = True) -> str:
     page.wait_for_selector("#screen-result.active")
     number: str = page.text_content("#result-number")
     if created:
-        page.wait_for_function(
+        wait_until(
+            page,
             "document.getElementById('result-image').complete && "
-            "document.getElementById('result-image').naturalWidth > 0"
+            "document.getElementById('result-image').naturalWidth > 0",
         )
     else:
         assert page.is_hidden("#result-image")
@@ -116,7 +117,7 @@ def test_id_validation_error_then_reused_ticket_and_reprint(
     assert page.text_content("#reused-note") == f"您已有号 {number}，无需重复取号"
     screenshot(page, "kiosk-reused")
     page.click("#reprint-button")
-    page.wait_for_function("document.getElementById('result-message').textContent.length > 0")
+    wait_until(page, "document.getElementById('result-message').textContent.length > 0")
     assert "补打" in page.text_content("#result-message")
 
     # A returning visitor finds the ticket by its number and the ID given at issue.
@@ -131,7 +132,7 @@ def test_id_validation_error_then_reused_ticket_and_reprint(
     page.fill("#lookup-number", number)
     page.fill("#lookup-identity", "13800138000")
     page.click("#lookup-find")
-    page.wait_for_function("document.getElementById('lookup-error').textContent.length > 0")
+    wait_until(page, "document.getElementById('lookup-error').textContent.length > 0")
     assert "没有找到" in page.text_content("#lookup-error")
     # The wrong identity's 404 is the only console message (Chromium logs every failed fetch).
     assert [error for error in page_errors if "404" not in error] == []
@@ -169,7 +170,7 @@ def test_reused_ticket_shows_number_state_and_place_and_offers_the_paper_again(
     assert page.locator("#result-image").get_attribute("src") is None
     screenshot(page, "kiosk-reused-back-office")
     page.click("#reprint-button")
-    page.wait_for_function("document.getElementById('result-message').textContent.length > 0")
+    wait_until(page, "document.getElementById('result-message').textContent.length > 0")
     assert page.is_visible("#result-printing")
     assert page_errors == []
 

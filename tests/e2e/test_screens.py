@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import PageErrors, screenshot
+from tests.e2e.conftest import PageErrors, screenshot, wait_until
 from tests.live_server import LiveServer, free_port
 
 pytestmark = pytest.mark.e2e
@@ -80,11 +80,12 @@ def speech_log(page: Any) -> dict[str, Any]:
 
 
 def wait_spoken(page: Any, speech: str, times: int = 1) -> None:
-    page.wait_for_function(
+    wait_until(
+        page,
         "([speech, times]) => window.yihaoSpeech.played"
         ".filter((entry) => entry.speech === speech).length >= times",
         arg=[speech, times],
-        timeout=SPEECH_TIMEOUT_MS,
+        timeout_ms=SPEECH_TIMEOUT_MS,
     )
 
 
@@ -137,7 +138,8 @@ def test_a_call_shows_on_the_hall_and_counter_screens_within_two_seconds(
     assert speech.startswith("请 C 零 零")
     wait_spoken(hall, speech)
     act(live_server, token, 8, "recall")
-    hall.wait_for_function(
+    wait_until(
+        hall,
         "speech => window.yihaoSpeech.queued.filter((text) => text === speech).length === 2",
         arg=speech,
     )
@@ -422,6 +424,7 @@ def test_the_phone_page_tells_the_hold_reason_and_where_to_wait(
     phone = open_synced(new_page, ticket["status_url"], PHONE, is_mobile=True, has_touch=True)
     assert phone.text_content("#location") == "请到三楼等候"
     assert phone.text_content("#estimate") == "窗口暂未开放"
+    assert phone.is_hidden("#state-detail")  # never "下一位就是您" while nobody can call
     assert phone.is_visible("#green")
     token = sign_in(live_server, 10)
     call(live_server, token, 10, ticket["number"])

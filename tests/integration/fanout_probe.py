@@ -17,7 +17,7 @@ import requests  # noqa: E402
 import socketio  # noqa: E402
 
 from queue_server import create_app  # noqa: E402
-from run import serve_gevent  # noqa: E402
+from queue_server.serving import Limits, serve_gevent  # noqa: E402
 from tests.live_server import free_port  # noqa: E402
 
 SCREENS = 5
@@ -30,7 +30,8 @@ def main(database_url: str) -> dict[str, Any]:
     )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    gevent.spawn(serve_gevent, app, "127.0.0.1", port)
+    limits = Limits.of(app.extensions["yihao"].settings)
+    gevent.spawn(serve_gevent, app, "127.0.0.1", port, limits)
     gevent.sleep(0.2)
     received: list[list[str]] = []
     screens = []

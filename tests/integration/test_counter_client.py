@@ -192,6 +192,17 @@ def test_another_clerks_counter(server: LiveServer) -> None:
     assert server.post("/api/v1/counters/1/sign-out", token=owner).status_code == 200
 
 
+def test_a_counter_the_clerk_may_not_use(server: LiveServer) -> None:
+    result = run_client(server.url, 8, "clerk01", "q\n", "--lang", "en")
+    assert result.returncode == 4
+    assert "Cannot sign into counter 8:" in result.stderr
+    assert "[403 forbidden]" in result.stderr
+    assert counter_row(server, 8)["clerk"] is None
+    chinese = run_client(server.url, 10, "manager", "q\n")
+    assert chinese.returncode == 4
+    assert "您无权登录10号窗口" in chinese.stderr
+
+
 def test_unreachable_server() -> None:
     result = run_client(f"http://127.0.0.1:{free_port()}", 1, "clerk01", "q\n")
     assert result.returncode == 5
@@ -389,6 +400,59 @@ def test_unknown_counter_page(client: FlaskClient) -> None:
     assert response.status_code == 404
 
 
+def picker_numbers(html: str) -> list[int]:
+    picker = re.search(r'<select name="counter" id="counter-select">(.*?)</select>', html, re.S)
+    assert picker
+    return [int(number) for number in re.findall(r'<option value="(\d+)"', picker.group(1))]
+
+
+@pytest.mark.parametrize(
+    ("username", "offered", "signs_in"),
+    [
+        ("clerk03", [1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 6, 7]),
+        ("clerk08", [8], [8]),
+        ("clerk10", [10], [10]),
+        ("manager", list(range(1, 11)), []),  # acts on any counter, signs into none
+    ],
+)
+def test_the_terminal_offers_only_the_counters_the_user_may_use(
+    client: FlaskClient, username: str, offered: list[int], signs_in: list[int]
+) -> None:
+    form_login(client, username)
+    page = client.get("/counter")
+    assert page.status_code == 200
+    assert picker_numbers(page.get_data(as_text=True)) == offered
+    config = page_config(client)
+    assert config["sign_in"] == signs_in
+    usual = offered[0] if username == "manager" else int(username[-2:])
+    assert config["counter"] == usual
+    # Transfers may still go to any counter of the hall.
+    assert [row["number"] for row in config["counters"]] == list(range(1, 11))
+
+
+def test_the_terminal_refuses_a_counter_the_clerk_may_not_use(client: FlaskClient) -> None:
+    form_login(client, "clerk01")
+    refused = client.get("/counter?counter=8")
+    assert refused.status_code == 403
+    assert 8 not in picker_numbers(refused.get_data(as_text=True))
+    assert client.get("/counter?counter=7").status_code == 200
+
+
+def test_the_counter_a_clerk_is_signed_into_stays_offered(
+    client: FlaskClient, app: Flask, login: Callable[[str], Staff]
+) -> None:
+    # Signed in before the hall file changed: the clerk can still reach it to sign out.
+    clerk = login("clerk01")
+    assert clerk.counter(1, "sign-in").status_code == 200
+    user = app.extensions["yihao"].hall.config.user("clerk01")
+    object.__setattr__(user, "counters", (2,))
+    form_login(client, "clerk01")
+    config = page_config(client)
+    assert config["counter"] == 1
+    assert config["sign_in"] == [2]
+    assert picker_numbers(client.get("/counter").get_data(as_text=True)) == [1, 2]
+
+
 def test_failed_logins_are_rate_limited(client: FlaskClient) -> None:
     token = login_form(client)
     for _ in range(10):
@@ -409,7 +473,9 @@ def test_failed_logins_are_rate_limited(client: FlaskClient) -> None:
 
 
 def test_logout_needs_its_csrf_token_and_closes_the_counter(
-    client: FlaskClient, make_ticket: Callable[..., dict[str, Any]]
+    client: FlaskClient,
+    make_ticket: Callable[..., dict[str, Any]],
+    login: Callable[[str], Staff],
 ) -> None:
     form_login(client, "clerk03")
     config = page_config(client)
@@ -423,15 +489,19 @@ def test_logout_needs_its_csrf_token_and_closes_the_counter(
     response = client.post("/logout", data={"csrf_token": csrf_of(client.get("/counter").text)})
     assert response.headers["Location"] == "/login?notice=kept&counter=3"
     assert "3号窗口仍有号在手" in client.get(response.headers["Location"]).text
-    detail = json_of(client.get("/api/v1/counters/3", headers=bearer))
+    # The logout ended the page's token too (D9); a manager sees the counter.
+    assert client.get("/api/v1/counters/3", headers=bearer).status_code == 401
+    manager = login("manager").headers
+    detail = json_of(client.get("/api/v1/counters/3", headers=manager))
     assert detail["counter"]["state"] == "open"  # the ticket in hand keeps it open
     assert detail["ticket"]["state"] == "called"
 
     form_login(client, "clerk03")
+    bearer = {"Authorization": f"Bearer {page_config(client)['token']}"}
     assert client.post("/api/v1/counters/3/finish", headers=bearer).status_code == 200
     response = client.post("/logout", data={"csrf_token": csrf_of(client.get("/counter").text)})
     assert response.headers["Location"] == "/login?notice=logged_out"
-    closed = json_of(client.get("/api/v1/counters/3", headers=bearer))
+    closed = json_of(client.get("/api/v1/counters/3", headers=manager))
     assert closed["counter"]["state"] == "closed"
     assert client.get("/counter").status_code == 302
 

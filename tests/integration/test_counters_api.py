@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
+from queue_server.config import parse_hall
 from tests.conftest import Staff
 
 Issue = Callable[..., dict[str, Any]]
@@ -536,3 +538,80 @@ def test_event_log_in_seq_order(
     assert [event["seq"] for event in later] == [3, 4]
     assert login("manager").get("/api/v1/events?since=-1").status_code == 400
     assert login("manager").get("/api/v1/events?since=abc").status_code == 400
+
+
+# -- who may sign in where (SPEC §2) -------------------------------------------------------
+@pytest.mark.parametrize(
+    ("username", "allowed", "refused"),
+    [
+        ("clerk01", [1, 2, 3, 4, 5, 6, 7], [8, 9, 10]),
+        ("clerk07", [1, 7], [8, 9, 10]),
+        ("clerk08", [8], [1, 7, 9, 10]),
+        ("clerk09", [9], [1, 8, 10]),
+        ("clerk10", [10], [1, 8, 9]),
+        ("manager", [], [1, 7, 8, 9, 10]),
+        ("admin", [], [1, 8, 10]),
+    ],
+)
+def test_the_demo_hall_says_who_may_sign_in_where(
+    login: Callable[[str], Staff], username: str, allowed: list[int], refused: list[int]
+) -> None:
+    staff = login(username)
+    for number in refused:
+        response = staff.counter(number, "sign-in")
+        assert response.status_code == 403, (number, response.json)
+        assert response.json["error"]["code"] == "forbidden"
+    rows = {row["counter"]: row for row in staff.get("/api/v1/counters").json}
+    assert all(rows[number]["clerk"] is None for number in refused)  # nobody signed in
+    for number in allowed:
+        assert staff.counter(number, "sign-in").status_code == 200, number
+        assert staff.counter(number, "sign-out").status_code == 200, number
+
+
+def test_a_refused_sign_in_says_so_in_the_callers_language(login: Callable[[str], Staff]) -> None:
+    clerk = login("clerk01")
+    zh = clerk.counter(8, "sign-in").json["error"]["message"]
+    assert zh == "您无权登录8号窗口"
+    english = clerk.client.post("/api/v1/counters/8/sign-in?lang=en", headers=clerk.headers).json[
+        "error"
+    ]["message"]
+    assert english == "You may not sign into counter 8"
+
+
+def test_rights_come_before_the_counters_state(
+    login: Callable[[str], Staff], clerk_at: Callable[[int], Staff]
+) -> None:
+    clerk_at(8)
+    refused = login("clerk01").counter(8, "sign-in")  # occupied, and not clerk01's anyway
+    assert refused.status_code == 403
+    assert login("clerk01").counter(99, "sign-in").status_code == 404  # unknown stays 404
+
+
+def test_managers_sign_into_none_but_act_on_any_counter(
+    login: Callable[[str], Staff], clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    clerk = clerk_at(8)
+    ticket = make_ticket("maternity")
+    manager = login("manager")
+    assert manager.counter(8, "sign-in").status_code == 403
+    called = manager.counter(8, "call-next")
+    assert called.status_code == 200
+    assert called.json["ticket"]["number"] == ticket["number"]
+    assert manager.counter(8, "finish").status_code == 200
+    assert clerk.counter(8, "sign-out").status_code == 200
+
+
+def test_a_user_without_a_list_may_sign_in_anywhere(
+    make_app: Callable[..., Any], demo_hall_data: Any
+) -> None:
+    data = copy.deepcopy(demo_hall_data)
+    clerk = next(user for user in data["users"] if user["username"] == "clerk01")
+    del clerk["counters"]
+    client = make_app(HALL=parse_hall(data)).test_client()
+    token = client.post(
+        "/api/v1/auth/login", json={"username": "clerk01", "password": "demo"}
+    ).json["token"]
+    staff = Staff(client, token)
+    for number in (8, 10, 1):
+        assert staff.counter(number, "sign-in").status_code == 200, number
+        assert staff.counter(number, "sign-out").status_code == 200, number

@@ -99,6 +99,7 @@ def test_page_scripts_hold_no_chinese_strings() -> None:
         ROOT / "ticket_printer" / "static" / "kiosk.js",
         ROOT / "counter_client" / "static" / "terminal.js",
         ROOT / "queue_server" / "manager" / "static" / "manager.js",
+        ROOT / "queue_server" / "manager" / "static" / "bookings.js",
     ]
     for path in scripts:
         code = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
@@ -142,6 +143,7 @@ def test_every_page_is_english_with_lang_en(
         f"/t/{ticket['id']}?lang=en",
         "/t/no-such-ticket-000?lang=en",
         "/login?lang=en",
+        "/book?lang=en",
     ]
     for path in public:
         html = client.get(path).get_data(as_text=True)

@@ -6,18 +6,24 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic import command
 from flask import Flask
-from sqlalchemy import Connection, Engine, func, inspect, select, text
+from sqlalchemy import Connection, Engine, func, inspect, select, text, update
 
 from queue_server import migrations
 from queue_server.db import Base, make_engine
+from queue_server.manager.models import DailySummary
+from queue_server.manager.stats import write_daily_summaries
 from queue_server.models import DayCounter, Event, Step, Ticket
+from tests.conftest import FakeClock
 from tests.live_server import ROOT
+
+VISIT_COUNTS = ("tickets", "visit_count", "visit_sum_s")
 
 HEAD = migrations.head_revisions()[0]
 
@@ -251,3 +257,49 @@ def test_db_upgrade_explains_a_bad_hall_file(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "cannot read hall file" in result.stderr
+
+
+def test_0008_drops_the_summaries_written_before_tickets_were_counted(
+    make_app: Callable[..., Flask], engine: Engine, clock: FakeClock
+) -> None:
+    app = make_app()
+    for service in ("employment", "employment", "maternity"):
+        issue(app, service)
+    call_next_at_counter_1(app)
+    client = app.test_client()
+    login = client.post("/api/v1/auth/login", json={"username": "manager", "password": "demo"})
+    headers = {"Authorization": f"Bearer {login.json['token']}"}
+    assert client.post("/api/v1/counters/1/finish", headers=headers).status_code == 200
+    clock.advance(days=1)
+    extension = app.extensions["yihao"]
+    site = extension.hall.config.default_site
+    day = date(2026, 11, 20)
+    with app.app_context():
+        assert extension.run(site, "test", write_daily_summaries) == [day]
+    # The summaries as the code before revision 0008 wrote them: no tickets, no visit times.
+    with engine.begin() as connection:
+        stored = connection.execute(
+            select(DailySummary.report_group, DailySummary.key, DailySummary.totals)
+        ).all()
+        for group, key, totals in stored:
+            old = {name: value for name, value in totals.items() if name not in VISIT_COUNTS}
+            connection.execute(
+                update(DailySummary)
+                .where(DailySummary.report_group == group, DailySummary.key == key)
+                .values(totals=old)
+            )
+    with engine.connect() as connection:
+        command.downgrade(migrations.alembic_config(connection), "0007")
+        connection.commit()
+
+    after = make_app()  # the start upgrades: the old summaries go, the steps stay
+    with engine.connect() as connection:
+        assert migrations.current_revisions(connection) == (HEAD,)
+        assert connection.scalar(select(func.count()).select_from(DailySummary)) == 0
+        assert connection.scalar(select(func.count()).select_from(Step)) == 3
+    client = after.test_client()
+    path = f"/api/v1/stats?group=day&from={day}&to={day}"
+    assert client.get(path, headers=headers).json["rows"][0]["tickets"] == 3  # from the steps
+    with after.app_context():
+        assert after.extensions["yihao"].run(site, "test", write_daily_summaries) == [day]
+    assert client.get(path, headers=headers).json["rows"][0]["tickets"] == 3  # summarised

@@ -154,6 +154,7 @@ def test_every_answer_is_what_openapi_json_documents(
     printing(api, clerk, ticket)
     reports(api, clerk, manager, clock, documented_app)
     settings(api, clerk, manager, admin)
+    appointments(api, clerk, manager)
     what_if(api, clerk, manager, clock)
     health(api, documented_app, monkeypatch)
 
@@ -192,6 +193,9 @@ def staff_logins(api: DocumentedApi) -> tuple[str, str, str]:
         login = {"username": username, "password": "demo"}
         tokens.append(expect(api.post("/api/v1/auth/login", login), 200)["token"])
     clerk, manager, admin = tokens
+    spare = expect(api.post("/api/v1/auth/login", login), 200)["token"]
+    assert expect(api.post("/api/v1/auth/logout", token=spare), 200) == {"logged_out": True}
+    expect(api.post("/api/v1/auth/logout", token=spare), 401, "unauthenticated")
     return clerk, manager, admin
 
 
@@ -221,7 +225,7 @@ def counter_actions(api: DocumentedApi, clerk: str, manager: str, ticket: dict[s
     for action in ("sign-in", "sign-out", "pause", "resume", "recall", "start", "no-show"):
         expect(api.post(f"{at}/1/{action}"), 401, "unauthenticated")
         expect(api.post(f"{at}/1/{action}", token=clerk, data="["), 400, "invalid_json")
-        if action != "sign-in":  # a clerk may sign in at any free counter
+        if action != "sign-in":  # a clerk may sign in at any free counter it may use
             expect(api.post(f"{at}/2/{action}", token=clerk), 403, "forbidden")
         expect(api.post(f"{at}/99/{action}", token=manager), 404, "not_found")
     valid = {"number": "A001", "reason": "缺材料", "queue": "C"}  # a body each of them takes
@@ -234,7 +238,8 @@ def counter_actions(api: DocumentedApi, clerk: str, manager: str, ticket: dict[s
 
     expect(api.get(at, token=clerk), 200)
     expect(api.post(f"{at}/1/sign-in", token=clerk), 200)
-    expect(api.post(f"{at}/1/sign-in", token=manager), 409, "counter_occupied")
+    expect(api.post(f"{at}/1/sign-in", token=manager), 403, "forbidden")  # signs into none
+    expect(api.post(f"{at}/8/sign-in", token=clerk), 403, "forbidden")  # not clerk01's
     expect(api.post(f"{at}/2/sign-in", token=clerk), 409, "counter_occupied")
     expect(api.post(f"{at}/1/start", token=clerk), 409)
     expect(api.post(f"{at}/1/recall", token=clerk), 409)
@@ -434,6 +439,34 @@ def settings(api: DocumentedApi, clerk: str, manager: str, admin: str) -> None:
     expect(api.post(f"{base}/services/pickup", quota, token=admin), 200)
     expect(api.post("/api/v1/tickets", {"service": "pickup"}), 201)
     expect(api.post("/api/v1/tickets", {"service": "pickup"}), 409, "quota_reached")
+
+
+def appointments(api: DocumentedApi, clerk: str, manager: str) -> None:
+    base = "/api/v1/appointments"
+    expect(api.get(f"{base}/slots?service=social_insurance&date=2026-11-21"), 200)
+    expect(api.get(f"{base}/slots?service=employment&date=2026-11-21"), 400, "not_bookable")
+    booking = {
+        "service": "social_insurance",
+        "visitor_id": ID_CARD,
+        "date": "2026-11-21",
+        "start": "10:00",
+    }
+    appointment = expect(api.post(base, booking), 201)["appointment"]
+    expect(api.post(base, booking), 409, "already_booked")
+    expect(api.post(base, {**booking, "start": "10:10"}), 400, "invalid_field")
+    expect(api.post(base, data="[]"), 400, "invalid_json")
+    expect(api.post("/api/v1/tickets", {"appointment": appointment["code"]}), 409, "too_early")
+    expect(api.post("/api/v1/tickets", {"appointment": "99999x"}), 404, "not_found")
+    expect(api.get(base, token=manager), 200)
+    expect(api.get(f"{base}?date=2026-11-21", token=manager), 200)
+    expect(api.get(f"{base}?date=tomorrow", token=manager), 400, "invalid_field")
+    expect(api.get(f"{base}?site=nowhere", token=manager), 404)
+    expect(api.get(base, token=clerk), 403, "forbidden")
+    expect(api.get(base), 401, "unauthenticated")
+    expect(api.post(f"{base}/{appointment['id']}/cancel"), 200)
+    expect(api.post(f"{base}/{appointment['id']}/cancel"), 409, "invalid_state")
+    expect(api.post(f"{base}/nope/cancel"), 404, "not_found")
+    expect(api.post(f"{base}/{appointment['id']}/cancel", data="1"), 400, "invalid_json")
 
 
 def health(api: DocumentedApi, app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,6 +54,9 @@ def known_day(
     S5 C001 maternity in line D enq 09:14:00 called 09:30:00 at counter 9 (wait 960 ≤ 1500)
        done 09:35:00 (service 300 from the call)
     S6 A004 employment   enq 10:05:00, still waiting
+    Five numbers taken (A001–A004, C001; S5 is C001's second step). Visits done, issue → end:
+    A001 09:00:00 → 09:15:30 (930), A002 09:01:00 → 09:20:00 (1140), C001 09:02:00 →
+    09:35:00 (1980), counted with their first steps (S1, S2, S4).
     """
     at(clock, "09:00:00")
     first = make_ticket("employment")
@@ -99,6 +102,7 @@ def known_day(
 
 def row(
     key: Any,
+    visits: tuple[int | None, float | None],
     issued: int,
     served: int,
     items: int,
@@ -109,8 +113,10 @@ def row(
     rating: float | None,
 ) -> dict[str, Any]:
     avg, p50, p90, top = waits
+    tickets, avg_visit = visits
     return {
         "key": key,
+        "tickets": tickets,
         "issued": issued,
         "served": served,
         "items": items,
@@ -120,41 +126,43 @@ def row(
         "p90_wait_s": p90,
         "max_wait_s": top,
         "avg_service_s": service,
+        "avg_visit_s": avg_visit,
         "sla_pct": sla,
         "rating_avg": rating,
     }
 
 
 NO_WAITS = (None, None, None, None)
+STEPS_ONLY = (None, None)  # counter and clerk rows: no tickets, no visits
 EXPECTED = {
     "service": [
-        row("card_services", 1, 1, 2, 0, (900.0, 900, 900, 900), 240.0, 100.0, 1.0),
+        row("card_services", (1, 1140.0), 1, 1, 2, 0, (900.0, 900, 900, 900), 240.0, 100.0, 1.0),
         # waits 600, 1320: p50 = rank ⌈1⌉ = 600, p90 = rank ⌈1.8⌉ = 2 → 1320
-        row("employment", 3, 1, 1, 1, (960.0, 600, 1320, 1320), 300.0, 50.0, 5.0),
-        row("maternity", 2, 1, 1, 0, (780.0, 600, 960, 960), 300.0, 100.0, None),
+        row("employment", (3, 930.0), 3, 1, 1, 1, (960.0, 600, 1320, 1320), 300.0, 50.0, 5.0),
+        row("maternity", (1, 1980.0), 2, 1, 1, 0, (780.0, 600, 960, 960), 300.0, 100.0, None),
     ],
     "queue": [
         # waits 600, 900, 1320: p50 = rank 2 → 900; p90 = rank ⌈2.7⌉ = 3 → 1320
-        row("A", 4, 2, 3, 1, (940.0, 900, 1320, 1320), 270.0, 66.7, 3.0),
-        row("C", 1, 0, 0, 0, (600.0, 600, 600, 600), None, 100.0, None),
-        row("D", 1, 1, 1, 0, (960.0, 960, 960, 960), 300.0, 100.0, None),
+        row("A", (4, 1035.0), 4, 2, 3, 1, (940.0, 900, 1320, 1320), 270.0, 66.7, 3.0),
+        row("C", (1, 1980.0), 1, 0, 0, 0, (600.0, 600, 600, 600), None, 100.0, None),
+        row("D", (0, None), 1, 1, 1, 0, (960.0, 960, 960, 960), 300.0, 100.0, None),
     ],
     "counter": [
-        row(1, 3, 2, 3, 1, (940.0, 900, 1320, 1320), 270.0, 66.7, 3.0),
-        row(8, 1, 0, 0, 0, (600.0, 600, 600, 600), None, 100.0, None),
-        row(9, 1, 1, 1, 0, (960.0, 960, 960, 960), 300.0, 100.0, None),
+        row(1, STEPS_ONLY, 3, 2, 3, 1, (940.0, 900, 1320, 1320), 270.0, 66.7, 3.0),
+        row(8, STEPS_ONLY, 1, 0, 0, 0, (600.0, 600, 600, 600), None, 100.0, None),
+        row(9, STEPS_ONLY, 1, 1, 1, 0, (960.0, 960, 960, 960), 300.0, 100.0, None),
     ],
     "clerk": [
-        row("clerk01", 3, 2, 3, 1, (940.0, 900, 1320, 1320), 270.0, 66.7, 3.0),
-        row("clerk08", 1, 0, 0, 0, (600.0, 600, 600, 600), None, 100.0, None),
-        row("clerk09", 1, 1, 1, 0, (960.0, 960, 960, 960), 300.0, 100.0, None),
+        row("clerk01", STEPS_ONLY, 3, 2, 3, 1, (940.0, 900, 1320, 1320), 270.0, 66.7, 3.0),
+        row("clerk08", STEPS_ONLY, 1, 0, 0, 0, (600.0, 600, 600, 600), None, 100.0, None),
+        row("clerk09", STEPS_ONLY, 1, 1, 1, 0, (960.0, 960, 960, 960), 300.0, 100.0, None),
     ],
     "hour": [
         # waits 600, 600, 900, 960, 1320 (sum 4380): p50 = rank 3 → 900, p90 = rank 5 → 1320
-        row(9, 5, 3, 4, 1, (876.0, 900, 1320, 1320), 280.0, 80.0, 3.0),
-        row(10, 1, 0, 0, 0, NO_WAITS, None, None, None),
+        row(9, (4, 1350.0), 5, 3, 4, 1, (876.0, 900, 1320, 1320), 280.0, 80.0, 3.0),
+        row(10, (1, None), 1, 0, 0, 0, NO_WAITS, None, None, None),
     ],
-    "day": [row(DAY, 6, 3, 4, 1, (876.0, 900, 1320, 1320), 280.0, 80.0, 3.0)],
+    "day": [row(DAY, (5, 1350.0), 6, 3, 4, 1, (876.0, 900, 1320, 1320), 280.0, 80.0, 3.0)],
 }
 
 
@@ -203,10 +211,12 @@ def test_csv_export_has_the_same_rows(
     text = response.data.decode("utf-8")
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert lines[0][:5] == ["队列", "名称", "取号数", "办结数", "办件量"]
+    assert lines[0][:6] == ["队列", "名称", "取号", "排队人次", "办结数", "办件量"]
+    assert lines[0][12] == "平均在厅时长(秒)"
     assert lines[1] == [
         "A",
         "综合·个人",
+        "4",
         "4",
         "2",
         "3",
@@ -216,12 +226,14 @@ def test_csv_export_has_the_same_rows(
         "1320",
         "1320",
         "270.0",
+        "1035.0",
         "66.7",
         "3.0",
     ]
     assert lines[2] == [
         "C",
         "专项（生育保险/特殊慢性病）",
+        "1",
         "1",
         "0",
         "0",
@@ -231,16 +243,22 @@ def test_csv_export_has_the_same_rows(
         "600",
         "600",
         "",
+        "1980.0",
         "100.0",
         "",
     ]
     assert len(lines) == 4
+    by_counter = manager.get(f"/api/v1/stats/export.csv?group=counter&from={DAY}&to={DAY}")
+    lines = list(csv.reader(io.StringIO(by_counter.data.decode("utf-8").lstrip("\ufeff"))))
+    assert lines[0][:4] == ["窗口", "名称", "取号", "叫号人次"]
+    assert lines[1][:4] == ["1", "1号窗口", "", "3"]  # a counter takes no numbers
 
     english = manager.get(f"/api/v1/stats/export.csv?group=counter&from={DAY}&lang=en")
     lines = list(csv.reader(io.StringIO(english.data.decode("utf-8"))))
     assert lines[0] == [
         "key",
         "name",
+        "tickets",
         "issued",
         "served",
         "items",
@@ -250,11 +268,47 @@ def test_csv_export_has_the_same_rows(
         "p90_wait_s",
         "max_wait_s",
         "avg_service_s",
+        "avg_visit_s",
         "sla_pct",
         "rating_avg",
     ]
     assert [line[0] for line in lines[1:]] == ["1", "8", "9"]
     assert lines[1][1] == "Counter 1"
+
+
+def test_tickets_count_numbers_taken_not_steps(
+    make_ticket: Callable[..., dict[str, Any]],
+    clerk_at: Callable[[int], Staff],
+    login: Callable[[str], Staff],
+    clock: FakeClock,
+) -> None:
+    """Issue 12's reproducer: 13 numbers taken, 17 steps (4 visits moved on to a second line)."""
+    for index in range(13):
+        make_ticket("employment" if index % 2 else "card_services")
+    clerk = clerk_at(1)
+    for _ in range(4):
+        clock.advance(seconds=60)
+        ok(clerk.counter(1, "call-next"))
+        ok(clerk.counter(1, "transfer", {"queue": "D"}))
+    manager = login("manager")
+    day = ok(manager.get("/api/v1/stats?group=day"))
+    assert (day["rows"][0]["tickets"], day["rows"][0]["issued"]) == (13, 17)
+    assert (day["total"]["tickets"], day["total"]["issued"]) == (13, 17)
+    queues = {item["key"]: item for item in ok(manager.get("/api/v1/stats?group=queue"))["rows"]}
+    assert (queues["A"]["tickets"], queues["A"]["issued"]) == (13, 13)
+    assert (queues["D"]["tickets"], queues["D"]["issued"]) == (0, 4)  # moved there, not taken
+    services = ok(manager.get("/api/v1/stats?group=service"))["rows"]
+    assert sum(item["tickets"] for item in services) == 13
+    assert sum(item["issued"] for item in services) == 17
+    counters = ok(manager.get("/api/v1/stats?group=counter"))
+    assert [(row["tickets"], row["issued"]) for row in counters["rows"]] == [(None, 4)]
+    assert counters["total"]["tickets"] == 13  # the hall's total
+    assert day["rows"][0]["avg_visit_s"] is None  # no visit has ended yet
+    ok(clerk.counter(1, "call-next"))
+    clock.advance(seconds=300)
+    ok(clerk.counter(1, "finish"))
+    day = ok(manager.get("/api/v1/stats?group=day"))
+    assert day["rows"][0]["avg_visit_s"] == 540.0  # issued at 09:00, done 9 minutes later
 
 
 def test_daily_summaries_give_the_same_numbers(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.live_server import ROOT, LiveServer
+from tests.live_server import ROOT, LiveServer, free_port
 
 
 def run_py(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
@@ -67,6 +67,28 @@ def test_a_bad_setting_is_one_line_and_exit_2(
     assert result.returncode == 2
     assert named in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_refuses_is_one_line_and_exit_2() -> None:
+    """D13: PostgreSQL refusing connections at start is one line, never a traceback."""
+    url = f"postgresql://yihao:secret@127.0.0.1:{free_port()}/yihao"
+    result = run_py("--database", url)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("yihao: cannot use the database postgresql://yihao:***@127.0.0.1")
+    assert "secret" not in result.stderr
+
+
+def test_a_message_queue_that_refuses_is_a_warning_and_a_degraded_start(tmp_path: Path) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with LiveServer(tmp_path, "--message-queue", url, "--no-scheduler") as server:
+        health = server.get("/healthz").json()
+        assert health == {"status": "degraded", "database": "ok", "message_queue": "down"}
+        assert server.login("manager")
+    log = server.log_path.read_text(errors="replace")
+    assert log.count("cannot be reached") == 1
+    assert "Traceback" not in log
 
 
 def test_help_lists_every_option() -> None:
@@ -124,5 +146,9 @@ def test_a_hall_screen_gets_each_call_over_websocket(server: LiveServer) -> None
 
 
 def test_healthz_and_demo_login_through_http(server: LiveServer) -> None:
-    assert server.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert server.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "message_queue": None,
+    }
     assert server.login("admin")

@@ -15,6 +15,7 @@ from queue_server.domain.dispatch import (
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 ORD, GREEN, RET = PriorityClass.ORDINARY, PriorityClass.GREEN, PriorityClass.RETURNING
+APPT = PriorityClass.APPOINTMENT
 
 
 def step(
@@ -48,6 +49,10 @@ ORDERED_BA = CounterPlan(7, ("B", "A"), "ordered")
         ([step(1, "A", 1)], ORDERED_BA, 1),  # ... then the next line
         ([step(1, minute=1), step(2, minute=5, cls=GREEN, reason="green")], FIFO_AB, 2),
         ([step(1, minute=1, cls=GREEN), step(2, minute=5, cls=RET, reason="transfer")], FIFO_AB, 2),
+        # An appointment checked in on time: below returning, above green (SPEC §2).
+        ([step(1, minute=1, cls=GREEN), step(2, minute=5, cls=APPT)], FIFO_AB, 2),
+        ([step(1, minute=5, cls=RET), step(2, minute=1, cls=APPT)], FIFO_AB, 1),
+        ([step(1, minute=1, cls=APPT), step(2, minute=2, cls=APPT)], FIFO_AB, 1),
         ([step(1, minute=1, reserved=3), step(2, minute=2)], FIFO_AB, 2),  # kept for counter 3
         ([step(1, minute=1, reserved=1), step(2, minute=0)], FIFO_AB, 2),
         ([step(1, minute=1, reserved=1, cls=RET), step(2, minute=0)], FIFO_AB, 1),

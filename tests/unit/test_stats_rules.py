@@ -58,9 +58,25 @@ def test_percentile_of_merged_days_equals_percentile_of_all_steps() -> None:
     assert row["sla_pct"] == round(100 * 7 / 9, 1)
 
 
+def test_visits_merge_and_are_null_in_step_only_rows() -> None:
+    monday, tuesday = RowTotals(), RowTotals()
+    monday.add_ticket(930)
+    monday.add_ticket(None)  # a visit not done (missed, still waiting…) takes a number too
+    tuesday.add_ticket(1140)
+    both = RowTotals.from_json(monday.to_json())
+    both.merge(RowTotals.from_json(tuesday.to_json()))
+    row = both.row("x")
+    assert (row["tickets"], row["avg_visit_s"]) == (3, 1035.0)
+    counter_row = both.row(1, visits=False)
+    assert (counter_row["tickets"], counter_row["avg_visit_s"]) == (None, None)
+    # A summary stored before the visit columns existed reads as none taken.
+    assert RowTotals.from_json({"issued": 4}).row("old")["tickets"] == 0
+
+
 def test_empty_row_has_no_averages() -> None:
     assert RowTotals().row("k") == {
         "key": "k",
+        "tickets": 0,
         "issued": 0,
         "served": 0,
         "items": 0,
@@ -70,6 +86,7 @@ def test_empty_row_has_no_averages() -> None:
         "p90_wait_s": None,
         "max_wait_s": None,
         "avg_service_s": None,
+        "avg_visit_s": None,
         "sla_pct": None,
         "rating_avg": None,
     }

@@ -143,7 +143,8 @@
     var detail = '';
     var note = '';
     if (state === 'waiting') {
-      detail = ticket.waiting_ahead === 0 ? t('ticket.next') : '';
+      // "You are next" only while a counter of the line is open: else nobody calls yet.
+      detail = ticket.waiting_ahead === 0 && ticket.line_open !== false ? t('ticket.next') : '';
     } else if (state === 'called') {
       detail = t('ticket.called_detail', { number: ticket.number });
     } else if (state === 'held') {

@@ -141,8 +141,14 @@
   }
 
   // -- reports --------------------------------------------------------------------------
-  var COLUMNS = ["key", "name", "issued", "served", "items", "no_show", "avg_wait_s", "p50_wait_s",
-    "p90_wait_s", "max_wait_s", "avg_service_s", "sla_pct", "rating_avg"];
+  var COLUMNS = ["key", "name", "tickets", "issued", "served", "items", "no_show", "avg_wait_s",
+    "p50_wait_s", "p90_wait_s", "max_wait_s", "avg_service_s", "avg_visit_s", "sla_pct", "rating_avg"];
+  // Counter and clerk rows hold the steps called there: `issued` counts calls, `tickets` is null.
+  var STEP_ONLY_GROUPS = ["counter", "clerk"];
+  function columnLabel(column, group) {
+    if (column === "issued" && STEP_ONLY_GROUPS.indexOf(group) >= 0) { return t.cols.issued_called; }
+    return t.cols[column];
+  }
   function reportQuery() {
     var form = $("#report-form");
     var params = new URLSearchParams();
@@ -166,7 +172,7 @@
     if (!form.to.value) { form.to.value = report.to; }
     var head = $("#report thead"); head.textContent = "";
     var headRow = el("tr");
-    COLUMNS.forEach(function (column) { headRow.appendChild(el("th", t.cols[column])); });
+    COLUMNS.forEach(function (column) { headRow.appendChild(el("th", columnLabel(column, report.group))); });
     head.appendChild(headRow);
     var body = $("#report tbody"); body.textContent = "";
     report.rows.forEach(function (row) {
