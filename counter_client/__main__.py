@@ -31,11 +31,14 @@ EPILOG = f"""\
 commands (one a line):
   n            call next (叫号)                c NUMBER     call that number (指呼)
   r            recall (重呼)                   s            start (开始办理)
-  f [SVC,...]  finish (完成), optionally the businesses handled
-  x            no-show (过号)                  t QUEUE      transfer to a line (转移);
-               t COUNTER / t SERVICE, optionally followed by front|back
-  h REASON     hold (挂起)                     p / u        pause (暂停) / resume (恢复)
+  f [SVC,...]  finish (完成), optionally the businesses handled, by code or name
+               (f 社保卡业务、社会保险)
+  x            no-show (过号)                  t QUEUE      transfer to a line (转移), by
+               code or name (t D, t 出件); t COUNTER / t SERVICE, then front|back
+  h REASON     hold (挂起)                     p [REASON]   pause (暂停), e.g. p 午休
+  u            resume (恢复)                   l            the whole counter again
   q            sign out and quit; the end of piped input does the same
+  after each change the client prints what changed (A003 已叫号, 排队: A 5人 B 2人)
   ?            this list
 
 password: from {PASSWORD_VARIABLE}, else asked for on the terminal.

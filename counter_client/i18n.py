@@ -163,10 +163,37 @@ TEXTS: Final = (
     T_("terminal.panel_lines", "队列"),
     T_("terminal.line_waiting", "等候 {count} 人"),
     T_("terminal.line_longest", "最长 {time}"),
-    T_("terminal.line_estimate", "预计 {time}"),
+    T_("terminal.line_estimate", "约{minutes}分钟"),
+    T_("terminal.line_estimate_none", "无需等候"),
+    T_("terminal.line_estimate_unknown", "暂无预计"),
     T_("terminal.line_empty", "无人等候"),
     T_("terminal.line_reserved", "留给{counter}号窗口"),
     T_("terminal.line_click_to_call", "点击号码即指呼"),
+    T_("terminal.call_number_label", "指呼号码"),
+    T_("terminal.call_number_placeholder", "如 A003"),
+    T_("terminal.call_number_invalid", "请输入号码，例如 A003"),
+    T_("terminal.pause_title", "暂停服务"),
+    T_("terminal.pause_reason", "暂停原因"),
+    T_("terminal.pause_lunch", "午休"),
+    T_("terminal.pause_meeting", "会议"),
+    T_("terminal.pause_away", "临时离开"),
+    T_("terminal.pause_other", "其他"),
+    T_("terminal.pause_other_placeholder", "请填写原因"),
+    T_("terminal.no_show_title", "确认过号"),
+    T_("terminal.no_show_question", "{number} 未到窗口，确认过号？"),
+    T_("terminal.why_paused", "窗口已暂停服务，按 F8 恢复服务后再叫号"),
+    T_("terminal.why_closed", "窗口未开放：签到后才能叫号"),
+    T_("terminal.why_closed_pause", "窗口未开放，无需暂停：签到后开放"),
+    T_("terminal.why_called_call", "{number} 已叫号未办结：按 F3 开始、F5 过号或 F4 完成后再叫号"),
+    T_("terminal.why_serving_call", "{number} 正在办理：按 F4 完成、F6 转移或 F7 挂起后再叫号"),
+    T_("terminal.why_no_ticket", "当前没有号：按 F1 叫号"),
+    T_("terminal.why_paused_no_ticket", "窗口已暂停服务，当前没有号：按 F8 恢复服务后叫号"),
+    T_("terminal.why_serving_recall", "{number} 已在办理中，无需重呼：办结按 F4"),
+    T_("terminal.why_serving_start", "{number} 已在办理中：办结按 F4"),
+    T_("terminal.why_serving_no_show", "{number} 已开始办理，不能过号：按 F4 完成或 F6 转移"),
+    T_(
+        "terminal.why_in_hand_pause", "{number} 尚未办结：按 F4 完成（或 F6 转移、F7 挂起）后再暂停"
+    ),
     T_("terminal.panel_held", "挂起"),
     T_("terminal.panel_missed", "过号"),
     T_("terminal.held_keep", "持件"),
@@ -224,16 +251,25 @@ TEXTS: Final = (
     T_("terminal.cli_lines", "队列"),
     T_("terminal.cli_next", "下一位"),
     T_("terminal.cli_held", "挂起"),
+    T_("terminal.cli_counter", "窗口"),
+    T_("terminal.cli_clerk", "柜员"),
+    T_("terminal.cli_waiting", "排队"),
+    T_("terminal.cli_queue_count", "{code} {count}人"),
+    T_("terminal.cli_not_paused", "窗口未暂停（暂停服务用 p）"),
+    T_("terminal.cli_already_paused", "窗口已暂停服务（恢复服务用 u）"),
     T_("terminal.cli_missed", "过号"),
     T_(
         "terminal.cli_help",
-        "命令：n 叫号 | c 号码 指呼 | r 重呼 | s 开始 | f 完成 | x 过号 | t 队列 转移 | "
-        "h 原因 挂起 | p 暂停 | u 恢复 | q 签退并退出 | ? 帮助",
+        "命令：n 叫号 | c 号码 指呼 | r 重呼 | s 开始 | f [业务] 完成 | x 过号 | "
+        "t 队列 转移 | h 原因 挂起 | p [原因] 暂停 | u 恢复 | l 显示窗口全貌 | "
+        "q 签退并退出 | ? 帮助",
     ),
 )
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
     context.removeprefix(PREFIX): (context, message) for context, message in TEXTS
 }
+# The pause dialog's reasons (the clerk may also write its own).
+PAUSE_REASONS: Final = ("pause_lunch", "pause_meeting", "pause_away")
 
 
 @cache

@@ -30,5 +30,6 @@ COMMANDS: Final[dict[str, str]] = {
     "h": "hold",
     "p": "pause",
     "u": "resume",
+    "l": "list",
     "q": "quit",
 }

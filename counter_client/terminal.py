@@ -5,8 +5,10 @@ command per input line, typed or piped. `python -m counter_client --help` starts
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -70,20 +72,17 @@ class CounterApi:
     def snapshot(self, counter: int) -> dict[str, Any]:
         return self.get(f"{protocol.COUNTERS_PATH}/{counter}")
 
-    def service_names(self) -> dict[str, str]:
-        """The businesses' names by code (public); none when they cannot be read."""
+    def catalogue(self, path: str) -> list[dict[str, Any]]:
+        """A public list (businesses, lines) with `code`, `name` and `name_en`; empty when it
+        cannot be read."""
         try:
-            response = self.http.get(self.server + protocol.SERVICES_PATH, timeout=HTTP_TIMEOUT_S)
-            services = response.json() if response.ok else []
+            response = self.http.get(self.server + path, timeout=HTTP_TIMEOUT_S)
+            rows = response.json() if response.ok else []
         except (requests.RequestException, ValueError):
-            return {}
-        if not isinstance(services, list):
-            return {}
-        return {
-            str(service["code"]): str(service.get("name") or service["code"])
-            for service in services
-            if isinstance(service, dict) and "code" in service
-        }
+            return []
+        if not isinstance(rows, list):
+            return []
+        return [row for row in rows if isinstance(row, dict) and "code" in row]
 
     def act(
         self,
@@ -198,27 +197,36 @@ class CounterState:
     def queue_codes(self) -> set[str]:
         return {str(queue.get("code")) for queue in self.queues}
 
-    def fingerprint(self) -> tuple[Any, ...]:
-        """What changes deserve printing again (not the ever-growing waits)."""
+    def shown(self) -> Shown:
+        """What deserves telling when it changes (not the ever-growing waits)."""
         ticket = self.ticket or {}
-        return (
-            self.counter.get("state"),
-            self.counter.get("clerk_name"),
-            ticket.get("number"),
-            ticket.get("state"),
-            ticket.get("step"),
-            tuple(
-                (code, tuple(entry.get("number") for entry in self.lines.get(code, [])))
-                for code in self.served_queues
-            ),
-            tuple(
-                (queue.get("code"), queue.get("waiting"))
-                for queue in self.queues
-                if queue.get("code") in self.served_queues
-            ),
-            tuple(entry.get("number") for entry in self.held),
-            tuple(entry.get("number") for entry in self.missed),
+        waiting = {str(queue.get("code")): queue.get("waiting") for queue in self.queues}
+        return Shown(
+            state=self.counter.get("state"),
+            pause_reason=self.counter.get("pause_reason"),
+            clerk_name=self.counter.get("clerk_name"),
+            ticket=ticket.get("number"),
+            ticket_state=ticket.get("state"),
+            ticket_step=ticket.get("step"),
+            waiting=tuple((code, waiting.get(code, 0)) for code in self.served_queues),
+            held=tuple((entry.get("number"), entry.get("reason") or "") for entry in self.held),
+            missed=tuple(entry.get("number") for entry in self.missed),
         )
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The parts of a counter the client reports a change of, one line each."""
+
+    state: Any = None
+    pause_reason: Any = None
+    clerk_name: Any = None
+    ticket: Any = None
+    ticket_state: Any = None
+    ticket_step: Any = None
+    waiting: tuple[tuple[str, Any], ...] = ()
+    held: tuple[tuple[Any, str], ...] = ()
+    missed: tuple[Any, ...] = ()
 
 
 def duration(seconds: Any) -> str:
@@ -230,19 +238,127 @@ def duration(seconds: Any) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def render(state: CounterState, lang: str, names: dict[str, str] | None = None) -> list[str]:
-    """The counter, its ticket in hand and its lines, as a few lines of text; `names` gives
-    the businesses' names by code."""
+def _word(lang: str, prefix: str, value: Any) -> str:
+    try:
+        return translate(f"{prefix}_{value}", lang)
+    except KeyError:
+        return str(value)
+
+
+def state_words(lang: str, state: Any, pause_reason: Any) -> str:
+    """暂停服务 · 午休: the counter's state, and why when paused with a reason."""
+    words = _word(lang, "state", state)
+    return f"{words} · {pause_reason}" if state == "paused" and pause_reason else words
+
+
+def ticket_words(
+    ticket: dict[str, Any], lang: str, names: dict[str, str] | None = None
+) -> list[str]:
+    """The ticket in hand: number, state, party, headcount, businesses, plan, reason."""
     names = names or {}
 
     def t(key: str, **values: Any) -> str:
         return translate(key, lang, **values)
 
+    details = [str(ticket.get("number")), _word(lang, "ticket", ticket.get("state"))]
+    if ticket.get("party"):
+        details.append(_word(lang, "party", ticket["party"]))
+    if ticket.get("headcount"):
+        details.append(t("people", count=ticket["headcount"]))
+    if ticket.get("priority") == "green":
+        details.append(t("priority_green"))
+    details.append("、".join(names.get(code, str(code)) for code in ticket.get("services") or []))
+    details.append(t("step_of", step=ticket.get("step"), total=ticket.get("steps_total")))
+    reason = ticket.get("reason")
+    details.append(
+        f"{t('field_reason')}: {_word(lang, 'reason', reason) if reason else t('reason_none')}"
+    )
+    if ticket.get("visitor_id_masked"):
+        details.append(str(ticket["visitor_id_masked"]))
+    return [part for part in details if part]
+
+
+def held_words(held: Iterable[tuple[Any, str]]) -> str:
+    return " ".join(f"{number}({reason})" for number, reason in held)
+
+
+def _folded(text: str) -> str:
+    """For comparing names: full-width and case folded, spaces and middle dots dropped."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\s·・.]+", "", folded)
+
+
+def find_code(
+    text: str, rows: Iterable[dict[str, Any]], keys: tuple[str, ...] = ("code", "name", "name_en")
+) -> str | None:
+    """The code of the row (a business or a line) whose code, `name` or `name_en` (the
+    `keys`) is `text`; None when none is, or when several are."""
+    wanted = _folded(text)
+    if not wanted:
+        return None
+    found = {
+        str(row["code"])
+        for row in rows
+        if wanted in {_folded(str(row.get(key) or "")) for key in keys} - {""}
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def changes(
+    before: Shown,
+    after: Shown,
+    state: CounterState,
+    lang: str,
+    names: dict[str, str] | None = None,
+) -> list[str]:
+    """One line per part of the counter that changed between two looks (issue 14: what
+    changed, not the whole block): the counter's state, its clerk, the ticket in hand, the
+    waiting counts of its lines ("排队: A 5人 B 2人"), the held and the missed tickets."""
+
+    def t(key: str, **values: Any) -> str:
+        return translate(key, lang, **values)
+
+    out = []
+    if (before.state, before.pause_reason) != (after.state, after.pause_reason):
+        out.append(f"{t('cli_counter')}: {state_words(lang, after.state, after.pause_reason)}")
+    if before.clerk_name != after.clerk_name and after.clerk_name:
+        out.append(f"{t('cli_clerk')}: {after.clerk_name}")
+    if before.ticket != after.ticket:
+        if state.ticket and after.ticket:
+            number, ticket_state, *details = ticket_words(state.ticket, lang, names)
+            out.append(" · ".join([f"{number} {ticket_state}", *details]))
+        else:
+            out.append(f"{t('cli_current')}: {t('cli_no_ticket')}")
+    elif (before.ticket_state, before.ticket_step) != (after.ticket_state, after.ticket_step):
+        if after.ticket:
+            out.append(f"{after.ticket} {_word(lang, 'ticket', after.ticket_state)}")
+    if before.waiting != after.waiting:
+        counts = " ".join(t("cli_queue_count", code=code, count=n) for code, n in after.waiting)
+        out.append(f"{t('cli_waiting')}: {counts}")
+    if before.held != after.held:
+        out.append(f"{t('cli_held')}: {held_words(after.held) or t('none')}")
+    if before.missed != after.missed:
+        numbers = " ".join(str(number) for number in after.missed)
+        out.append(f"{t('cli_missed')}: {numbers or t('none')}")
+    return out
+
+
+def render(
+    state: CounterState,
+    lang: str,
+    names: dict[str, str] | None = None,
+    line_names: dict[str, str] | None = None,
+) -> list[str]:
+    """The counter, its ticket in hand and its lines, as a few lines of text; `names` gives
+    the businesses' names by code, `line_names` the lines' (else the server's)."""
+    names = names or {}
+    line_names = line_names or {}
+
+    def t(key: str, **values: Any) -> str:
+        return translate(key, lang, **values)
+
     def word(prefix: str, value: Any) -> str:
-        try:
-            return t(f"{prefix}_{value}")
-        except KeyError:
-            return str(value)
+        return _word(lang, prefix, value)
 
     counter = state.counter
     clerk = (
@@ -255,7 +371,7 @@ def render(state: CounterState, lang: str, names: dict[str, str] | None = None) 
         for part in (
             t("counter_no", number=counter.get("counter", state.number)),
             str(counter.get("counter_name") or ""),
-            word("state", counter.get("state")),
+            state_words(lang, counter.get("state"), counter.get("pause_reason")),
             clerk,
         )
         if part
@@ -263,27 +379,7 @@ def render(state: CounterState, lang: str, names: dict[str, str] | None = None) 
     out = [f"── {title} ──"]
     ticket = state.ticket
     if ticket:
-        details = [
-            str(ticket.get("number")),
-            word("ticket", ticket.get("state")),
-        ]
-        if ticket.get("party"):
-            details.append(word("party", ticket["party"]))
-        if ticket.get("headcount"):
-            details.append(t("people", count=ticket["headcount"]))
-        if ticket.get("priority") == "green":
-            details.append(t("priority_green"))
-        details.append(
-            "、".join(names.get(code, str(code)) for code in ticket.get("services") or [])
-        )
-        details.append(t("step_of", step=ticket.get("step"), total=ticket.get("steps_total")))
-        reason = ticket.get("reason")
-        details.append(
-            f"{t('field_reason')}: {word('reason', reason) if reason else t('reason_none')}"
-        )
-        if ticket.get("visitor_id_masked"):
-            details.append(str(ticket["visitor_id_masked"]))
-        out.append(f"{t('cli_current')}: " + " · ".join(part for part in details if part))
+        out.append(f"{t('cli_current')}: " + " · ".join(ticket_words(ticket, lang, names)))
     else:
         out.append(f"{t('cli_current')}: {t('cli_no_ticket')}")
     summaries = {str(queue.get("code")): queue for queue in state.queues}
@@ -291,7 +387,7 @@ def render(state: CounterState, lang: str, names: dict[str, str] | None = None) 
         summary = summaries.get(code, {})
         entries = state.lines.get(code, [])
         text = (
-            f"{t('cli_lines')} {code} {summary.get('name', '')}: "
+            f"{t('cli_lines')} {code} {line_names.get(code) or summary.get('name', '')}: "
             f"{t('line_waiting', count=summary.get('waiting', len(entries)))}"
         )
         if entries:
@@ -304,12 +400,7 @@ def render(state: CounterState, lang: str, names: dict[str, str] | None = None) 
         out.append(text)
     aside = []
     if state.held:
-        aside.append(
-            f"{t('cli_held')}: "
-            + " ".join(
-                f"{entry.get('number')}({entry.get('reason') or ''})" for entry in state.held
-            )
-        )
+        aside.append(f"{t('cli_held')}: " + held_words(state.shown().held))
     if state.missed:
         aside.append(f"{t('cli_missed')}: " + " ".join(str(e.get("number")) for e in state.missed))
     if aside:
@@ -342,12 +433,13 @@ class TerminalClient:
         self.lang = lang
         self.state = CounterState(counter)
         self._lock = threading.RLock()
-        self._printed: tuple[Any, ...] | None = None
+        self._printed: Shown | None = None
         self._refresh_timer: threading.Timer | None = None
         self._closing = False
         self._socket_factory = socket_factory or self._make_socket
         self.socket: Any = None
-        self.service_names: dict[str, str] = {}
+        self.services: list[dict[str, Any]] = []  # code, name, name_en (GET /services)
+        self.lines: list[dict[str, Any]] = []  # the hall's lines, likewise (GET /queues)
 
     # -- output ------------------------------------------------------------------------
     def t(self, key: str, **values: Any) -> str:
@@ -358,17 +450,34 @@ class TerminalClient:
             stream = self.err if error else self.out
             print(text, file=stream, flush=True)
 
+    @property
+    def service_names(self) -> dict[str, str]:
+        """The businesses' names by code, in the client's language."""
+        return {str(row["code"]): self._local_name(row) for row in self.services}
+
+    @property
+    def line_names(self) -> dict[str, str]:
+        return {str(row["code"]): self._local_name(row) for row in self.lines}
+
+    def _local_name(self, row: dict[str, Any]) -> str:
+        if self.lang == "en" and row.get("name_en"):
+            return str(row["name_en"])
+        return str(row.get("name") or row["code"])
+
     def show(self, *, force: bool = False) -> None:
-        """Print the counter when what it shows has changed."""
+        """Print what changed since the last look, one line a part; with `force` (at the
+        start, and `l`) the whole counter."""
         with self._lock:
             if self._closing:
                 return
-            fingerprint = self.state.fingerprint()
-            if not force and fingerprint == self._printed:
-                return
-            self._printed = fingerprint
-            text = "\n".join(render(self.state, self.lang, self.service_names))
-            print(text, file=self.out, flush=True)
+            shown = self.state.shown()
+            if force or self._printed is None:
+                lines = render(self.state, self.lang, self.service_names, self.line_names)
+            else:
+                lines = changes(self._printed, shown, self.state, self.lang, self.service_names)
+            self._printed = shown
+            if lines:
+                print("\n".join(lines), file=self.out, flush=True)
 
     def error_words(self, error: ApiError) -> str:
         if error.code == "network":
@@ -412,7 +521,8 @@ class TerminalClient:
                 )
             return EXIT_UNREACHABLE if error.status == 0 else EXIT_COUNTER
         counter = payload.get("counter") or {}
-        self.service_names = self.api.service_names()
+        self.services = self.api.catalogue(protocol.SERVICES_PATH)
+        self.lines = self.api.catalogue(protocol.QUEUES_PATH)
         self.say(
             self.t(
                 "cli_signed_in",
@@ -579,31 +689,74 @@ class TerminalClient:
             return self._parse_transfer(rest)
         if action == "hold":
             return Command("hold", {"reason": rest or self.t("hold_reason_default")})
+        if action == "pause" and rest:
+            return Command("pause", {"reason": rest})
         if action == "finish" and rest:
-            return Command(
-                "finish", {"services": [code for code in rest.replace(",", " ").split()]}
-            )
+            return Command("finish", {"services": self._service_codes(rest)})
         return Command(action)
 
+    def _service_codes(self, text: str) -> list[str]:
+        """`f 社保卡业务,出件领证`, `f card_services`, `f Social insurance`: businesses by name
+        (Chinese or English) or code, separated by commas (or spaces between codes)."""
+        codes = []
+        for part in re.split(r"[,，、;；]", text):
+            part = part.strip()
+            if not part:
+                continue
+            code = find_code(part, self.services)
+            if code is not None:
+                codes.append(code)
+                continue
+            for word in part.split():
+                codes.append(find_code(word, self.services) or word.lower())
+        return codes
+
     def _parse_transfer(self, rest: str) -> Command | str:
+        """`t D`, `t 出件` or `t Pickup` (a line by code or name), `t 9` (a counter), `t pickup`
+        or `t 出件领证` (a business by code or name); then `front` or `back`."""
         words = rest.split()
-        if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("front", "back")):
+        position = None
+        if len(words) >= 2 and words[-1].lower() in ("front", "back"):
+            position = words.pop().lower()
+        if not words:
             return self.t("cli_usage_transfer")
-        target = words[0]
+        target = " ".join(words)
         body: dict[str, Any] = {}
+        lines = self.lines or self.state.queues
+        names = ("name", "name_en")
+        # A code before a name: `t pickup` is the business, as it always was.
+        line = find_code(target, lines, ("code",))
+        service = find_code(target, self.services, ("code",))
+        if line is None and service is None:
+            line = find_code(target, lines, names)
+            service = None if line else find_code(target, self.services, names)
         if target.isdigit():
             body["counter"] = int(target)
-        elif target.upper() in self.state.queue_codes or len(target) <= 2:
+        elif line is not None:
+            body["queue"] = line
+        elif service is not None:
+            body["service"] = service
+        elif len(words) > 1:
+            return self.t("cli_usage_transfer")
+        elif len(target) <= 2:
             body["queue"] = target.upper()
         else:
             body["service"] = target.lower()
-        if len(words) == 2:
-            body["position"] = words[1]
+        if position:
+            body["position"] = position
         return Command("transfer", body)
 
     def execute(self, command: Command) -> None:
         if command.action == "help":
             self.say(self.t("cli_help"))
+            return
+        if command.action == "list":
+            self.refresh()
+            self.show(force=True)
+            return
+        needless = self.needless(command.action)
+        if needless is not None:
+            self.say(f"✗ {self.t(f'action_{command.action}')}: {needless}", error=True)
             return
         try:
             data = self.api.act(command.action, self.number, command.body)
@@ -614,6 +767,16 @@ class TerminalClient:
             return
         self.say("✓ " + self.result_words(command, data))
         self._refresh_and_show()
+
+    def needless(self, action: str) -> str | None:
+        """Why `u` or `p` would change nothing (the counter is not paused, or is already),
+        in words that say what to type instead; None when it may go to the server."""
+        state = self.state.counter.get("state")
+        if action == "resume" and state == "open":
+            return self.t("cli_not_paused")
+        if action == "pause" and state == "paused":
+            return self.t("cli_already_paused")
+        return None
 
     def result_words(self, command: Command, data: dict[str, Any]) -> str:
         ticket = data.get("ticket")

@@ -21,7 +21,7 @@ from flask import (
     url_for,
 )
 
-from counter_client.i18n import table
+from counter_client.i18n import MESSAGES, PAUSE_REASONS, table
 from counter_client.keys import SHORTCUTS
 from queue_server import protocol
 from queue_server.app_context import Yihao, yihao
@@ -150,6 +150,12 @@ def _page_config(
         "sign_in": [row["counter"] for row in rows if user.may_sign_into(int(row["counter"]))],
         "mine": next((row["counter"] for row in rows if row.get("clerk") == user.username), None),
         "transfer_position": site.policy.transfer_position,
+        # The pause's reasons: stored in Chinese (the hall's screens show them), shown in the
+        # page's language.
+        "pause_reasons": [
+            {"key": key, "value": MESSAGES[key][1], "label": table(lang)[key]}
+            for key in PAUSE_REASONS
+        ],
         "urls": {
             "login": url_for("staff.login", next=_this_path(), notice="login_again"),
             "token": url_for(".token"),

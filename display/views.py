@@ -31,6 +31,7 @@ TICKET_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 FALSE_WORDS = {"0", "false", "off", "no"}
 RATING_REASONS = ("wait", "slow", "attitude", "skill", "unclear")
 VERSIONED_MAX_AGE_S = 7 * 24 * 3600  # asset URLs carry ?v=<mtime>: a change makes a new URL
+VOICE_MANIFEST = "voice/manifest.json"
 PLAIN_MAX_AGE_S = 3600  # e.g. the vendored client loaded by other pages without ?v=
 
 
@@ -56,10 +57,16 @@ class DisplaySettings:
     """Loaded once per app by register(): the sound defaults."""
 
     speech_repeat: int = DEFAULT_SPEECH_REPEAT
+    # The offline voice for browsers without a Chinese voice: the clips' manifest (piece of a
+    # call's speech -> file in static/voice/), made by `python -m display.make_voice`.
+    voice_clips: bool = False
 
     @classmethod
     def load(cls, settings: Settings) -> DisplaySettings:
-        return cls(speech_repeat=_clamp(settings.speech_repeat, 0, MAX_SPEECH_REPEAT))
+        return cls(
+            speech_repeat=_clamp(settings.speech_repeat, 0, MAX_SPEECH_REPEAT),
+            voice_clips=(PACKAGE_DIR / "static" / VOICE_MANIFEST).exists(),
+        )
 
 
 def _settings() -> DisplaySettings:
@@ -111,6 +118,8 @@ def sound_options(*, enabled_by_default: bool) -> dict[str, Any]:
         "voice": flag_param("voice", True),
         "repeat": int_param("repeat", _settings().speech_repeat, 0, MAX_SPEECH_REPEAT),
         "rate": float_param("rate", 0.9, 0.5, 1.5),
+        # Fetched by the announcer only when the browser has no Chinese voice.
+        "clips": asset_url(VOICE_MANIFEST) if _settings().voice_clips else None,
     }
 
 

@@ -90,6 +90,7 @@ class Counter(Base):
     idle_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     evaluation_step_id: Mapped[int | None] = mapped_column(ForeignKey("steps.id"))
     evaluation_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pause_reason: Mapped[str | None] = mapped_column(String(100))  # while paused: 午休, 会议…
 
 
 class Ticket(Base):

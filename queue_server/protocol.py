@@ -17,6 +17,7 @@ API_PREFIX: Final = "/api/v1"
 LOGIN_PATH: Final = API_PREFIX + "/auth/login"
 COUNTERS_PATH: Final = API_PREFIX + "/counters"
 SERVICES_PATH: Final = API_PREFIX + "/services"
+QUEUES_PATH: Final = API_PREFIX + "/queues"
 
 # Counter and ticket actions: name -> path under API_PREFIX; `{n}` is the counter number,
 # `{id}` a ticket id. Answers: {"counter": ...} or {"ticket": ...}.

@@ -51,6 +51,21 @@
     var mm = h ? String(m).padStart(2, "0") : String(m);
     return (h ? h + ":" : "") + mm + ":" + String(s).padStart(2, "0");
   }
+  /* An estimate in whole minutes ("约45分钟"), never mm:ss, which reads like a clock. */
+  function estimate(seconds) {
+    if (seconds === null || seconds === undefined) return t("line_estimate_unknown");
+    if (seconds <= 0) return t("line_estimate_none");
+    return t("line_estimate", { minutes: Math.max(1, Math.round(seconds / 60)) });
+  }
+  /* 暂停服务 · 午休: a reason of the dialog in the page's language, else as written. */
+  function stateWords(counter) {
+    var words = t("state_" + counter.state);
+    if (counter.state !== "paused" || !counter.pause_reason) return words;
+    var known = (config.pause_reasons || []).find(function (reason) {
+      return reason.value === counter.pause_reason;
+    });
+    return words + " · " + (known ? known.label : counter.pause_reason);
+  }
   function clock(iso) {
     return iso ? iso.substring(11, 16) : "";
   }
@@ -260,7 +275,7 @@
   }
 
   // -- actions -------------------------------------------------------------------------
-  function act(action, body, ticketId, subject) {
+  function act(action, body, ticketId, subject, onError) {
     if (state.busy) return Promise.resolve();
     state.busy = true;
     renderActions();
@@ -270,7 +285,9 @@
           report(action, data, subject);
         },
         function (error) {
-          if (!error || !error.silent) notify("error", errorText(action, error), error && error.code);
+          if (error && error.silent) return;
+          if (onError) onError(error);
+          else notify("error", errorText(action, error), error && error.code);
         }
       )
       .then(function () {
@@ -295,11 +312,41 @@
     if (action === "sign_in" || action === "sign_out") values.number = number;
     if (has("done_" + action)) notify("ok", t("done_" + action, values), action);
   }
+  /* Why an action cannot go now, and which key helps (issue 14: not just "not allowed"). */
+  function why(action) {
+    var counter = state.counter;
+    var ticket = state.ticket;
+    var values = { number: ticket ? ticket.number : "" };
+    var paused = counter.state === "paused";
+    var closed = counter.state === "closed";
+    switch (action) {
+      case "call_next":
+      case "call":
+        if (paused) return t("why_paused");
+        if (closed) return t("why_closed");
+        if (ticket) return t(ticket.state === "serving" ? "why_serving_call" : "why_called_call", values);
+        break;
+      case "pause_resume":
+        if (closed) return t("why_closed_pause");
+        if (ticket) return t("why_in_hand_pause", values);
+        break;
+      default:
+        if (!ticket) return paused ? t("why_paused_no_ticket") : closed ? t("why_closed") : t("why_no_ticket");
+        if (ticket.state === "serving" && has("why_serving_" + action)) return t("why_serving_" + action, values);
+    }
+    return "";
+  }
+  function refusal(action) {
+    if (!canAct()) return errorText(action, { code: "forbidden", message: "" });
+    var words = why(action);
+    if (!words) return errorText(action, { code: "invalid_state", message: "" });
+    var label = has("action_" + action) ? t("action_" + action) : action;
+    return label + (config.lang === "en" ? ": " : "：") + words;
+  }
   function trigger(action) {
     if (!allowed(action)) {
       if (!state.busy && state.counter) {
-        var reason = canAct() ? "invalid_state" : "forbidden";
-        notify("error", errorText(action, { code: reason, message: "" }), reason);
+        notify("error", refusal(action), canAct() ? "invalid_state" : "forbidden");
       }
       return;
     }
@@ -311,7 +358,11 @@
         openHold();
         break;
       case "pause_resume":
-        act(state.counter.state === "paused" ? "resume" : "pause");
+        if (state.counter.state === "paused") act("resume");
+        else openPause();
+        break;
+      case "no_show":
+        openNoShow();
         break;
       case "finish":
         act("finish", finishBody(), null, state.ticket.number);
@@ -353,7 +404,75 @@
     $("hold-dialog").showModal();
     form.elements.reason.select();
   }
+  function openPause() {
+    var form = $("pause-form");
+    form.reset();
+    $("pause-dialog").showModal();
+    form.querySelector('input[name="reason"]:checked').focus();
+  }
+  function openNoShow() {
+    $("no-show-question").textContent = t("no_show_question", { number: state.ticket.number });
+    $("no-show-dialog").showModal();
+    $("no-show-ok").focus();
+  }
+  function callByNumber(event) {
+    event.preventDefault();
+    var input = $("call-number-input");
+    // "a003", "Ａ００３" and " A003 " are A003.
+    var wanted = input.value.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+    if (!/^[A-Z]+[0-9]{3,}$/.test(wanted)) {
+      callNumberError(t("call_number_invalid"), "invalid_field");
+      input.focus();
+      return;
+    }
+    if (!allowed("call")) {
+      if (!state.busy) callNumberError(refusal("call"), canAct() ? "invalid_state" : "forbidden");
+      return;
+    }
+    callNumberError("");
+    var typed = input.value;
+    var refused = false;
+    act("call", { number: wanted }, null, wanted, function (error) {
+      refused = true;
+      callNumberError(errorText("call", error), error && error.code);
+    }).then(function () {
+      // Called: the box is emptied for the next number (unless the clerk typed on meanwhile).
+      if (!refused && input.value === typed) input.value = "";
+    });
+  }
+  function callNumberError(text, code) {
+    var box = $("call-number-error");
+    box.textContent = text;
+    box.dataset.code = code || "";
+    box.hidden = !text;
+  }
   function wireDialogs() {
+    $("call-number-form").addEventListener("submit", callByNumber);
+    $("call-number-input").addEventListener("input", function () { callNumberError(""); });
+    $("pause-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var form = event.target;
+      var picked = form.elements.reason.value;
+      var preset = config.pause_reasons.find(function (reason) { return reason.key === picked; });
+      var reason = preset ? preset.value : picked;
+      if (picked === "other") {
+        reason = form.elements.other.value.trim();
+        if (!reason) {
+          form.elements.other.focus();
+          return;
+        }
+      }
+      $("pause-dialog").close();
+      act("pause", { reason: reason });
+    });
+    $("pause-other").addEventListener("focus", function () {
+      $("pause-form").elements.reason.value = "other";
+    });
+    $("no-show-form").addEventListener("submit", function (event) {
+      event.preventDefault();
+      $("no-show-dialog").close();
+      if (allowed("no_show")) act("no_show", undefined, null, state.ticket ? state.ticket.number : "");
+    });
     document.querySelectorAll("dialog .cancel").forEach(function (button) {
       button.addEventListener("click", function () { button.closest("dialog").close(); });
     });
@@ -414,7 +533,7 @@
     var location = counter.location ? known.location || counter.location : null;
     $("counter-title").textContent = title + (location ? "（" + location + "）" : "");
     var badge = $("counter-state");
-    badge.textContent = t("state_" + counter.state);
+    badge.textContent = stateWords(counter);
     badge.dataset.state = counter.state;
     $("counter-clerk").textContent = counter.clerk_name
       ? t("clerk_line", { name: counter.clerk_name, clerk_no: counter.clerk_no || "–" })
@@ -555,7 +674,7 @@
         el("strong", { text: summary.code + " · " + lineName(summary.code, summary.name) }),
         el("span", { className: "count", "data-waiting": String(summary.waiting), text: t("line_waiting", { count: summary.waiting }) }),
         el("span", { text: t("line_longest", { time: duration(summary.longest_wait_s) }) }),
-        el("span", { text: t("line_estimate", { time: duration(summary.est_wait_s) }) }),
+        el("span", { className: "estimate", text: estimate(summary.est_wait_s) }),
       ]);
       root.appendChild(el("div", { className: "line", "data-queue": code }, [
         head,

@@ -16,6 +16,7 @@ from queue_server.api.schemas import (
     FinishIn,
     HoldIn,
     MaybeTicketEnvelope,
+    PauseIn,
     TicketEnvelope,
     TransferIn,
 )
@@ -84,7 +85,6 @@ for _path, _name, _use_case, _summary, _envelope, _response in (
         "counter",
         CounterEnvelope,
     ),
-    ("pause", "pause", counters.pause, "Pause service (暂停服务)", "counter", CounterEnvelope),
     ("resume", "resume", counters.resume, "Resume service", "counter", CounterEnvelope),
     (
         "recall",
@@ -105,6 +105,21 @@ for _path, _name, _use_case, _summary, _envelope, _response in (
     ),
 ):
     _register_bodiless(_path, _name, _use_case, _summary, _envelope, _response)
+
+
+@operation(
+    "POST",
+    "/counters/{n}/pause",
+    "Pause service (暂停服务), optionally saying why (午休, 会议, 临时离开…)",
+    body=PauseIn,
+    response=CounterEnvelope,
+    auth="staff",
+    tag="counters",
+    errors=ERRORS,
+)
+def pause(n: int) -> Any:
+    action, body = staff_action(PauseIn)
+    return {"counter": _act(action, n, counters.pause, body.reason)}
 
 
 @operation(

@@ -90,6 +90,12 @@ class HoldIn(_Request):
     keep_counter: bool = False
 
 
+class PauseIn(_Request):
+    reason: str | None = Field(
+        None, max_length=100, description="why: 午休, 会议, 临时离开 or the clerk's own words"
+    )
+
+
 class RatingIn(_Request):
     rating: int = Field(ge=1, le=5)
     reasons: list[str] = Field(default_factory=list, max_length=10)
@@ -243,6 +249,7 @@ class HealthDownOut(BaseModel):
 class ServiceOut(BaseModel):
     code: str
     name: str
+    name_en: str | None = Field(None, description="the English name, when the hall file has one")
     category: str
     parties: list[str]
     target_wait_min: float
@@ -251,6 +258,9 @@ class ServiceOut(BaseModel):
 class QueueOut(BaseModel):
     code: str
     name: str
+    name_en: str | None = Field(
+        None, description="/queues: the English name, when the hall file has one"
+    )
     waiting: int
     est_wait_s: int | None = Field(description="null while no counter of the line is open")
     longest_wait_s: int
@@ -281,6 +291,7 @@ class CounterOut(BaseModel):
     clerk_name: str | None
     clerk_no: str | None
     current: str | None
+    pause_reason: str | None = Field(None, description="while paused: why (午休, 会议…)")
     queues: list[str] | None = None
     strategy: str | None = None
     clerk: str | None = None

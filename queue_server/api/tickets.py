@@ -41,6 +41,7 @@ def list_services() -> Any:
         {
             "code": service.code,
             "name": service.name,
+            "name_en": service.name_en,
             "category": service.category,
             "parties": list(service.parties),
             "target_wait_min": service.target_wait_min,
@@ -60,7 +61,11 @@ def list_services() -> Any:
 )
 def list_queues() -> Any:
     site = public_site(parse_query(SiteQuery).site)
-    return yihao().read(site, queues_payload)["queues"]
+    names_en = {queue.code: queue.name_en for queue in site.queues}
+    return [
+        dict(row, name_en=names_en.get(row["code"]))
+        for row in yihao().read(site, queues_payload)["queues"]
+    ]
 
 
 @operation(

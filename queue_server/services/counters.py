@@ -97,15 +97,18 @@ def _counter_changed(
     return dict(changed.view)
 
 
-def _set_state(uow: UnitOfWork, counter: Counter, state: str) -> None:
+def _set_state(uow: UnitOfWork, counter: Counter, state: str, reason: str | None = None) -> None:
+    detail: dict[str, Any] = {"reason": reason} if reason else {}
     uow.record(
         "counter_" + state,
         counter_number=counter.number,
         from_state=counter.state,
         to_state=state,
         clerk=counter.clerk_username,
+        **detail,
     )
     counter.state = state
+    counter.pause_reason = reason
     counter.state_since = uow.now
 
 
@@ -182,13 +185,16 @@ def _release_kept(uow: UnitOfWork, counter: Counter) -> None:
         ticket_changed(uow, ticket)
 
 
-def pause(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:
+def pause(
+    uow: UnitOfWork, number: int, user: UserConfig, reason: str | None = None
+) -> dict[str, Any]:
+    """Pause service; `reason` (午休, 会议…) is recorded and shown with 暂停服务."""
     counter = acting_counter(uow, number, user)
     if counter.state == "paused":
         return counter_payload(uow, counter, None)
     _require_open(counter)
     _require_empty_hands(counter, "暂停")
-    _set_state(uow, counter, "paused")
+    _set_state(uow, counter, "paused", (reason or "").strip() or None)
     return _counter_changed(uow, counter)
 
 

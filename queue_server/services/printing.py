@@ -72,7 +72,7 @@ def paper_view(
         "hall_name": uow.site.name,
         "number": view["number"],
         "queue_name": view.get("queue_name") or view["queue"],
-        "service_name": view.get("service_name") or view["service"],
+        "service_name": _service_names(uow, view),
         "waiting_ahead": int(view.get("waiting_ahead") or 0),
         "est_wait_min": math.ceil(est_wait_s / 60),
         "issued_at": issued.astimezone(uow.site.zone).strftime("%Y-%m-%d %H:%M"),
@@ -84,6 +84,17 @@ def paper_view(
         "wait_text": _wait_text(view),
         "hold_reason": view.get("hold_reason") or "",
     }
+
+
+def _service_names(uow: UnitOfWork, view: dict[str, Any]) -> str:
+    """Every business of the visit (一窗通办: one joined later too), not only the first."""
+    names = []
+    for code in view.get("services") or [view["service"]]:
+        service = uow.site.service(code)
+        names.append(service.name if service else code)
+    if not view.get("services") and view.get("service_name"):
+        names = [view["service_name"]]
+    return "、".join(names)
 
 
 def _wait_text(view: dict[str, Any]) -> str:

@@ -671,6 +671,7 @@ def counter_payload(
         "counter_name": counter.name,
         "location": counter.location,
         "state": counter.state,
+        "pause_reason": counter.pause_reason if counter.state == "paused" else None,
         "clerk_name": clerk.name if clerk else None,
         "clerk_no": clerk.clerk_no if clerk else None,
         "current": current_number,

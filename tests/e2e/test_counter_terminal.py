@@ -242,15 +242,19 @@ def test_keyboard_shortcuts(
     page.keyboard.press("Escape")
     expect(page.locator("#hold-dialog")).to_be_hidden()
     expect(action(page, "pause_resume")).to_be_disabled()
-    page.keyboard.press("F8")  # pause is not allowed with a ticket in hand: said in words
-    expect_notice(page, "error", "当前状态不允许此操作", "invalid_state")
+    page.keyboard.press("F8")  # pause is not allowed with a ticket in hand: why, and what helps
+    expect_notice(page, "error", f"{first['number']} 尚未办结：按 F4 完成", "invalid_state")
     press(page, "F4", "finish")
     expect_notice(page, "ok", f"{first['number']} 已完成")
     expect(page.locator("#ticket-empty")).to_be_visible()
 
     press(page, "F1", "call_next")
     expect(page.locator("#ticket-number")).to_have_text(second["number"])
-    press(page, "F5", "no_show")  # and no page reload
+    press(page, "F5", "no_show")  # and no page reload; a confirmation first
+    expect(page.locator("#no-show-dialog")).to_be_visible()
+    expect(page.locator("#no-show-question")).to_contain_text(second["number"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#no-show-dialog")).to_be_hidden()
     expect_notice(page, "ok", f"{second['number']} 已过号")
     missed = page.locator(f'#missed li[data-number="{second["number"]}"]')
     expect(missed).to_be_visible()
@@ -266,13 +270,18 @@ def test_keyboard_shortcuts(
     press(page, "F4", "finish")
     expect(page.locator("#ticket-empty")).to_be_visible()
 
-    press(page, "F8", "pause_resume")  # pause
+    press(page, "F8", "pause_resume")  # pause: why (午休 preselected)
+    expect(page.locator("#pause-dialog")).to_be_visible()
+    page.click("#pause-ok")
     expect(page.locator("#counter-state")).to_have_attribute("data-state", "paused")
+    expect(page.locator("#counter-state")).to_have_text("暂停服务 · 午休")
     expect_notice(page, "ok", "已暂停服务")
     expect(action(page, "pause_resume")).to_contain_text("恢复")
     expect(action(page, "call_next")).to_be_disabled()
     page.keyboard.press("F1")
-    expect_notice(page, "error", "叫号", "invalid_state")
+    expect_notice(page, "error", "叫号：窗口已暂停服务，按 F8 恢复服务后再叫号", "invalid_state")
+    page.keyboard.press("F2")
+    expect_notice(page, "error", "重呼：窗口已暂停服务，当前没有号：按 F8 恢复服务后叫号")
     press(page, "F8", "pause_resume")  # resume
     expect(page.locator("#counter-state")).to_have_attribute("data-state", "open")
     press(page, "F1", "call_next")
@@ -424,3 +433,168 @@ def test_two_tabs_and_an_expired_login(
         )
         == []
     )
+
+
+def header_lines(page: Any, selector: str) -> int:
+    """How many lines the text of an element takes (its line boxes' distinct tops)."""
+    return int(
+        page.evaluate(
+            """(selector) => {
+                const range = document.createRange();
+                range.selectNodeContents(document.querySelector(selector));
+                const tops = [...range.getClientRects()].map((rect) => Math.round(rect.top));
+                return new Set(tops).size;
+            }""",
+            selector,
+        )
+    )
+
+
+def header_overlaps(page: Any) -> list[str]:
+    """Parts of the header that overlap another, or stick out of the window."""
+    return list(
+        page.evaluate(
+            """() => {
+                const parts = [...document.querySelectorAll(
+                    ".bar > *, .counter-id > *, .session > *")].filter((node) => !node.hidden);
+                const boxes = parts.map((node) => [node, node.getBoundingClientRect()]);
+                const found = [];
+                const name = (node) => node.id || node.className || node.tagName;
+                for (const [node, box] of boxes) {
+                    if (box.right > window.innerWidth + 1) found.push(name(node) + " sticks out");
+                }
+                for (let i = 0; i < boxes.length; i++) {
+                    for (let j = i + 1; j < boxes.length; j++) {
+                        const [a, p] = boxes[i];
+                        const [b, q] = boxes[j];
+                        if (a.contains(b) || b.contains(a) || !p.width || !q.width) continue;
+                        if (p.left < q.right - 1 && q.left < p.right - 1
+                            && p.top < q.bottom - 1 && q.top < p.bottom - 1) {
+                            found.push(name(a) + " / " + name(b));
+                        }
+                    }
+                }
+                return found;
+            }"""
+        )
+    )
+
+
+def test_call_by_number_no_show_confirmation_and_pause_reason(
+    live_server: LiveServer, new_page: Callable[..., Any], page_errors: PageErrors
+) -> None:
+    """Issue 14 at a 1366×768 laptop: a number typed (any case, full-width) is called, its
+    refusal shown under the box; F5 asks first; the pause says why, in one header line;
+    estimates in minutes. The test leaves no ticket waiting in the lines it shares."""
+    page = new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    log_in(page, live_server, "clerk05", "/counter?counter=5")
+    sign_in(page, 5)
+    first = take_ticket(live_server, "employment", phone="13700000001")
+    second = take_ticket(live_server, "medical_insurance", phone="13700000002")
+    line = page.locator('.line[data-queue="A"]')
+    expect(line.locator(f'button[data-number="{second["number"]}"]')).to_be_visible()
+    expect(line.locator(".estimate")).to_have_text(re.compile(r"^约\d+分钟$"))
+
+    box = page.locator("#call-number-input")
+    error = page.locator("#call-number-error")
+    box.fill("zz")
+    box.press("Enter")
+    expect(error).to_have_text("请输入号码，例如 A003")
+    box.fill("A999")
+    box.press("Enter")
+    expect(error).to_be_visible()
+    expect(error).to_have_attribute("data-code", "not_found")
+    expect(error).to_contain_text("A999")
+    expect(error).to_contain_text("[404]")
+    full_width = (
+        second["number"].lower().translate({code: code + 0xFEE0 for code in range(0x21, 0x7F)})
+    )  # "ａ００２"
+    box.fill(full_width)
+    box.press("Enter")
+    expect(page.locator("#ticket-number")).to_have_text(second["number"])
+    expect(page.locator("#ticket-reason")).to_have_text("指呼")
+    expect(error).to_be_hidden()
+    expect(box).to_have_value("")
+    # In hand: another number is refused in place, with what helps.
+    box.fill(first["number"].lower())
+    box.press("Enter")
+    expect(error).to_contain_text(f"{second['number']} 已叫号未办结")
+
+    # F5 asks first: cancelled, nothing happens; confirmed, the ticket is missed.
+    press(page, "F5", "no_show")
+    expect(page.locator("#no-show-dialog")).to_be_visible()
+    page.click("#no-show-dialog .cancel")
+    expect(page.locator("#no-show-dialog")).to_be_hidden()
+    assert ticket_state(live_server, second["id"]) == "called"
+    action(page, "no_show").click()
+    page.click("#no-show-ok")
+    expect_notice(page, "ok", f"{second['number']} 已过号")
+    assert ticket_state(live_server, second["id"]) == "missed"
+
+    box.fill(first["number"].lower())
+    box.press("Enter")
+    expect(page.locator("#ticket-number")).to_have_text(first["number"])
+    press(page, "F4", "finish")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+
+    # The pause asks why: a written reason.
+    press(page, "F8", "pause_resume")
+    page.check('#pause-form input[name="reason"][value="other"]')
+    page.fill("#pause-other", "培训")
+    page.click("#pause-ok")
+    expect(page.locator("#counter-state")).to_have_text("暂停服务 · 培训")
+    box.fill("A001")
+    box.press("Enter")
+    expect(error).to_contain_text("窗口已暂停服务，按 F8 恢复服务后再叫号")
+    press(page, "F8", "pause_resume")  # resume
+    expect(page.locator("#counter-state")).to_have_text("开放")
+    press(page, "F8", "pause_resume")
+    page.keyboard.press("Enter")  # 午休, preselected
+    expect(page.locator("#counter-state")).to_have_text("暂停服务 · 午休")
+    counter = live_server.get("/api/v1/counters/5", token=live_server.login("manager")).json()
+    assert counter["counter"]["pause_reason"] == "午休"
+    # One line each for the counter's name and its state, side by side.
+    for selector in ("#counter-title", "#counter-state"):
+        assert header_lines(page, selector) == 1, selector
+    title = page.locator("#counter-title").bounding_box()
+    badge = page.locator("#counter-state").bounding_box()
+    assert title is not None
+    assert badge is not None
+    assert badge["y"] < title["y"] + title["height"]  # side by side: their rows overlap
+    assert title["y"] < badge["y"] + badge["height"]
+    assert header_overlaps(page) == []
+    screenshot(page, "counter-1366x768-paused")
+    assert script_errors(page_errors, "status of 404") == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "lang"),
+    [(1366, 768, "zh"), (1366, 768, "en"), (1920, 1080, "zh"), (1920, 1080, "en")],
+)
+def test_the_terminal_at_laptop_and_full_hd_sizes(
+    live_server: LiveServer,
+    new_page: Callable[..., Any],
+    page_errors: PageErrors,
+    width: int,
+    height: int,
+    lang: str,
+) -> None:
+    """The paused header on one line at both sizes and in both languages; screenshots."""
+    token = live_server.login("clerk04")
+    assert live_server.post("/api/v1/counters/4/sign-in", token=token).status_code == 200
+    try:
+        paused = live_server.post("/api/v1/counters/4/pause", token=token, json={"reason": "午休"})
+        assert paused.status_code == 200, paused.text
+        page = new_page(viewport={"width": width, "height": height})
+        log_in(page, live_server, "clerk04", f"/counter?counter=4&lang={lang}")
+        state = page.locator("#counter-state")
+        expect(state).to_have_text("暂停服务 · 午休" if lang == "zh" else "paused · Lunch break")
+        expect(page.locator('.line[data-queue="A"] .estimate')).not_to_have_text(re.compile(r":"))
+        for selector in ("#counter-title", "#counter-state"):
+            assert header_lines(page, selector) == 1, selector
+        assert header_overlaps(page) == []
+        screenshot(page, f"counter-{width}x{height}-{lang}")
+    finally:
+        assert live_server.post("/api/v1/counters/4/resume", token=token).status_code == 200
+        assert live_server.post("/api/v1/counters/4/sign-out", token=token).status_code == 200
+    assert script_errors(page_errors) == []

@@ -102,10 +102,14 @@ def test_piped_call_start_finish(server: LiveServer) -> None:
     assert f"✓ 开始办理 {number}" in out
     assert f"✓ {number} 已完成" in out
     assert "已签退 8号窗口" in out
-    # The counter and its ticket as they changed: the ticket in hand, then none.
-    assert re.search(rf"当前号: {number} · 已叫号 · 个人 · 1 人", out)
-    assert re.search(rf"当前号: {number} · 办理中", out)
+    # The whole counter once, at the start; then what changed, a line each (issue 14): the
+    # ticket in hand, its state, the line's count, then no ticket.
+    assert out.count("── 8号窗口 · 专项窗口 · 开放") == 1
     assert "队列 C" in out
+    assert re.search(rf"^{number} 已叫号 · 个人 · 1 人 · 生育保险 · 第 1 步 / 共 1 步", out, re.M)
+    assert re.search(rf"^{number} 办理中$", out, re.M)
+    assert re.search(r"^排队: C \d+人$", out, re.M)
+    assert re.search(r"^当前号: 当前没有号$", out, re.M)
     assert result.stderr == ""
     assert ticket_of(server, ticket["id"])["state"] == "done"
     assert counter_row(server, 8)["state"] == "closed"
@@ -134,6 +138,49 @@ def test_piped_call_number_recall_transfer_hold(server: LiveServer) -> None:
     assert ticket_of(server, second["id"])["state"] == "done"
 
 
+def test_businesses_and_lines_by_name(server: LiveServer) -> None:
+    """Issue 14: `f 社保卡业务` and `t 出件` take names (Chinese or English) as well as codes."""
+    manager = server.login("manager")
+    first = take_ticket(server, "card_services", phone="13900000001")
+    second = take_ticket(server, "social_insurance", phone="13900000002")
+    third = take_ticket(server, "employment", phone="13900000003")
+    commands = (
+        f"c {first['number']}\nf 社保卡业务、社会保险\n"
+        f"c {second['number']}\nt 出件\n"
+        f"c {third['number']}\nt 出件领证 back\nq\n"
+    )
+    result = run_client(server.url, 5, "clerk05", commands)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    finished = server.get(f"/api/v1/tickets?number={first['number']}", token=manager).json()[
+        "ticket"
+    ]
+    assert finished["state"] == "done"
+    assert finished["steps"][-1]["services"] == ["card_services", "social_insurance"]
+    moved = ticket_of(server, second["id"])
+    assert (moved["state"], moved["queue"]) == ("waiting", "D")
+    by_business = server.get(f"/api/v1/tickets?number={third['number']}", token=manager).json()[
+        "ticket"
+    ]
+    assert (by_business["state"], by_business["queue"]) == ("waiting", "D")
+    assert by_business["steps"][-1]["services"] == ["pickup"]
+
+    # In English: the English names.
+    fourth = take_ticket(server, "medical_insurance", phone="13900000004")
+    english = run_client(
+        server.url, 5, "clerk05",
+        f"c {fourth['number']}\nf Medical insurance, social security card\nq\n", "--lang", "en",
+    )  # fmt: skip
+    assert english.returncode == 0, english.stdout + english.stderr
+    done = server.get(f"/api/v1/tickets?number={fourth['number']}", token=manager).json()["ticket"]
+    assert done["steps"][-1]["services"] == ["medical_insurance", "card_services"]
+    # The pickup counter serves the two sent to line D, so they wait for no other test.
+    pickup = run_client(
+        server.url, 9, "clerk09", f"c {second['number']}\nf\nc {third['number']}\nf\n"
+    )
+    assert pickup.returncode == 0, pickup.stdout + pickup.stderr
+
+
 def test_end_of_input_signs_out(server: LiveServer) -> None:
     result = run_client(server.url, 7, "clerk07", "")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -148,18 +195,24 @@ def test_refusals_are_told_and_the_ticket_survives_quitting(server: LiveServer) 
     # A ticket in hand: the counter cannot be signed out; it stays open with the ticket.
     assert result.returncode == 1
     assert "✗ 过号: 6号窗口当前没有号，不能过号 [409 invalid_state]" in result.stderr
+    # `u` on an open counter says so (issue 14), not "✓ 已恢复服务".
+    assert "✗ 恢复: 窗口未暂停（暂停服务用 p）" in result.stderr
+    assert "已恢复服务" not in result.stdout
     assert "未知命令：zz" in result.stderr
     assert "用法：c 号码" in result.stderr
     assert "未能签退：请先处理完当前号再签退 [409 invalid_state]" in result.stderr
     row = counter_row(server, 6)
     assert (row["state"], row["current"]) == ("open", ticket["number"])
     # Back again: the ticket is still in hand there.
-    again = run_client(server.url, 6, "clerk06", "p\nf\np\nu\nq\n")
+    again = run_client(server.url, 6, "clerk06", "p\nf\np 会议\np\nu\nq\n")
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"当前号: {ticket['number']} · 已叫号" in again.stdout
     assert "✗ 暂停: 请先处理完当前号再暂停 [409 invalid_state]" in again.stderr
     assert f"✓ {ticket['number']} 已完成" in again.stdout
     assert "✓ 已暂停服务" in again.stdout
+    assert "窗口: 暂停服务 · 会议" in again.stdout  # `p 会议`: the reason, shown as it changed
+    assert "✗ 暂停: 窗口已暂停服务（恢复服务用 u）" in again.stderr  # `p` again
+    assert again.stdout.count("✓ 已暂停服务") == 1
     assert "✓ 已恢复服务" in again.stdout
 
 
@@ -223,6 +276,7 @@ def test_help() -> None:
         "c NUMBER",
         "t QUEUE",
         "h REASON",
+        "l ",
         "exit status",
     ):
         assert words in result.stdout
@@ -236,10 +290,12 @@ def test_lines_are_shown_live(server: LiveServer) -> None:
         text=True, encoding="utf-8", env=client_env(), cwd=ROOT,
     )  # fmt: skip
     lines: queue.Queue[str] = queue.Queue()
+    everything: list[str] = []
 
     def read() -> None:
         assert process.stdout is not None
         for line in process.stdout:
+            everything.append(line)
             lines.put(line)
 
     reader = threading.Thread(target=read, daemon=True)
@@ -262,12 +318,19 @@ def test_lines_are_shown_live(server: LiveServer) -> None:
         wait_for(r"signed into counter 9")
         wait_for(r"Line D .*: 0 waiting")
         ticket = take_ticket(server, "pickup")
+        # What changed, not the whole counter again (issue 14) ...
+        wait_for(r"^Waiting: D 1$")
+        assert sum(line.startswith("── Counter 9") for line in everything) == 1
+        # ... and the whole counter on request.
+        assert process.stdin is not None
+        process.stdin.write("l\n")
+        process.stdin.flush()
         line = wait_for(rf"Line D .*: 1 waiting.*next {ticket['number']}")
         assert "longest" in line
-        assert process.stdin is not None
+        assert sum(line.startswith("── Counter 9") for line in everything) == 2
         process.stdin.write("n\n")
         process.stdin.flush()
-        wait_for(rf"Ticket: {ticket['number']} · called")
+        wait_for(rf"^{ticket['number']} called · ")
         process.stdin.write("f\nq\n")
         process.stdin.close()
         assert process.wait(timeout=30) == 0

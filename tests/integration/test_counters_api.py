@@ -135,6 +135,34 @@ def test_sign_in_rules(
     assert closed.json["error"]["code"] == "counter_not_open"
 
 
+def test_a_pause_says_why(
+    client: FlaskClient, login: Callable[[str], Staff], clerk_at: Callable[[int], Staff]
+) -> None:
+    """Issue 14: the pause takes a reason (午休, 会议, 临时离开 or the clerk's words); the
+    counter shows it while paused (terminal, counter-top screen's `counter` payload) and the
+    `counter_paused` event records it; resuming clears it."""
+    clerk = clerk_at(1)
+    too_long = clerk.counter(1, "pause", json={"reason": "长" * 101})
+    assert too_long.status_code == 400
+    paused = clerk.counter(1, "pause", json={"reason": "午休"})
+    assert paused.status_code == 200, paused.json
+    assert (paused.json["counter"]["state"], paused.json["counter"]["pause_reason"]) == (
+        "paused",
+        "午休",
+    )
+    assert clerk.get("/api/v1/counters/1").json["counter"]["pause_reason"] == "午休"
+    screens = client.get("/api/v1/display/snapshot").json["counters"]
+    assert next(row for row in screens if row["counter"] == 1)["pause_reason"] == "午休"
+    events = login("manager").get("/api/v1/events?since=0").json["events"]
+    pause_event = next(event for event in events if event["kind"] == "counter_paused")
+    assert pause_event["detail"]["reason"] == "午休"
+    resumed = clerk.counter(1, "resume").json["counter"]
+    assert (resumed["state"], resumed["pause_reason"]) == ("open", None)
+    # Without a reason (as before): paused, no reason.
+    plain = clerk.counter(1, "pause").json["counter"]
+    assert (plain["state"], plain["pause_reason"]) == ("paused", None)
+
+
 @pytest.mark.parametrize("action", ["recall", "start", "finish", "no-show", "transfer", "hold"])
 def test_actions_with_nothing_in_hand_are_409(
     clerk_at: Callable[[int], Staff], action: str

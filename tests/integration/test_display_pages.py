@@ -61,7 +61,19 @@ def test_hall_screen_is_in_chinese_with_voice_on_and_only_local_assets(
     assert config["page"] == "hall"
     assert config["site"] == "main"
     assert config["timezone"] == "Asia/Shanghai"
+    manifest_url = config["sound"].pop("clips")
     assert config["sound"] == {"enabled": True, "voice": True, "repeat": 2, "rate": 0.9}
+    # The offline voice (no zh voice in the browser): a clip for every piece of a call.
+    assert manifest_url.startswith("/display/static/voice/manifest.json?v=")
+    response = client.get(manifest_url)
+    manifest = response.get_json()
+    response.close()
+    pieces = ["请", "号", "到", "窗口办理", "三楼", *"零一二三四五六七八九", *"AEZ", "1", "10"]
+    for piece in pieces:
+        response = client.get("/display/static/voice/" + manifest["clips"][piece])
+        assert response.status_code == 200, piece
+        assert response.mimetype in ("audio/ogg", "application/ogg"), response.mimetype
+        response.close()
     assert config["strings"]["reason.green"] == "绿色通道"
     assert not any(key.startswith(("ticket.", "rating.")) for key in config["strings"])
     assets = ASSET_ATTRIBUTE.findall(html)
@@ -90,7 +102,9 @@ def test_hall_screen_in_english(client: FlaskClient) -> None:
 def test_hall_screen_sound_parameters(
     client: FlaskClient, query: str, sound: dict[str, Any]
 ) -> None:
-    assert page_config(html_of(client, f"/display/hall?{query}"))["sound"] == sound
+    options = page_config(html_of(client, f"/display/hall?{query}"))["sound"]
+    assert options.pop("clips").startswith("/display/static/voice/manifest.json")
+    assert options == sound
 
 
 def test_speech_repeat_default_comes_from_the_settings(app_config: dict[str, Any]) -> None:
@@ -225,12 +239,12 @@ def test_catalog_has_every_string_in_both_languages() -> None:
     for state in STATES:
         assert f"state.{state}" in catalog["zh"]
     assert [catalog["zh"][f"reason.{reason}"] for reason in REASONS] == [
-        "转入",
-        "返回",
+        "转窗",
+        "补材料返回",
         "下一步",
         "绿色通道",
         "过号重排",
         "超时优先",
-        "指呼",
+        "指定呼叫",
         "预约",
     ]

@@ -387,3 +387,15 @@ def test_scheduler_job_abandons_overdue_jobs(
     assert [alert["kind"] for alert in alerts(board)] == ["printer"]
     print_retry_job(extension, clock())  # again: nothing more
     assert alerts(board) == []
+
+
+def test_the_paper_of_a_visit_names_every_business(printing_app: Flask) -> None:
+    """Issue 14: a business joined to a ticket is on its reprinted paper, not only the first."""
+    assert issue(printing_app, phone="13800138001").status_code == 201
+    worker_of(printing_app).run_due()
+    joined = issue(printing_app, phone="13800138001", service="card_services", reprint=True)
+    assert joined.status_code == 200
+    assert joined.json["ticket"]["services"] == ["employment", "card_services"]
+    views = [job.view for job in jobs_of(printing_app)]
+    assert views[0]["service_name"] == "就业登记"
+    assert views[-1]["service_name"] == "就业登记、社保卡业务"

@@ -112,14 +112,14 @@
       });
       pad.appendChild(button);
     });
-    [["⌫", t["delete"], function (target) { target.value = target.value.slice(0, -1); }],
-     ["C", t.clear, function (target) { target.value = ""; }]].forEach(function (item) {
+    // In words (退格, 清除): a pad with the letter C must not have a clear key called "C".
+    [["backspace", t.backspace, function (target) { target.value = target.value.slice(0, -1); }],
+     ["clear", t.clear, function (target) { target.value = ""; }]].forEach(function (item) {
       var button = document.createElement("button");
       button.type = "button";
       button.className = "key action";
-      button.textContent = item[0];
-      button.title = item[1];
-      button.setAttribute("aria-label", item[1]);
+      button.dataset.action = item[0];
+      button.textContent = item[1];
       button.addEventListener("click", function () { item[2](input()); });
       pad.appendChild(button);
     });
@@ -279,6 +279,15 @@
     showError({ status: 0, data: {} });
   }
 
+  /* Every business of the visit, not only the first (one joined to a reused ticket too). */
+  function serviceNames(ticket) {
+    var codes = ticket.services && ticket.services.length ? ticket.services : [ticket.service];
+    return codes.filter(Boolean).map(function (code) {
+      var known = config.services.filter(function (service) { return service.code === code; })[0];
+      return known ? known.name : (code === ticket.service && ticket.service_name) || code;
+    }).join(config.lang === "en" ? ", " : "、");
+  }
+
   /* A ticket on screen. `created`: this kiosk just issued it (the answer carries its id):
    * only then is the paper's image, with its QR code, shown and "printing" said. A reused
    * ticket or a look-up carries no id (SPEC §2): number, state and place, and a reprint. */
@@ -286,6 +295,7 @@
     state.ticket = ticket;
     $("result-number").textContent = ticket.number;
     $("result-line").textContent = config.queues[ticket.queue] || ticket.queue_name || ticket.queue;
+    $("result-services").textContent = serviceNames(ticket);
     $("result-state").textContent = t["state." + ticket.state] || ticket.state;
     $("result-green").hidden = !ticket.green;
     var location = $("result-location");

@@ -1,14 +1,18 @@
 /* The hall's voice: one call at a time, never two talking over each other.
  *
  * Each call: a chime (Web Audio), then the server's `speech` text through the browser's
- * speech synthesis in zh-CN, `repeat` times. Where no Chinese voice is installed (or
- * ?voice=0, or repeat 0) the chime alone. Browsers block sound until a user gesture unless
+ * speech synthesis in zh-CN, `repeat` times. Where no Chinese voice is installed, the
+ * server's prerecorded clips (display/static/voice/, made by `python -m display.make_voice`)
+ * are played in order instead: 请 · A · 零 · 二 · 三 · 号 · 到 · 三楼 · 10 · 号 · 窗口办理.
+ * With ?voice=0 or repeat 0, the chime alone. Browsers block sound until a user gesture unless
  * started with --autoplay-policy=no-user-gesture-required: then onBlockedChange(true) lets
  * the page show its "点击开启声音" button, and unlock() (from that click) resumes.
  *
  * window.yihaoSpeech is a small log for tests and for a technician with the console open:
  *   queued: [speech text, ...] in the order calls arrived;
- *   played: [{speech, text, mode: 'voice' | 'chime', times, start, end}, ...];
+ *   played: [{speech, text, mode: 'voice' | 'clips' | 'chime', times, clips, start, end}, ...];
+ *   clips: the URLs of every clip played, in the order played;
+ *   clipsReady: true once every clip is loaded (the screen then needs no fetch to speak);
  *   blocked: whether sound is waiting for a gesture.
  */
 (function () {
@@ -29,17 +33,31 @@
     this.repeat = typeof options.repeat === 'number' ? options.repeat : 2;
     this.voiceWanted = options.voice !== false && this.repeat > 0;
     this.rate = options.rate || 0.9;
+    this.clipsUrl = options.clips || null;  // the manifest of the offline voice's clips
+    this.clips = null;                      // {base: URL of the folder, files: {piece: file}}
+    this.clipKeys = [];
+    this.buffers = {};
     this.onBlockedChange = options.onBlockedChange || function () {};
     this.queue = [];
     this.busy = false;
     this.blocked = false;
     this.context = null;
-    this.log = { queued: [], played: [], blocked: false, enabled: this.enabled };
+    this.log = { queued: [], played: [], clips: [], blocked: false, enabled: this.enabled };
     window.yihaoSpeech = this.log;
     if (!this.enabled) return;
     this.startAudio();
     if (this.voiceWanted && 'speechSynthesis' in window) {
       window.speechSynthesis.getVoices();  // voices load lazily in Chrome
+    }
+    if (this.voiceWanted && this.clipsUrl && this.context) {
+      // Loaded while the server is there: a call announced while it restarts needs no fetch.
+      var self = this;
+      this.loadClips().then(function (clips) {
+        if (!clips) return;
+        return Promise.all(Object.keys(clips.files).map(function (key) {
+          return self.buffer(clips.base + clips.files[key]);
+        })).then(function () { self.log.clipsReady = true; });
+      });
     }
   }
 
@@ -152,6 +170,95 @@
     });
   };
 
+  /* The clips' URLs for a speech text, in order: each space-separated word is matched
+   * piece by piece (a run of digits is a counter number), so "三楼10" is 三楼 then 10 and
+   * "号窗口办理" is 号 then 窗口办理. A piece without a clip is left out. */
+  Announcer.prototype.clipUrls = function (speech) {
+    var self = this;
+    var urls = [];
+    String(speech || '').split(/\s+/).forEach(function (word) {
+      var at = 0;
+      while (at < word.length) {
+        var digits = /^[0-9]+/.exec(word.slice(at));
+        var key = digits ? digits[0] : null;
+        if (!key) {
+          for (var i = 0; i < self.clipKeys.length; i += 1) {
+            if (word.substr(at, self.clipKeys[i].length) === self.clipKeys[i]) {
+              key = self.clipKeys[i];
+              break;
+            }
+          }
+        }
+        if (key && Object.prototype.hasOwnProperty.call(self.clips.files, key)) {
+          urls.push(self.clips.base + self.clips.files[key]);
+        }
+        at += key ? key.length : 1;
+      }
+    });
+    return urls;
+  };
+
+  Announcer.prototype.buffer = function (url) {
+    var context = this.context;
+    if (!this.buffers[url]) {
+      this.buffers[url] = fetch(url)
+        .then(function (response) {
+          if (!response.ok) throw new Error(url + ': ' + response.status);
+          return response.arrayBuffer();
+        })
+        .then(function (data) {
+          return new Promise(function (resolve, reject) {
+            context.decodeAudioData(data, resolve, reject);
+          });
+        })
+        .catch(function () { return null; });  // a missing clip is skipped, not fatal
+    }
+    return this.buffers[url];
+  };
+
+  /* Play the clips back to back through Web Audio; resolves when the last has ended. */
+  Announcer.prototype.playClips = async function (urls) {
+    var context = this.context;
+    var buffers = await Promise.all(urls.map(this.buffer, this));
+    var at = context.currentTime + 0.05;
+    for (var i = 0; i < urls.length; i += 1) {
+      if (!buffers[i]) continue;
+      var source = context.createBufferSource();
+      source.buffer = buffers[i];
+      source.connect(context.destination);
+      source.start(at);
+      at += buffers[i].duration;
+      this.log.clips.push(urls[i]);
+    }
+    await sleep(Math.max(0, (at - context.currentTime) * 1000));
+  };
+
+  /* The manifest, once: {clips: {piece: file}}, the files beside it. */
+  Announcer.prototype.loadClips = function () {
+    var self = this;
+    if (!this.clipsPromise) {
+      var base = this.clipsUrl.replace(/[^/]*$/, '');
+      this.clipsPromise = fetch(this.clipsUrl)
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (manifest) {
+          if (!manifest || !manifest.clips) return null;
+          self.clips = { base: base, files: manifest.clips };
+          self.clipKeys = Object.keys(manifest.clips).sort(function (a, b) {
+            return b.length - a.length;  // longest first: 窗口办理 before 号
+          });
+          return self.clips;
+        })
+        .catch(function () { return null; });
+    }
+    return this.clipsPromise;
+  };
+
+  Announcer.prototype.canPlayClips = async function () {
+    if (!this.voiceWanted || !this.clipsUrl || !this.context
+        || this.context.state !== 'running') return false;
+    return Boolean(await this.loadClips());
+  };
+
   Announcer.prototype.pump = function () {
     if (this.busy || this.blocked) return;
     this.busy = true;
@@ -161,7 +268,7 @@
         var item = self.queue.shift();
         if (Date.now() - item.at > STALE_MS) continue;
         var entry = { speech: item.speech, text: item.text, mode: 'chime', times: 0,
-                      start: Date.now(), end: null };
+                      clips: [], start: Date.now(), end: null };
         await self.chime();
         var voice = self.chineseVoice();
         if (voice) {
@@ -169,6 +276,15 @@
           window.speechSynthesis.cancel();
           for (var time = 0; time < self.repeat && !self.blocked; time += 1) {
             await self.say(item.speech, voice);
+            entry.times += 1;
+            await sleep(GAP_MS);
+          }
+        } else if (await self.canPlayClips()) {
+          // No Chinese voice in this browser: the server's recorded words, in order.
+          entry.mode = 'clips';
+          entry.clips = self.clipUrls(item.speech);
+          for (var again = 0; again < self.repeat && !self.blocked; again += 1) {
+            await self.playClips(entry.clips);
             entry.times += 1;
             await sleep(GAP_MS);
           }
@@ -190,6 +306,7 @@
       voice: sound.voice,
       repeat: sound.repeat,
       rate: sound.rate,
+      clips: sound.clips,
       onBlockedChange: function (blocked) { soundButton.hidden = !blocked; }
     });
     soundButton.addEventListener('click', function () { announcer.unlock(); });

@@ -64,6 +64,8 @@
     var label = call ? Y.reasonLabel(call.reason) : '';
     nodes.currentBadge.textContent = label;
     nodes.currentBadge.hidden = !label;
+    // The reason's colour, as on the hall screen (绿色通道 green).
+    nodes.currentBadge.setAttribute('data-reason', call && call.reason ? call.reason : '');
     if (counter.state === 'paused') {
       nodes.stateTitle.textContent = t('counter.paused');
       nodes.stateDetail.textContent = t('counter.paused_detail');

@@ -84,8 +84,9 @@
       var current = counter.state === 'open' ? counter.current : null;
       card.setAttribute('data-state', counter.state);
       card.setAttribute('data-number', current || '');
+      // A counter with no one at it says so in words (空闲 / 暂停服务), never a bare bar.
       card.querySelector('.card-number').textContent = counter.state === 'paused'
-        ? t('hall.paused') : (current || '—');
+        ? t('hall.paused') : (current || t('hall.free'));
       card.querySelector('.card-place').textContent = Y.place(counter.counter, counter.location);
       card.querySelector('.card-name').textContent = current ? '' : (Y.name('counters', counter.counter, counter.counter_name) || '');
       card.querySelector('.card-name').hidden = Boolean(current);
@@ -125,10 +126,10 @@
       item.setAttribute('data-counter', String(call.counter));
       item.appendChild(Y.element('span', 'recent-number', call.number));
       item.appendChild(Y.element('span', 'recent-place', Y.place(call.counter, call.location)));
-      var badge = Y.element('span', 'badge');
+      item.appendChild(Y.element('span', 'recent-time', Y.clockTime(call.at)));
+      var badge = Y.element('span', 'badge');  // on its own row, under the place
       setBadge(badge, call);
       item.appendChild(badge);
-      item.appendChild(Y.element('span', 'recent-time', Y.clockTime(call.at)));
       nodes.recent.appendChild(item);
     });
     nodes.noCalls.hidden = state.recent.length > 0;
@@ -232,6 +233,10 @@
     queues: function (message) {
       state.queues = message.queues || [];
       renderQueues();
+    },
+    // The admin saved a new notice (SPEC §5): the open screen shows it without a reload.
+    notice: function (message) {
+      renderNotice(message.text);
     }
   });
 }());

@@ -152,7 +152,7 @@
   }
 
   /* The `/display` feed. handlers: snapshot(snap, {first, missed}), call, counter, queues,
-   * evaluate. Messages that arrive before the snapshot of a (re)connect wait for it. */
+   * evaluate, notice. Messages that arrive before the snapshot of a (re)connect wait for it. */
   function displayFeed(handlers) {
     var snapshotSeq = -1;
     var synced = false;
@@ -210,7 +210,7 @@
       waiting.forEach(function (item) { deliver(item[0], item[1]); });
       document.body.setAttribute('data-synced', 'true');
     });
-    ['call', 'counter', 'queues', 'evaluate'].forEach(function (name) {
+    ['call', 'counter', 'queues', 'evaluate', 'notice'].forEach(function (name) {
       socket.on(name, function (message) { deliver(name, message); });
     });
     socket.on('disconnect', function () { document.body.setAttribute('data-synced', 'false'); });

@@ -10,10 +10,13 @@
   var config = Y.config;
   var POLL_MS = 15000;        // while offline, ask over plain HTTP now and then
   var RECHECK_MS = 20000;     // deadlines (return window, grace) pass without any message
+  var CLOSE_AHEAD = 3;        // this many people ahead or fewer: "快轮到您了"
 
   var ticket = config.ticket;
   var lastSeq = -1;
   var confirming = false;
+  var confirmingReturn = false;  // 我回来了 asks first: only from the hall (docs/screens.md)
+  var closeAlerted = false;      // the close-to-turn alert vibrates and notifies once
   var busy = false;
   var errorText = '';
   var nodes = {
@@ -32,7 +35,8 @@
     detail: document.getElementById('state-detail'),
     note: document.getElementById('state-note'),
     actions: document.getElementById('actions'),
-    error: document.getElementById('error')
+    error: document.getElementById('error'),
+    closeBanner: document.getElementById('close-banner')
   };
 
   function placeOf(counterNumber) {
@@ -86,9 +90,22 @@
       return;
     }
     confirming = false;
+    if (state === 'held' && confirmingReturn) {
+      nodes.actions.appendChild(Y.element('p', 'confirm', t('ticket.return_confirm')));
+      button(t('ticket.return_yes'), 'primary', function () { act('return'); })
+        .setAttribute('data-action', 'return-yes');
+      button(t('ticket.return_no'), 'secondary', function () {
+        confirmingReturn = false;
+        render();
+      }).setAttribute('data-action', 'return-no');
+      return;
+    }
+    confirmingReturn = false;
     if (state === 'held') {
-      button(t('ticket.return'), 'primary', function () { act('return'); })
-        .setAttribute('data-action', 'return');
+      button(t('ticket.return'), 'primary', function () {
+        confirmingReturn = true;
+        render();
+      }).setAttribute('data-action', 'return');
     }
     if (state === 'missed' && before(ticket.reinstate_until)) {
       button(t('ticket.reinstate'), 'primary', function () { act('reinstate'); })
@@ -140,6 +157,20 @@
         : t('ticket.soon');
     }
 
+    var close = isClose();
+    nodes.closeBanner.hidden = !close;
+    nodes.closeBanner.textContent = close ? closeText() : '';
+    if (close && window.Notification && Notification.permission === 'default') {
+      // Asked only from the visitor's tap, as browsers require.
+      var enable = Y.element('button', 'link', t('ticket.notify_enable'));
+      enable.type = 'button';
+      enable.setAttribute('data-action', 'notify');
+      enable.addEventListener('click', function () {
+        Notification.requestPermission().then(render, render);
+      });
+      nodes.closeBanner.appendChild(enable);
+    }
+
     var detail = '';
     var note = '';
     if (state === 'waiting') {
@@ -183,6 +214,31 @@
     }
   }
 
+  /* Waiting, a counter of the line open, and 3 people or fewer ahead. */
+  function isClose() {
+    return ticket.state === 'waiting' && ticket.line_open !== false
+      && typeof ticket.waiting_ahead === 'number' && ticket.waiting_ahead <= CLOSE_AHEAD;
+  }
+
+  function closeText() {
+    return t('ticket.close', { count: ticket.waiting_ahead });
+  }
+
+  /* Once, when the visitor's turn comes close: a vibration (where the browser allows it,
+   * after a first touch) and a system notification (where the visitor allowed them). */
+  function alertClose() {
+    if (closeAlerted || !isClose()) return;
+    closeAlerted = true;
+    var activation = navigator.userActivation;
+    if (navigator.vibrate && (!activation || activation.hasBeenActive)) navigator.vibrate(600);
+    if (window.Notification && Notification.permission === 'granted') {
+      try {
+        new Notification(t('ticket.close_title') + ' · ' + ticket.number,
+          { body: closeText(), tag: 'yihao-close-' + config.ticketId });
+      } catch (error) { /* Android Chrome allows them only from a service worker */ }
+    }
+  }
+
   function apply(update, seq) {
     if (typeof seq === 'number') {
       if (seq < lastSeq) return;  // an older look than the one shown
@@ -201,6 +257,8 @@
     var wasHeld = ticket.state === 'held';
     ticket = next;
     if (ticket.state === 'called' && previous !== ticket.state + '|' + ticket.counter) alertCalled();
+    if (ticket.state !== 'waiting') closeAlerted = false;  // a later step may come close again
+    alertClose();
     render();
     // The live payload is short: whether the hold is kept at one counter comes with the
     // full ticket.
@@ -235,6 +293,7 @@
       return response.json().catch(function () { return null; }).then(function (body) {
         busy = false;
         confirming = false;
+        confirmingReturn = false;
         if (response.ok && body && body.ticket) {
           apply(body.ticket);
         } else {
@@ -264,6 +323,7 @@
     socket.on('ticket', function (payload) { apply(payload, payload.seq); });
   }
 
+  closeAlerted = isClose();  // opened already close: the banner says it, no buzz
   render();
   setInterval(render, RECHECK_MS);
   setInterval(poll, POLL_MS);
