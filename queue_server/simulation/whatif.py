@@ -136,24 +136,16 @@ def counters_for(
 
 
 def waiting_by_hour(site: SiteConfig, result: DayResult) -> list[dict[str, Any]]:
-    """Per hour of the day, the mean number of people waiting (steps queued, not yet
-    called) over that hour."""
-    intervals: list[tuple[datetime, datetime]] = []
-    last = None
-    for step in result.steps:
-        end = step.called_at or step.enqueued_at  # never called: counted until the day's end
-        intervals.append(
-            (step.enqueued_at, step.called_at or datetime.max.replace(tzinfo=end.tzinfo))
-        )
-        last = max(last or end, end)
-    if not intervals or last is None:
+    """Per hour of the day, the mean number of people waiting (steps queued, not yet called)
+    over that hour; a step never called counts until the day's last call."""
+    if not result.steps:
         return []
-    first = min(start for start, _ in intervals).astimezone(site.zone)
-    start_hour = first.replace(minute=0, second=0, microsecond=0)
+    last = max(step.called_at or step.enqueued_at for step in result.steps)
+    intervals = [(step.enqueued_at, step.called_at or last) for step in result.steps]
+    moment = min(start for start, _ in intervals).astimezone(site.zone)
+    moment = moment.replace(minute=0, second=0, microsecond=0)
     hours = []
-    moment = start_hour
-    close = last.astimezone(site.zone)
-    while moment <= close:
+    while moment <= last:
         until = moment + timedelta(hours=1)
         seconds = sum(
             max((min(end, until) - max(start, moment)).total_seconds(), 0.0)
