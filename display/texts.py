@@ -13,6 +13,7 @@ TEXTS: tuple[Entry, ...] = (
     T_("screen.place", "{counter}号窗口"),
     T_("screen.place.at", "{location}{counter}号窗口"),
     TN_("screen.minutes", "约{minutes}分钟", "约{minutes}分钟"),
+    T_("screen.minutes.range", "约 {low}–{high} 分钟"),
     T_("screen.minutes.none", "无需等待"),
     T_("screen.minutes.no_counter", "暂无窗口服务"),
     T_("screen.reason.transfer", "转窗"),

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -314,6 +315,36 @@ class JobRun(Base):
     slot: Mapped[str] = mapped_column(String(64), primary_key=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(128))
+
+
+class EstimateModel(Base):
+    """A site's learned service times for wait estimates (`ServiceTimes.to_dict()`), written
+    by the scheduled job (one process) and read by every process at most once a minute."""
+
+    __tablename__ = "estimate_models"
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+WHATIF_STATES = ("running", "done", "failed")
+
+
+class WhatIfRun(Base):
+    """A manager's what-if (a past day replayed with changes), run off the request path by
+    the process that took it; any process answers its progress and result."""
+
+    __tablename__ = "whatif_runs"
+    __table_args__ = (CheckConstraint(_in("state", WHATIF_STATES), name="state"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(String(200))
 
 
 PRINT_JOB_STATES = ("queued", "printing", "printed", "failed", "abandoned")

@@ -26,6 +26,7 @@ from queue_server.manager import jobs as manager_jobs
 from queue_server.models import JobRun, SchedulerLease
 from queue_server.services.appointments import write_no_shows
 from queue_server.services.day_close import close_day
+from queue_server.services.estimates import store_service_times
 from queue_server.services.printing import abandon_overdue
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,15 @@ def print_retry_job(yihao: Yihao, now: datetime) -> None:
         worker.wake()
 
 
+def service_times_job(yihao: Yihao, now: datetime) -> None:
+    """Learn each site's service times for wait estimates and store them, for every process
+    to reload (services/estimates.py). No slot claim: the row is overwritten, so running it
+    twice is harmless."""
+    for site in yihao.hall.config.sites:
+        yihao.run(site, "scheduler", store_service_times)
+        yihao.hall.estimates.forget_model(site.code)  # this process reloads at once
+
+
 def appointment_no_show_job(yihao: Yihao, now: datetime) -> None:
     """Bookings never checked in by their slot's end + late_min become `no_show` (reads say
     so already). No slot claim: it writes only bookings still `booked`, so a re-run is
@@ -142,6 +152,8 @@ JOBS = (
     # Managers' jobs (queue_server/manager/jobs.py): idempotent, see there.
     Job("manager_alerts", manager_jobs.alerts_job, "interval", {"seconds": 10}),
     Job("daily_summaries", manager_jobs.daily_summary_job, "cron", {"minute": "*/5"}),
+    # Wait estimates' learned service times (four weeks of steps and today's pace).
+    Job("service_times", service_times_job, "interval", {"minutes": 5}),
 )
 
 

@@ -170,6 +170,9 @@ class TicketOut(BaseModel):
     steps_total: int
     waiting_ahead: int | None
     est_wait_s: int | None
+    est_wait_range_s: tuple[int, int] | None = Field(
+        description="[p10, p90] of the estimate (SPEC §10); null when est_wait_s is"
+    )
     issued_at: str
     status_url: str
     counter: int | None
@@ -800,3 +803,73 @@ class VisitsOut(BaseModel):
     to: str
     rows: list[VisitRowOut]
     total: VisitsTotalOut
+
+
+# -- the managers' what-if (SPEC §10; docs/manager.md) ---------------------------------------
+class WhatIfCounterIn(_Request):
+    number: int = Field(ge=1)
+    queues: list[str] | None = Field(None, min_length=1, max_length=20)
+    strategy: Literal["fifo", "ordered"] | None = None
+
+
+class WhatIfIn(_Request):
+    model_config = ConfigDict(strict=False, extra="ignore")  # the date comes as a string
+    day: date = Field(alias="date", description="the past business day to replay")
+    counters: int | None = Field(None, ge=0, le=99, description="comprehensive counters, all day")
+    counters_by_hour: dict[int, int] = Field(
+        default_factory=dict,
+        description="hour (0–23) → comprehensive counters open that hour; others keep `counters`",
+    )
+    strategy: Literal["fifo", "ordered"] | None = None
+    threshold: int | None = Field(
+        None, ge=1, le=1000, description="enterprise back-office headcount"
+    )
+    counter_changes: list[WhatIfCounterIn] = Field(default_factory=list, max_length=100)
+    seed: int = Field(0, ge=0)
+
+
+class WhatIfLineOut(BaseModel):
+    line: str
+    visitors: int
+    p50_wait_s: int | None
+    p90_wait_s: int | None
+    within_target_pct: float | None
+
+
+class WhatIfHourOut(BaseModel):
+    hour: int
+    waiting: float = Field(description="people waiting, on average over the hour")
+
+
+class WhatIfDayOut(BaseModel):
+    visitors: int
+    within_target_pct: float | None
+    lines: list[WhatIfLineOut]
+    waiting_by_hour: list[WhatIfHourOut]
+
+
+class WhatIfCounterOut(BaseModel):
+    number: int
+    queues: list[str]
+    strategy: str
+    hours: list[int] | None
+
+
+class WhatIfResultOut(BaseModel):
+    original: WhatIfDayOut
+    changed: WhatIfDayOut
+    counters: list[WhatIfCounterOut]
+
+
+class WhatIfRunOut(BaseModel):
+    id: str
+    state: Literal["running", "done", "failed"]
+    progress: float
+    date: str
+    created_at: str
+    error: str | None
+    result: WhatIfResultOut | None
+
+
+class WhatIfEnvelope(BaseModel):
+    run: WhatIfRunOut

@@ -157,8 +157,3 @@ def calls_before(
         else:
             count += counter.queues.index(step.queue) < counter.queues.index(target.queue)
     return count
-
-
-def estimate_wait_s(waiting_ahead: int, mean_service_s: float, open_counters: int) -> int:
-    """People ahead × recent mean service time ÷ open counters serving the line."""
-    return round(waiting_ahead * mean_service_s / max(open_counters, 1))

@@ -22,7 +22,7 @@ import math
 import random
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from statistics import NormalDist
@@ -522,13 +522,17 @@ def estimate_waits(
     now: datetime,
     rng: random.Random,
     draws: int = DEFAULT_DRAWS,
+    phantoms: Collection[int] = (),
 ) -> dict[int, Estimate]:
     """The waits of waiting steps, from one set of `draws` draws of the counters' next calls
     (a whole line costs about what its last step alone does).
 
     `counters`: the open and paused counters serving the steps' lines (and any other counter
     serving a line they serve); `waiting`: the waiting steps of every line those counters
-    serve; `services`: the businesses of each waiting step."""
+    serve; `services`: the businesses of each waiting step. `phantoms`: steps among
+    `waiting` that take a counter no time when called (the tickets about to join each line,
+    `joining`): each gets its own wait, and nobody else's changes, so one set of draws gives
+    every line's joining estimate along with the real steps'."""
     steps = list(waiting)
     index_of = {step.step_id: index for index, step in enumerate(steps)}
     open_counters = [counter for counter in counters if counter.state == "open"]
@@ -556,9 +560,14 @@ def estimate_waits(
     step_services = [tuple(services.get(step.step_id, ())) for step in steps]
     cache: dict[tuple[int, int], Sequence[Quantiles]] = {}
 
+    phantom_indices = {index_of[step_id] for step_id in phantoms if step_id in index_of}
+
     def tables(index: int, hour: int) -> Sequence[Quantiles]:
         found = cache.get((index, hour))
         if found is None:
+            if index in phantom_indices:
+                found = cache[(index, hour)] = ()
+                return found
             codes = step_services[index]
             found = cache[(index, hour)] = (
                 [times.table(code, hour) for code in codes] if codes else [times.fallback]

@@ -26,10 +26,12 @@ from queue_server.api.schemas import (
     SettingsOut,
     StatsOut,
     StatsQuery,
+    WhatIfEnvelope,
+    WhatIfIn,
 )
 from queue_server.app_context import yihao
 from queue_server.errors import BadRequest, NotFound
-from queue_server.manager import reviews, stats
+from queue_server.manager import reviews, stats, whatif
 from queue_server.manager import settings as hall_settings
 from queue_server.services import alerts
 
@@ -278,3 +280,62 @@ def change_counter(n: int) -> Any:
 def change_notice() -> Any:
     body = parse_body(NoticeIn)
     return _change(hall_settings.change_notice, body.notice)
+
+
+# -- what-if (SPEC §10): a past day replayed with changes, off the request path ---------------
+@operation(
+    "POST",
+    "/whatif",
+    "Start a what-if: a past day replayed as it was and with changes; poll GET /whatif/{run_id}",
+    body=WhatIfIn,
+    response=WhatIfEnvelope,
+    status=202,
+    auth="manager",
+    tag="manager",
+    errors=ERRORS,
+)
+def start_whatif() -> Any:
+    user = current_user(*MANAGERS)
+    site = staff_site(user)
+    body = parse_body(WhatIfIn)
+    extension = yihao()
+    request = body.model_dump(mode="json", by_alias=True)
+    run = extension.run(site, user.username, whatif.start, request)
+    whatif_runner(extension)(
+        whatif.execute, extension.sessions, site, run["id"], _offload(extension)
+    )
+    return {"run": run}, 202
+
+
+@operation(
+    "GET",
+    "/whatif/{run_id}",
+    "A what-if's progress, and its result once done",
+    response=WhatIfEnvelope,
+    auth="manager",
+    tag="manager",
+    errors=(401, 403, 404),
+)
+def get_whatif(run_id: str) -> Any:
+    user = current_user(*MANAGERS)
+    return {"run": yihao().read(staff_site(user), whatif.view, run_id)}
+
+
+def whatif_runner(extension: Any) -> Any:
+    """Where a what-if runs: the app's background tasks (a thread, or a greenlet under
+    gevent), never the request."""
+    if extension.socketio is not None:
+        return extension.socketio.start_background_task
+    import threading
+
+    return lambda target, *args: threading.Thread(target=target, args=args, daemon=True).start()
+
+
+def _offload(extension: Any) -> Any:
+    """Under gevent, the simulation's CPU work goes to a real thread of gevent's pool, so
+    the process's loop keeps serving screens and tickets meanwhile."""
+    if extension.settings.async_mode != "gevent":
+        return None
+    import gevent
+
+    return lambda work: gevent.get_hub().threadpool.apply(work)

@@ -85,6 +85,7 @@ def index() -> Any:
         socketio_script=_socketio_script(),
         chart_script=_static("vendor/chart.umd.min.js"),
         page_script=_static("manager.js"),
+        whatif_script=_static("whatif.js"),
         page_style=_static("manager.css"),
     )
 

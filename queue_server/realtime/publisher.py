@@ -80,9 +80,18 @@ class Publisher:
                 self._dirty_sites |= uow.dirty_sites
 
     # -- coalesced -------------------------------------------------------------------
+    def refresh_estimates(self) -> None:
+        """Each site's wait estimates, recomputed when its event seq moved (a commit here or
+        in another process) or they are older than half a minute: off the request path, at
+        most once a tick however many tickets a burst issues (services/estimates.py)."""
+        cache = self.yihao.hall.estimates
+        for site in self.yihao.hall.config.sites:
+            self.yihao.read(site, cache.refresh)
+
     def flush(self) -> None:
         with self._lock:
             sites, self._dirty_sites = self._dirty_sites, set()
+        self.refresh_estimates()
         for code in sorted(sites):
             site = self.yihao.hall.config.site(code)
             if site is None:
@@ -137,6 +146,14 @@ class Publisher:
         if self._running:
             return
         self._running = True
+        estimates = self.yihao.hall.estimates
+        estimates.background = True  # T reads the boards this loop keeps
+        if self.socketio.async_mode == "gevent":
+            # The estimator's CPU work in a real thread of gevent's pool: the loop (and every
+            # request of this process) goes on meanwhile.
+            import gevent
+
+            estimates.offload = lambda work: gevent.get_hub().threadpool.apply(work)
         self._task = self.socketio.start_background_task(self._loop)
 
     def stop(self, timeout_s: float = 5.0) -> None:

@@ -1,24 +1,70 @@
-"""The hall's service times for wait estimates: learned from its finished steps.
+"""Wait estimates in the running hall: the learned service times, shared between processes,
+and the estimates of every waiting step, recomputed when the hall changes.
 
-`service_times(uow)` is the read use case (the last `HISTORY_DAYS` days, today included, and
-today's pace); `finished_steps` is its query, shared with the simulator's replay of a day.
-The learning itself is pure: `domain.estimates.learn_service_times`.
+- `service_times(uow)` learns a site's distributions (the last `HISTORY_DAYS` days, today
+  included, and today's pace); `finished_steps` is its query, shared with the simulator's
+  replay of a day. The learning itself is pure: `domain.estimates.learn_service_times`.
+- `store_service_times(uow)` is the scheduled job's use case: it writes the learned model to
+  `estimate_models` (jobs run in one process only); `EstimateCache.model` reloads a process's
+  copy when it is older than `MODEL_MAX_AGE_S`, the configured durations until the first run.
+- `EstimateCache.refresh(uow)` runs the estimator over the whole site (every waiting step,
+  and per line the ticket about to join it, ordinary and green) and keeps the `Board` with
+  the event seq it reflects. The publisher calls it after commits, coalesced (at most once
+  per `publish_interval_s` per site); T only reads the board (`EstimateCache.board`), so a
+  request never waits for a simulation. A ticket issued since the last run takes its line's
+  joining estimate, which is exactly its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
 
 from queue_server.config import SiteConfig
-from queue_server.domain.estimates import FinishedStep, ServiceTimes, learn_service_times
-from queue_server.models import Step
-from queue_server.services.unit_of_work import UnitOfWork
+from queue_server.domain.dispatch import CounterPlan, WaitingStep
+from queue_server.domain.estimates import (
+    CounterNow,
+    Estimate,
+    FinishedStep,
+    InHand,
+    ServiceTimes,
+    configured_service_times,
+    estimate_waits,
+    joining,
+    learn_service_times,
+)
+from queue_server.models import (
+    STEP_IS_WAITING,
+    Counter,
+    EstimateModel,
+    SiteSequence,
+    Step,
+    Ticket,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from queue_server.services.unit_of_work import UnitOfWork
 
 HISTORY_DAYS = 28  # four weeks: every weekday four times, recent enough to follow the hall
+
+
+MODEL_MAX_AGE_S = 60.0  # a process reloads the stored model when its copy is older
+BOARD_MAX_AGE_S = 30.0  # estimates are recomputed this often even when nothing changed
+BOARD_DRAWS = 100  # draws per board: the simulator's error was the same with 20 (estimates.md)
+BOARD_MIN_DRAWS = 30
+BOARD_WORK = 20_000  # calls drawn per board at most: long lines get fewer draws (≥ 30)
+PHANTOM_IDS = 2**62  # step ids of the tickets about to join each line (never a real id)
+SLOWDOWN = 3  # a board that took t to make is remade at most every SLOWDOWN × t
+Offload = Callable[[Callable[[], Any]], Any]
 
 
 def configured_durations(site: SiteConfig) -> dict[str, float]:
@@ -62,3 +108,243 @@ def service_times(uow: UnitOfWork, days: int = HISTORY_DAYS) -> ServiceTimes:
     today = uow.now.astimezone(uow.site.zone).date()
     steps = finished_steps(uow.session, uow.site.code, today - timedelta(days=days), today)
     return learn_for_site(uow.site, steps, uow.now)
+
+
+def configured_for_site(site: SiteConfig) -> ServiceTimes:
+    """A hall before the job's first run: its configured durations."""
+    return configured_service_times(
+        site.zone, site.policy.default_service_s, configured_durations(site)
+    )
+
+
+def store_service_times(uow: UnitOfWork) -> ServiceTimes:
+    """The scheduled job's use case: learn the site's service times and store them (one row
+    per site, overwritten: running it twice is harmless)."""
+    times = service_times(uow)
+    row = uow.session.get(EstimateModel, uow.site.code)
+    if row is None:
+        row = EstimateModel(site_code=uow.site.code)
+        uow.session.add(row)
+    row.computed_at = uow.now
+    row.model = times.to_dict()
+    uow.session.flush()
+    return times
+
+
+def stored_service_times(session: Session, site: SiteConfig) -> ServiceTimes | None:
+    row = session.get(EstimateModel, site.code)
+    return ServiceTimes.from_dict(row.model) if row is not None else None
+
+
+@dataclass(frozen=True)
+class Board:
+    """The estimates of one site as of event `seq`: per waiting step, and per line for the
+    ticket about to join it (`(line, green)`)."""
+
+    seq: int
+    computed_at: datetime  # the hall clock's
+    made_at: float  # time.monotonic(), for its age
+    steps: Mapping[int, Estimate]
+    joining: Mapping[tuple[str, bool], Estimate]
+    cost_s: float = 0.0  # how long the estimator ran
+
+    @property
+    def age_s(self) -> float:
+        return time.monotonic() - self.made_at
+
+    def of_step(self, step_id: int, queue: str, green: bool) -> Estimate | None:
+        """A step's estimate; one not yet in the board (issued, moved or returned since the
+        run) is the line's joining one: it is at the back of its class."""
+        return self.steps.get(step_id) or self.joining.get((queue, green))
+
+
+EVENT_SEQ = select(SiteSequence.value).where(
+    SiteSequence.site_code == bindparam("site"), SiteSequence.name == "event"
+)
+LIVE_COUNTERS = select(
+    Counter.number, Counter.queues, Counter.strategy, Counter.state, Counter.current_ticket_id
+).where(Counter.site_code == bindparam("site"), Counter.state.in_(("open", "paused")))
+IN_HAND = (
+    select(Ticket.id, Step.services, Step.called_at)
+    .join(Step, (Step.ticket_id == Ticket.id) & (Step.position == Ticket.current_step))
+    .where(Ticket.state.in_(("called", "serving")))
+)
+WAITING = select(
+    Step.id,
+    Step.queue_code,
+    Step.priority_class,
+    Step.sort_at,
+    Step.enqueued_at,
+    Step.overdue_at,
+    Step.reason,
+    Step.reserved_counter,
+    Step.services,
+).where(Step.site_code == bindparam("site"), Step.business_day == bindparam("day"), STEP_IS_WAITING)
+
+
+def hall_now(
+    uow: UnitOfWork,
+) -> tuple[list[CounterNow], list[WaitingStep], dict[int, tuple[str, ...]]]:
+    """What the estimator is given: the open and paused counters with the step in hand, and
+    today's waiting steps of the lines they serve, with their businesses."""
+    uow.session.flush()  # Core statements do not autoflush
+    connection = uow.session.connection()
+    rows = list(connection.execute(LIVE_COUNTERS, {"site": uow.site.code}))
+    ids = [row.current_ticket_id for row in rows if row.current_ticket_id]
+    in_hand: dict[str, InHand] = {}
+    if ids:
+        for ticket_id, codes, called_at in connection.execute(IN_HAND.where(Ticket.id.in_(ids))):
+            if called_at is not None:
+                in_hand[ticket_id] = InHand(tuple(codes or ()), called_at)
+    counters = [
+        CounterNow(
+            CounterPlan(row.number, tuple(row.queues), row.strategy),
+            row.state,
+            in_hand.get(row.current_ticket_id or ""),
+        )
+        for row in rows
+    ]
+    waiting: list[WaitingStep] = []
+    services: dict[int, tuple[str, ...]] = {}
+    lines = sorted({code for counter in counters for code in counter.plan.queues})
+    if not lines:  # no counter open or paused: nothing to estimate, no line to read
+        return counters, waiting, services
+    steps = connection.execute(
+        WAITING.where(Step.queue_code.in_(lines)), {"site": uow.site.code, "day": uow.today}
+    )
+    for row in steps:
+        waiting.append(
+            WaitingStep(
+                step_id=row.id,
+                queue=row.queue_code,
+                priority_class=row.priority_class,
+                sort_at=row.sort_at,
+                enqueued_at=row.enqueued_at,
+                overdue_at=row.overdue_at,
+                reason=row.reason,
+                reserved_counter=row.reserved_counter,
+            )
+        )
+        services[row.id] = tuple(row.services or ())
+    return counters, waiting, services
+
+
+def board_draws(waiting: int) -> int:
+    """100 draws, fewer on very long lines (the cost is draws × calls): the median of 30
+    draws is as good for a wait of 200 people, whose spread is narrow anyway."""
+    return max(BOARD_MIN_DRAWS, min(BOARD_DRAWS, BOARD_WORK // max(waiting, 1)))
+
+
+def compute_board(
+    uow: UnitOfWork,
+    times: ServiceTimes,
+    seq: int,
+    offload: Offload | None = None,
+) -> Board:
+    """Every waiting step's estimate and each served line's joining ones (ordinary and
+    green), from one run of the estimator: the joiners are phantoms (`estimate_waits`), so
+    they change nobody's wait. The reads happen here; the run itself through `offload`
+    (a real thread under gevent) when given."""
+    counters, waiting, services = hall_now(uow)
+    served = sorted({code for counter in counters for code in counter.plan.queues})
+    may_wait = timedelta(minutes=20 * uow.site.policy.max_wait_factor)
+    phantom_of: dict[int, tuple[str, bool]] = {}
+    phantoms: list[WaitingStep] = []
+    for index, (queue, green) in enumerate((q, g) for q in served for g in (False, True)):
+        joiner = joining(queue, uow.now, may_wait, green)
+        step_id = PHANTOM_IDS + index  # after every real step in call order's last tie-break
+        phantoms.append(replace(joiner, step_id=step_id))
+        phantom_of[step_id] = (queue, green)
+    now = uow.now
+
+    def run() -> dict[int, Estimate]:
+        return estimate_waits(
+            [*(step.step_id for step in waiting), *phantom_of],
+            counters,
+            [*waiting, *phantoms],
+            services,
+            times,
+            now,
+            random.Random(seq),  # the same hall and seq, the same figures
+            board_draws(len(waiting)),
+            phantoms=phantom_of,
+        )
+
+    started = time.monotonic()
+    estimates = offload(run) if offload is not None else run()
+    joiners = {
+        (queue.code, green): Estimate(False, None, None, None)
+        for queue in uow.site.queues
+        for green in (False, True)
+    }
+    for step_id, key in phantom_of.items():
+        joiners[key] = estimates.pop(step_id)
+    return Board(seq, now, time.monotonic(), estimates, joiners, time.monotonic() - started)
+
+
+class EstimateCache:
+    """This process's copy of each site's learned model and of its latest board.
+
+    `background` is set when this process refreshes boards off the request path (the
+    publisher's loop): T then reads whatever board there is. Without it (tests, scripts) a
+    reader whose board is behind the event seq computes it on the spot, once per seq."""
+
+    def __init__(self) -> None:
+        self.background = False
+        self.offload: Offload | None = None  # where the estimator runs (set by the publisher)
+        self.runs = 0  # estimator runs in this process (a test counts them)
+        self._lock = threading.Lock()
+        self._models: dict[str, tuple[float, ServiceTimes]] = {}
+        self._boards: dict[str, Board] = {}
+
+    def model(self, uow: UnitOfWork) -> ServiceTimes:
+        """The site's model: the stored one, reloaded when this copy is over a minute old."""
+        kept = self._models.get(uow.site.code)
+        now = time.monotonic()
+        if kept is not None and now - kept[0] < MODEL_MAX_AGE_S:
+            return kept[1]
+        times = stored_service_times(uow.session, uow.site) or configured_for_site(uow.site)
+        self._models[uow.site.code] = (now, times)
+        return times
+
+    def board_of(self, site_code: str) -> Board | None:
+        """The latest board kept for the site, if any (no computing)."""
+        return self._boards.get(site_code)
+
+    def forget_model(self, site_code: str) -> None:
+        self._models.pop(site_code, None)
+
+    def refresh(self, uow: UnitOfWork) -> Board:
+        """The site's board, recomputed when the hall changed since (another event seq) or
+        it is older than `BOARD_MAX_AGE_S`: for the publisher's loop, not for requests."""
+        return self._board(
+            uow,
+            lambda kept, seq: (
+                (kept.seq == seq and kept.age_s < BOARD_MAX_AGE_S)
+                or kept.age_s < SLOWDOWN * kept.cost_s
+            ),  # a costly board: not remade at once
+        )
+
+    def board(self, uow: UnitOfWork) -> Board:
+        """What T reads. In the background mode, the latest board whatever its seq (the loop
+        brings it up to date within a fraction of a second; a process's very first ticket
+        has it made at once). Otherwise the board of this seq and this moment, made on the
+        spot if need be (tests, scripts)."""
+        kept = self._boards.get(uow.site.code)
+        if kept is not None and self.background:
+            return kept
+        return self._board(uow, lambda kept, seq: kept.seq == seq and kept.computed_at == uow.now)
+
+    def _board(self, uow: UnitOfWork, still_good: Callable[[Board, int], bool]) -> Board:
+        seq = uow.session.connection().scalar(EVENT_SEQ, {"site": uow.site.code}) or 0
+        kept = self._boards.get(uow.site.code)
+        if kept is not None and still_good(kept, seq):
+            return kept
+        with self._lock:
+            kept = self._boards.get(uow.site.code)
+            if kept is not None and still_good(kept, seq):
+                return kept  # another thread made it meanwhile
+            board = compute_board(uow, self.model(uow), seq, offload=self.offload)
+            self.runs += 1
+            self._boards[uow.site.code] = board
+        return board

@@ -20,6 +20,7 @@ from queue_server.config import HallConfig, SiteConfig, UserConfig
 from queue_server.db import is_retryable
 from queue_server.domain.events import HallEvent
 from queue_server.models import Event, SiteSequence, Step, Ticket
+from queue_server.services.estimates import EstimateCache
 
 ResultT = TypeVar("ResultT")
 
@@ -32,30 +33,12 @@ class HallContext:
     secret: bytes
     clock: Callable[[], datetime]
     writer_gate: AbstractContextManager[Any] = field(default_factory=nullcontext)
-    recent: RecentValues = field(default_factory=lambda: RecentValues(2.0))
+    estimates: EstimateCache = field(default_factory=EstimateCache)  # this process's copy
 
     @cached_property
     def users(self) -> dict[str, UserConfig]:
         """The staff by user name (a clerk's name on a counter or a step), once per hall."""
         return {user.username: user for user in self.config.users}
-
-
-class RecentValues:
-    """Values that may be a moment old (a line's mean service time, for estimates): kept for
-    `ttl_s` of wall-clock time so issuing a ticket need not recompute them each time."""
-
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
-        self._values: dict[tuple[str, ...], tuple[float, Any]] = {}
-
-    def get(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
-        now = time.monotonic()
-        kept = self._values.get(key)
-        if kept is not None and kept[0] > now:
-            return kept[1]
-        value = compute()
-        self._values[key] = (now + self.ttl_s, value)
-        return value
 
 
 # Built once: building a statement costs more than running it.

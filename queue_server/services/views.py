@@ -14,18 +14,18 @@ from queue_server.db import UTCDateTime
 from queue_server.domain.calendar import opening_words
 from queue_server.domain.dispatch import (
     CounterPlan,
+    PriorityClass,
     WaitingStep,
     calls_before,
-    estimate_wait_s,
     line_order,
 )
 from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
 from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.numbering import call_words
 from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
+from queue_server.services.estimates import Board
 from queue_server.services.unit_of_work import UnitOfWork
 
-MEAN_SERVICE_SAMPLE = 20
 # What a visitor's own page shows of the ticket (never staff fields, never the id).
 PUBLIC_TICKET_KEYS = (
     "number",
@@ -39,6 +39,7 @@ PUBLIC_TICKET_KEYS = (
     "steps_total",
     "waiting_ahead",
     "est_wait_s",
+    "est_wait_range_s",
     "counter",
     "reason",
     "return_until",
@@ -61,7 +62,6 @@ REDUCED_TICKET_KEYS = (
     "line_open",
     "location",
 )
-MEAN_SERVICE_DAYS = 7
 
 
 def business_day(site: SiteConfig, now: datetime) -> date:
@@ -159,9 +159,6 @@ WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = _position_state
 COUNTER_STATES = select(
     Counter.number, Counter.queues, Counter.strategy, Counter.state, Counter.current_ticket_id
 ).where(Counter.site_code == bindparam("site"))
-IN_HAND_SINCE = select(Ticket.id, Step.called_at).join(
-    Step, (Step.ticket_id == Ticket.id) & (Step.position == Ticket.current_step)
-)
 
 
 WAITING_COLUMNS = (
@@ -230,7 +227,6 @@ class HallState:
         self.now = uow.now
         self.today = uow.today
         self._lines: dict[str, list[WaitingStep]] = {}
-        self._means: dict[str, float] = {}
         self._summaries: list[dict[str, Any]] | None = None
         self._places: dict[str, dict[int, int]] = {}  # queue -> step id -> people ahead
 
@@ -298,36 +294,6 @@ class HallState:
             )
         )
 
-    def mean_service_s(self, queue: str) -> float:
-        """Mean service time of the line's last finished steps of the past week (the default
-        when none); a value up to two seconds old is good enough for an estimate."""
-        if queue not in self._means:
-            self._means[queue] = self.uow.hall.recent.get(
-                ("mean_service_s", self.site.code, queue), lambda: self._mean_service_s(queue)
-            )
-        return self._means[queue]
-
-    def _mean_service_s(self, queue: str) -> float:
-        since = self.today - timedelta(days=MEAN_SERVICE_DAYS)
-        rows = self.uow.session.execute(
-            select(Step.called_at, Step.started_at, Step.ended_at)
-            .where(
-                Step.site_code == self.site.code,
-                Step.business_day >= since,  # the (site, day) index: never the whole history
-                Step.queue_code == queue,
-                Step.outcome == "done",
-                Step.ended_at.is_not(None),
-            )
-            .order_by(Step.ended_at.desc())
-            .limit(MEAN_SERVICE_SAMPLE)
-        ).all()
-        durations = [
-            (ended - began).total_seconds()
-            for called, started, ended in rows
-            if ended is not None and (began := started or called) is not None
-        ]
-        return sum(durations) / len(durations) if durations else self.site.policy.default_service_s
-
     @cached_property
     def counter_states(self) -> list[Any]:
         """Every counter's number, lines, strategy, state and ticket in hand (one query)."""
@@ -336,9 +302,6 @@ class HallState:
 
     def serving(self, queue: str) -> list[Any]:
         return [row for row in self.counter_states if queue in row.queues]
-
-    def open_counters(self, queue: str) -> int:
-        return sum(1 for row in self.serving(queue) if row.state == "open")
 
     def line_open(self, queue: str) -> bool:
         """Some counter serving the line is open or paused (SPEC §4 `line_open`)."""
@@ -353,32 +316,15 @@ class HallState:
         return [CounterPlan(0, queues, strategy) for queues, strategy in sorted(plans)]
 
     @cached_property
-    def _in_hand_since(self) -> dict[str, datetime]:
-        ids = [row.current_ticket_id for row in self.counter_states if row.current_ticket_id]
-        if not ids:
-            return {}
-        rows = self.uow.session.execute(IN_HAND_SINCE.where(Ticket.id.in_(ids))).all()
-        return {ticket_id: called_at for ticket_id, called_at in rows if called_at is not None}
+    def board(self) -> Board:
+        """The estimates of the site (services/estimates.py): read, never computed per
+        request in a served hall."""
+        return self.uow.hall.estimates.board(self.uow)
 
-    def time_left_in_hand(self, queue: str) -> float:
-        """The time the open counters serving the line still need for the tickets in their
-        hands, by the line's mean service time (never below zero)."""
-        mean = self.mean_service_s(queue)
-        left = 0.0
-        for row in self.serving(queue):
-            called_at = self._in_hand_since.get(row.current_ticket_id or "")
-            if row.state == "open" and called_at is not None:
-                left += max(0.0, mean - (self.now - called_at).total_seconds())
-        return left
-
-    def estimate(self, queue: str, ahead: int) -> int | None:
-        """People ahead and the time left in hand over the open counters; None when no
-        counter of the line is open (closed or all paused: the pages say which)."""
-        counters = self.open_counters(queue)
-        if counters == 0:
-            return None
-        in_hand = round(self.time_left_in_hand(queue) / counters)
-        return estimate_wait_s(ahead, self.mean_service_s(queue), counters) + in_hand
+    def line_estimate(self, queue: str) -> int | None:
+        """What the next ticket of the line would wait (`GET /queues` `est_wait_s`)."""
+        joining = self.board.joining.get((queue, False))
+        return joining.est_wait_s if joining is not None else None
 
     def position(self, step_id: int, queue: str, step: Any = None) -> int:
         """How many tickets the open counters serving the line will call before this step:
@@ -467,7 +413,7 @@ class HallState:
                     "code": queue.code,
                     "name": queue.name,
                     "waiting": waiting,
-                    "est_wait_s": self.estimate(queue.code, waiting),
+                    "est_wait_s": self.line_estimate(queue.code),
                     "longest_wait_s": int((self.now - oldest).total_seconds()) if oldest else 0,
                 }
             )
@@ -565,12 +511,17 @@ def ticket_view(
     ticket_state = visible_state(uow, ticket, step)
     waiting_ahead: int | None = None
     est_wait_s: int | None = None
+    est_range: list[int] | None = None
     line_open: bool | None = None
     if ticket_state == "waiting":
         state = state or HallState(uow)
         line_open = state.line_open(step.queue_code)
         waiting_ahead = state.position(step.id, step.queue_code, step)
-        est_wait_s = state.estimate(step.queue_code, waiting_ahead)
+        green = step.priority_class == PriorityClass.GREEN
+        estimate = state.board.of_step(step.id, step.queue_code, green) if line_open else None
+        if estimate is not None and estimate.est_wait_s is not None:
+            est_wait_s = estimate.est_wait_s
+            est_range = list(estimate.range_s) if estimate.range_s else None
     elif ticket_state in ("called", "serving"):
         waiting_ahead, est_wait_s, line_open = 0, 0, True
     elif ticket_state in ("held", "missed"):
@@ -591,6 +542,7 @@ def ticket_view(
         "steps_total": plan_total,
         "waiting_ahead": waiting_ahead,
         "est_wait_s": est_wait_s,
+        "est_wait_range_s": est_range,
         "issued_at": _iso(zone, ticket.issued_at),
         "status_url": f"{uow.base_url.rstrip('/')}/t/{ticket.id}",
         "counter": step.counter_number if at_counter else None,

@@ -42,8 +42,8 @@ from queue_server.domain.estimates import (
 from queue_server.domain.routing import RoutingRule, route
 
 # Events at the same moment: steps end (counters free up), then visitors arrive, then
-# estimates are read, then the service times are re-learned.
-END, ARRIVE, PROBE, REFRESH = range(4)
+# estimates are read, then the service times are re-learned; counters open on the hour.
+END, ARRIVE, PROBE, REFRESH, OPEN = range(5)
 
 
 @dataclass(frozen=True)
@@ -65,10 +65,15 @@ class CounterSetup:
     number: int
     queues: tuple[str, ...]
     strategy: str = "fifo"
+    hours: frozenset[int] | None = None  # the local hours it is open (None: all day)
 
     @property
     def plan(self) -> CounterPlan:
         return CounterPlan(self.number, self.queues, self.strategy)
+
+    def open_at(self, hour: int) -> bool:
+        """Whether it calls in that hour (a step in hand at the close is finished)."""
+        return self.hours is None or hour in self.hours
 
 
 @dataclass
@@ -171,6 +176,7 @@ class Hall:
         if self.estimator is not None and visits:
             first = min(visit.at for visit in visits)
             self.push(first + timedelta(seconds=self.estimator.refresh_s), REFRESH, None)
+        self._push_openings(visits)
         while self.events:
             at, kind, _, payload = heapq.heappop(self.events)
             if kind == END:
@@ -181,7 +187,24 @@ class Hall:
                 self._probe(at, payload)  # type: ignore[arg-type]
             elif kind == REFRESH:
                 self._refresh(at)
+            elif kind == OPEN:
+                self._open(at, payload)  # type: ignore[arg-type]
         return DayResult(self.records)
+
+    def _push_openings(self, visits: Sequence[Visit]) -> None:
+        """Counters open only some hours: wake each at the start of each of its hours."""
+        if not visits or all(counter.hours is None for counter in self.counters):
+            return
+        first = min(visit.at for visit in visits).astimezone(self.site.zone)
+        midnight = first.replace(hour=0, minute=0, second=0, microsecond=0)
+        for counter in self.counters:
+            for hour in sorted(counter.hours or ()):
+                self.push(midnight + timedelta(hours=hour), OPEN, counter.number)
+
+    def _open(self, at: datetime, counter_number: int) -> None:
+        if self.in_hand[counter_number] is None:
+            counter = next(item for item in self.counters if item.number == counter_number)
+            self._call(counter, at)
 
     def plan_of(self, visit: Visit) -> list[tuple[str, tuple[str, ...]]]:
         """The visit's steps: its first business's line, then each further business joins
@@ -241,6 +264,8 @@ class Hall:
                 self._call(counter, at)
 
     def _call(self, counter: CounterSetup, at: datetime) -> None:
+        if counter.hours is not None and not counter.open_at(at.astimezone(self.site.zone).hour):
+            return
         queues = counter.queues
         eligible = [item.step for item in self.waiting.values() if item.step.queue in queues]
         chosen = choose_next(eligible, counter.plan, at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -154,6 +155,7 @@ def test_every_answer_is_what_openapi_json_documents(
     reports(api, clerk, manager, clock, documented_app)
     settings(api, clerk, manager, admin)
     appointments(api, clerk, manager)
+    what_if(api, clerk, manager, clock)
     health(api, documented_app, monkeypatch)
 
     assert not api.drift, "\n".join(sorted(set(api.drift)))
@@ -402,6 +404,24 @@ def reports(api: DocumentedApi, clerk: str, manager: str, clock: FakeClock, app:
         expect(api.post(f"{base}/{action}", body, token=clerk), 403)
         expect(api.post(f"{base}/{action}", body), 401)
     expect(api.post(f"{base}/close", data="[]", token=manager), 400, "invalid_json")
+
+
+def what_if(api: DocumentedApi, clerk: str, manager: str, clock: FakeClock) -> None:
+    day = clock.now.date().isoformat()  # today's tickets, replayed tomorrow
+    clock.advance(days=1)
+    run = expect(api.post("/api/v1/whatif", {"date": day, "counters": 2}, token=manager), 202)
+    path = f"/api/v1/whatif/{run['run']['id']}"
+    deadline = time.monotonic() + 30
+    while expect(api.get(path, token=manager), 200)["run"]["state"] == "running":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert expect(api.get(path, token=manager), 200)["run"]["state"] == "done"
+    expect(api.post("/api/v1/whatif", {"date": "2026-02-30"}, token=manager), 400, "invalid_field")
+    expect(api.post("/api/v1/whatif", {"date": day}, token=clerk), 403, "forbidden")
+    expect(api.post("/api/v1/whatif", {"date": day}), 401, "unauthenticated")
+    expect(api.get("/api/v1/whatif/nothing", token=manager), 404, "not_found")
+    expect(api.get(path, token=clerk), 403, "forbidden")
+    expect(api.get(path), 401, "unauthenticated")
 
 
 def settings(api: DocumentedApi, clerk: str, manager: str, admin: str) -> None:

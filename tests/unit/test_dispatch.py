@@ -8,7 +8,6 @@ from queue_server.domain.dispatch import (
     WaitingStep,
     call_reason,
     choose_next,
-    estimate_wait_s,
     line_order,
     reinstate_placement,
     return_placement,
@@ -145,11 +144,3 @@ def test_return_window(minutes_away: float, green: bool, cls: int, reason: str |
         held_at, timedelta(minutes=60), green, T0 + timedelta(minutes=minutes_away)
     )
     assert (placement.priority_class, placement.reason) == (cls, reason)
-
-
-@pytest.mark.parametrize(
-    ("ahead", "mean", "counters", "expected"),
-    [(0, 300, 2, 0), (4, 300, 2, 600), (3, 200, 0, 600), (5, 100, 5, 100)],
-)
-def test_estimate(ahead: int, mean: float, counters: int, expected: int) -> None:
-    assert estimate_wait_s(ahead, mean, counters) == expected

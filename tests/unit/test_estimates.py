@@ -5,6 +5,7 @@ from __future__ import annotations
 import heapq
 import json
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -279,3 +280,60 @@ def test_the_ticket_about_to_join_gets_the_estimate_to_print() -> None:
     )
     assert result.waiting_ahead == 2
     assert result.est_wait_s == 900
+
+
+def test_phantom_joiners_change_nobody_and_get_their_own_wait() -> None:
+    """The board's one run (services/estimates.py): the tickets about to join each line, as
+    phantoms (they take a counter no time), leave every real step's figures as they are and
+    each gets what a run of its own gives — alike within the draws' noise (the random
+    stream is consumed differently, so not to the second)."""
+    waiting = [step(index, "AB"[index % 2], minute=index) for index in range(1, 13)]
+    counters = [
+        counter(1, in_hand=InHand(("employment",), NOW - timedelta(minutes=2))),
+        counter(2),
+        counter(3, ("B", "A"), strategy="ordered"),
+    ]
+    services = services_of(waiting)
+    ids = [item.step_id for item in waiting]
+    keys = [(queue, green) for queue in ("A", "B") for green in (False, True)]
+    joiners = {key: joining(key[0], NOW, timedelta(minutes=40), key[1]) for key in keys}
+    phantoms = {10**9 + index: key for index, key in enumerate(keys)}
+    draws = 2000
+
+    def close(first: int | None, second: int | None) -> bool:
+        assert first is not None
+        assert second is not None
+        return abs(first - second) <= 0.05 * second + 15
+
+    with_phantoms = estimate_waits(
+        [*ids, *phantoms],
+        counters,
+        [*waiting, *(replace(joiners[key], step_id=number) for number, key in phantoms.items())],
+        services,
+        CONFIGURED,
+        NOW,
+        random.Random(7),
+        draws=draws,
+        phantoms=phantoms,
+    )
+    alone = estimate_waits(
+        ids, counters, waiting, services, CONFIGURED, NOW, random.Random(8), draws=draws
+    )
+    for step_id in ids:
+        assert close(with_phantoms[step_id].est_wait_s, alone[step_id].est_wait_s)
+    for number, key in phantoms.items():
+        own = estimate_waits(
+            [-1],
+            counters,
+            [*waiting, joiners[key]],
+            services,
+            CONFIGURED,
+            NOW,
+            random.Random(9),
+            draws=draws,
+        )[-1]
+        assert close(with_phantoms[number].est_wait_s, own.est_wait_s)
+    green, ordinary = with_phantoms[10**9 + 1], with_phantoms[10**9]
+    assert green.est_wait_s is not None
+    assert ordinary.est_wait_s is not None
+    assert green.est_wait_s < ordinary.est_wait_s  # green goes first

@@ -74,6 +74,17 @@
     return node;
   }
 
+
+  /* "约 12–18 分钟": the estimate's range (p10–p90) in whole minutes; one figure when the
+     range rounds to one minute. */
+  function estimateText(ticket) {
+    var range = ticket.est_wait_range_s;
+    if (!range || range.length !== 2) return Y.minutes(ticket.est_wait_s);
+    var low = Math.max(1, Math.round(range[0] / 60));
+    var high = Math.max(low, Math.ceil(range[1] / 60));
+    if (low === high) return Y.minutes(ticket.est_wait_s);
+    return t('minutes.range', { low: low, high: high });
+  }
   function renderActions() {
     nodes.actions.textContent = '';
     var state = ticket.state;
@@ -145,12 +156,13 @@
       ? t('ticket.hold_reason', { reason: ticket.hold_reason }) : '';
 
     nodes.stats.hidden = state !== 'waiting';
+    nodes.estimate.setAttribute('data-range', (ticket.est_wait_range_s || []).join(','));
     if (state === 'waiting') {
       nodes.ahead.textContent = t('ticket.ahead_value', { count: ticket.waiting_ahead || 0 });
       // Never "0 minutes" for a line nobody serves now (SPEC §4).
       if (ticket.line_open === false) nodes.estimate.textContent = t('ticket.line_closed');
       else if (ticket.est_wait_s === null) nodes.estimate.textContent = t('ticket.line_paused');
-      else nodes.estimate.textContent = ticket.est_wait_s ? Y.minutes(ticket.est_wait_s)
+      else nodes.estimate.textContent = ticket.est_wait_s ? estimateText(ticket)
         : t('ticket.soon');
     }
 

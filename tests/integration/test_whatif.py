@@ -1,0 +1,139 @@
+"""The managers' what-if endpoints (SPEC §10, issue 17): a day recorded through the API,
+replayed as it was and with changes off the request path; bad input is a 400 in the SPEC's
+error shape."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from queue_server.simulation.whatif import Changes, counters_for
+from tests.conftest import FakeClock, Staff
+
+
+def record_a_day(clock: FakeClock, clerk: Staff, make_ticket: Callable[..., Any]) -> str:
+    """Twelve visitors 25 s apart; one counter calls the first at once and serves each for
+    four minutes: the k-th (from 0) is called at 240k s and waits 215k s."""
+    day = clock.now.date().isoformat()
+    start = clock.now
+    arrivals = [start + timedelta(seconds=25 * index) for index in range(12)]
+    calls = [start + timedelta(seconds=240 * index) for index in range(12)]
+    moments = sorted([(at, 0, "issue") for at in arrivals] + [(at, 1, "call") for at in calls])
+    for at, _, what in moments:
+        clock.now = at
+        if what == "issue":
+            make_ticket("social_insurance")
+        else:
+            if at > start:
+                clerk.counter(1, "finish")
+            clerk.counter(1, "call-next")
+    clock.advance(minutes=4)
+    clerk.counter(1, "finish")
+    clock.advance(days=1)
+    return day
+
+
+def wait_for(manager: Staff, run_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        response = manager.get(f"/api/v1/whatif/{run_id}")
+        assert response.status_code == 200, response.json
+        run: dict[str, Any] = response.json["run"]
+        if run["state"] != "running":
+            return run
+        time.sleep(0.05)
+    raise AssertionError("the what-if did not finish")
+
+
+def test_a_what_if_with_one_more_counter(
+    clock: FakeClock,
+    clerk_at: Callable[[int], Staff],
+    login: Callable[[str], Staff],
+    make_ticket: Callable[..., Any],
+) -> None:
+    day = record_a_day(clock, clerk_at(1), make_ticket)
+    manager = login("manager")
+    response = manager.post("/api/v1/whatif", json={"date": day, "counters": 2})
+    assert response.status_code == 202, response.json
+    started = response.json["run"]
+    assert (started["state"], started["date"], started["result"]) == ("running", day, None)
+    run = wait_for(manager, started["id"])
+    assert (run["state"], run["progress"], run["error"]) == ("done", 1.0, None)
+    original, changed = run["result"]["original"], run["result"]["changed"]
+    assert original["visitors"] == changed["visitors"] == 12
+    line_before = {line["line"]: line for line in original["lines"]}["A"]
+    line_after = {line["line"]: line for line in changed["lines"]}["A"]
+    # As recorded (the replay reproduces the day): waits 215k s; p50 and p90 by nearest rank.
+    assert line_before["p50_wait_s"] == pytest.approx(215 * 5, rel=0.1)
+    assert line_before["p90_wait_s"] == pytest.approx(215 * 10, rel=0.1)
+    assert line_after["p90_wait_s"] < line_before["p90_wait_s"] / 1.5
+    assert changed["within_target_pct"] >= original["within_target_pct"]
+    hours = [hour["hour"] for hour in original["waiting_by_hour"]]
+    assert hours == sorted(hours)
+    assert max(hour["waiting"] for hour in original["waiting_by_hour"]) > max(
+        hour["waiting"] for hour in changed["waiting_by_hour"]
+    )
+    comprehensive = [c for c in run["result"]["counters"] if set(c["queues"]) <= {"A", "B"}]
+    assert [c["number"] for c in comprehensive] == [1, 2]
+
+
+def test_counters_per_hour(
+    clock: FakeClock,
+    clerk_at: Callable[[int], Staff],
+    login: Callable[[str], Staff],
+    make_ticket: Callable[..., Any],
+) -> None:
+    day = record_a_day(clock, clerk_at(1), make_ticket)
+    manager = login("manager")
+    hour = (clock.now - timedelta(days=1)).astimezone(clock.now.tzinfo).hour
+    response = manager.post(
+        "/api/v1/whatif", json={"date": day, "counters_by_hour": {str(hour): 0}}
+    )
+    assert response.status_code == 202, response.json
+    run = wait_for(manager, response.json["run"]["id"])
+    assert run["state"] == "done"
+
+
+def test_counters_open_per_hour_are_the_first_ones(demo_hall: Any) -> None:
+    site = demo_hall.sites[0]
+    counters = counters_for(site, site.rules(), Changes(counters=2, counters_by_hour={9: 4}))
+    comprehensive = [c for c in counters if set(c.queues) <= {"A", "B"}]
+    assert [c.number for c in comprehensive] == [1, 2, 3, 4]
+    assert 9 in comprehensive[3].hours
+    assert 10 not in comprehensive[3].hours
+    assert comprehensive[1].hours is None  # open all day
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"date": "yesterday"},
+        {"date": "2026-11-19", "counters": -1},
+        {"date": "2026-11-19", "strategy": "random"},
+        {"date": "2026-11-19", "counters_by_hour": {"25": 3}},
+        {"date": "2026-11-19", "counter_changes": [{"number": 99}]},
+        {"date": "2026-11-19", "counter_changes": [{"number": 1, "queues": ["Z"]}]},
+        {"date": "2026-11-19"},  # a day without tickets
+        {"date": "2099-01-01"},  # not a past day
+    ],
+)
+def test_bad_input_is_a_400(login: Callable[[str], Staff], body: dict[str, Any]) -> None:
+    response = login("manager").post("/api/v1/whatif", json=body)
+    assert response.status_code == 400, response.json
+    assert set(response.json) == {"error"}
+    assert response.json["error"]["code"] == "invalid_field"
+    assert response.json["error"]["message"]
+
+
+def test_who_may_run_one(
+    client: Any, clerk_at: Callable[[int], Staff], login: Callable[[str], Staff]
+) -> None:
+    assert client.post("/api/v1/whatif", json={"date": "2026-11-19"}).status_code == 401
+    assert clerk_at(1).post("/api/v1/whatif", json={"date": "2026-11-19"}).status_code == 403
+    missing = login("manager").get("/api/v1/whatif/nothing")
+    assert (missing.status_code, missing.json["error"]["code"]) == (404, "not_found")
