@@ -80,19 +80,29 @@ class Publisher:
                 self._dirty_sites |= uow.dirty_sites
 
     # -- coalesced -------------------------------------------------------------------
-    def refresh_estimates(self) -> None:
+    def refresh_estimates(self, changed: set[str]) -> set[str]:
         """Each site's wait estimates, recomputed when its event seq moved (a commit here or
         in another process) or they are older than half a minute: off the request path, at
-        most once a tick however many tickets a burst issues (services/estimates.py)."""
+        most once a tick however many tickets a burst issues (services/estimates.py).
+        Returns the sites to push: those whose estimates are new, and the `changed` ones.
+        A changed site whose costly board was not remade yet stays due for the next tick,
+        so its screens get the new estimates as soon as they exist."""
         cache = self.yihao.hall.estimates
+        push = set(changed)
         for site in self.yihao.hall.config.sites:
-            self.yihao.read(site, cache.refresh)
+            before = cache.board_of(site.code)
+            board = self.yihao.read(site, cache.refresh)
+            if board is not before:
+                push.add(site.code)
+            elif site.code in changed:
+                with self._lock:
+                    self._dirty_sites.add(site.code)
+        return push
 
     def flush(self) -> None:
         with self._lock:
-            sites, self._dirty_sites = self._dirty_sites, set()
-        self.refresh_estimates()
-        for code in sorted(sites):
+            changed, self._dirty_sites = self._dirty_sites, set()
+        for code in sorted(self.refresh_estimates(changed)):
             site = self.yihao.hall.config.site(code)
             if site is None:
                 continue

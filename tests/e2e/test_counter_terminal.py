@@ -493,7 +493,9 @@ def test_call_by_number_no_show_confirmation_and_pause_reason(
     second = take_ticket(live_server, "medical_insurance", phone="13700000002")
     line = page.locator('.line[data-queue="A"]')
     expect(line.locator(f'button[data-number="{second["number"]}"]')).to_be_visible()
-    expect(line.locator(".estimate")).to_have_text(re.compile(r"^约\d+分钟$"))
+    # In minutes, never mm:ss. (The estimator may say 无需等候: on this shared server other
+    # counters of line A can be open and idle, so a newcomer would be called at once.)
+    expect(line.locator(".estimate")).to_have_text(re.compile(r"^(约\d+分钟|无需等候)$"))
 
     box = page.locator("#call-number-input")
     error = page.locator("#call-number-error")
