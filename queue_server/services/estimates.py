@@ -169,7 +169,8 @@ IN_HAND = (
     .join(Step, (Step.ticket_id == Ticket.id) & (Step.position == Ticket.current_step))
     .where(Ticket.state.in_(("called", "serving")))
 )
-WAITING = select(
+# A waiting step as the call order sees it (services/views.py reads the lines with these too).
+WAITING_COLUMNS = (
     Step.id,
     Step.queue_code,
     Step.priority_class,
@@ -178,8 +179,24 @@ WAITING = select(
     Step.overdue_at,
     Step.reason,
     Step.reserved_counter,
-    Step.services,
-).where(Step.site_code == bindparam("site"), Step.business_day == bindparam("day"), STEP_IS_WAITING)
+)
+WAITING = select(*WAITING_COLUMNS, Step.services).where(
+    Step.site_code == bindparam("site"), Step.business_day == bindparam("day"), STEP_IS_WAITING
+)
+
+
+def waiting_step(row: Any) -> WaitingStep:
+    """A row of WAITING_COLUMNS as the dispatch rule takes it."""
+    return WaitingStep(
+        step_id=row.id,
+        queue=row.queue_code,
+        priority_class=row.priority_class,
+        sort_at=row.sort_at,
+        enqueued_at=row.enqueued_at,
+        overdue_at=row.overdue_at,
+        reason=row.reason,
+        reserved_counter=row.reserved_counter,
+    )
 
 
 def hall_now(
@@ -213,18 +230,7 @@ def hall_now(
         WAITING.where(Step.queue_code.in_(lines)), {"site": uow.site.code, "day": uow.today}
     )
     for row in steps:
-        waiting.append(
-            WaitingStep(
-                step_id=row.id,
-                queue=row.queue_code,
-                priority_class=row.priority_class,
-                sort_at=row.sort_at,
-                enqueued_at=row.enqueued_at,
-                overdue_at=row.overdue_at,
-                reason=row.reason,
-                reserved_counter=row.reserved_counter,
-            )
-        )
+        waiting.append(waiting_step(row))
         services[row.id] = tuple(row.services or ())
     return counters, waiting, services
 

@@ -23,7 +23,7 @@ from queue_server.domain.events import CounterChanged, TicketCalled, TicketChang
 from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.numbering import call_words
 from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
-from queue_server.services.estimates import Board
+from queue_server.services.estimates import WAITING_COLUMNS, Board, waiting_step
 from queue_server.services.unit_of_work import UnitOfWork
 
 # What a visitor's own page shows of the ticket (never staff fields, never the id).
@@ -161,18 +161,6 @@ COUNTER_STATES = select(
 ).where(Counter.site_code == bindparam("site"))
 
 
-WAITING_COLUMNS = (
-    Step.id,
-    Step.queue_code,
-    Step.priority_class,
-    Step.sort_at,
-    Step.enqueued_at,
-    Step.overdue_at,
-    Step.reason,
-    Step.reserved_counter,
-)
-
-
 def _line_head_statements(for_counter: bool) -> tuple[Any, Any]:
     """`line_head`'s two queries (the first overdue steps by enqueue time, the first of the
     others in call order), built once with bind parameters; `for_counter` leaves out steps
@@ -204,19 +192,6 @@ def _line_head_statements(for_counter: bool) -> tuple[Any, Any]:
 LINE_HEAD = {for_counter: _line_head_statements(for_counter) for for_counter in (False, True)}
 
 
-def _waiting(row: Any) -> WaitingStep:
-    return WaitingStep(
-        step_id=row.id,
-        queue=row.queue_code,
-        priority_class=row.priority_class,
-        sort_at=row.sort_at,
-        enqueued_at=row.enqueued_at,
-        overdue_at=row.overdue_at,
-        reason=row.reason,
-        reserved_counter=row.reserved_counter,
-    )
-
-
 class HallState:
     """A consistent look at the site inside one transaction, each part loaded once and only
     when asked for (issuing a ticket needs one line, the screens need all of them)."""
@@ -244,7 +219,7 @@ class HallState:
         ).all()
         lines: dict[str, list[WaitingStep]] = {code: [] for code in missing}
         for row in rows:
-            lines[row.queue_code].append(_waiting(row))
+            lines[row.queue_code].append(waiting_step(row))
         for code, steps in lines.items():
             self._lines[code] = line_order(steps, self.now)
 
@@ -274,7 +249,7 @@ class HallState:
         parameters.update(counter=counter, limit=limit)
         overdue, others = LINE_HEAD[counter is not None]
         rows = [*connection.execute(overdue, parameters), *connection.execute(others, parameters)]
-        return [_waiting(row) for row in rows[:limit]]
+        return [waiting_step(row) for row in rows[:limit]]
 
     def line(self, queue: str) -> list[WaitingStep]:
         """One line's waiting steps in call order."""
