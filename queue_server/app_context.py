@@ -117,7 +117,14 @@ class Yihao:
 
 
 def make_readonly_sessions(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine.execution_options(**{READONLY: True}), expire_on_commit=False)
+    """Sessions for `Yihao.read`. On PostgreSQL a look is one REPEATABLE READ snapshot: under
+    READ COMMITTED each statement sees the newest commit, so a snapshot could pair the
+    counter's old state with a newer `seq` and make a client drop the live message that
+    followed. (SQLite's deferred read transaction is one snapshot already.)"""
+    options: dict[str, Any] = {READONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "REPEATABLE READ"
+    return sessionmaker(bind=engine.execution_options(**options), expire_on_commit=False)
 
 
 def yihao() -> Yihao:
