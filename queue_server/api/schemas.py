@@ -417,8 +417,17 @@ class LiveQueueOut(BaseModel):
     name: str
     waiting: int
     longest_wait_s: int
-    target_wait_s: int | None
+    target_wait_s: int | None = Field(description="the shortest target of the line's businesses")
+    over_target: int = Field(
+        0, description="waiting tickets past the target wait of their own first business"
+    )
     est_wait_s: int | None = Field(description="null while no counter of the line is open")
+    tickets: int = Field(0, description="today: numbers taken into this line (取号)")
+    issued: int = Field(0, description="today: steps enqueued in this line (排队人次)")
+    served: int = Field(0, description="today: steps done")
+    by_hour: list[int] = Field(
+        default_factory=list, description="today: steps enqueued per local hour 0–23"
+    )
 
 
 class LiveCounterOut(BaseModel):
@@ -428,19 +437,48 @@ class LiveCounterOut(BaseModel):
     clerk_name: str | None
     current: str | None
     idle_s: int | None
+    service_s: int | None = Field(
+        None, description="the current visitor's time at the counter so far (start, else call)"
+    )
     state_since: str | None
+
+
+class LiveClerkOut(BaseModel):
+    username: str
+    name: str
+    clerk_no: str | None
+    called: int
+    served: int
+    ratings: int
+    rating_avg: float | None
+
+
+class LiveTodayOut(BaseModel):
+    tickets: int
+    issued: int
+    served: int
+    called: int
+    p50_wait_s: int | None
+    p90_wait_s: int | None
+    hour: int = Field(description="the local hour now")
 
 
 class AlertOut(BaseModel):
     kind: str
     message: str
     queue: str | None = None
+    service: str | None = None
+    count: int | None = None
+    waited_s: int | None = None
+    target_wait_s: int | None = None
 
 
 class LiveStatsOut(BaseModel):
     seq: int
+    today: LiveTodayOut
     queues: list[LiveQueueOut]
     counters: list[LiveCounterOut]
+    clerks: list[LiveClerkOut]
     alerts: list[AlertOut]
 
 

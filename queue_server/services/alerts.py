@@ -86,11 +86,12 @@ def wait_target_alerts(uow: UnitOfWork, limit: int = MAX_NEW_PER_RUN) -> list[di
             uow,
             "wait_target",
             f"step:{step.id}",
-            f"{number}号（{queue.name if queue else step.queue_code}）已等候"
-            f"{_minutes(waited.total_seconds())}分钟，超过{service.name}的目标"
-            f"{service.target_wait_min:g}分钟",
+            f"{number}号（{queue.name if queue else step.queue_code}·{service.name}）已等候"
+            f"{_minutes(waited.total_seconds())}分钟；该业务目标等候{service.target_wait_min:g}"
+            f"分钟，已超出{_minutes((waited - target).total_seconds())}分钟",
             number=number,
             queue=step.queue_code,
+            service=service.code,
             waited_s=int(waited.total_seconds()),
             target_wait_s=int(target.total_seconds()),
         )

@@ -45,7 +45,9 @@ def test_wait_target_alert_once_per_ticket(
     alerts = login("manager").get("/api/v1/alerts").json["alerts"]
     assert [alert["kind"] for alert in alerts] == ["wait_target"]
     assert "A001" in alerts[0]["message"]
-    assert "超过社保卡业务的目标15分钟" in alerts[0]["message"]
+    # Unambiguous: the wait, the business's own target, and by how much it is past it.
+    assert "已等候15分钟；该业务目标等候15分钟，已超出0分钟" in alerts[0]["message"]
+    assert "社保卡业务" in alerts[0]["message"]
 
 
 def test_paused_counter_alert_once_per_pause(
