@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -212,6 +212,12 @@ def validate(model: type[ModelT], data: dict[str, Any]) -> ModelT:
     except ValidationError as error:
         problem = error.errors()[0]
         where = ".".join(str(part) for part in problem["loc"]) or "body"
+        # A model may say, per field, what a person should read (in the catalogue's words)
+        # instead of pydantic's English.
+        messages: Mapping[str, str] = getattr(model, "FIELD_MESSAGES", {})
+        field = str(problem["loc"][0]) if problem["loc"] else ""
+        if field in messages:
+            raise BadRequest(messages[field], code="invalid_field") from None
         raise BadRequest(
             "%(field)s: %(problem)s", code="invalid_field", field=where, problem=problem["msg"]
         ) from None

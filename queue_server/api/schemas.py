@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from queue_server.domain.lifecycle import TicketStateName
+from queue_server.errors import N_
 
 # The largest integer every database holds (PostgreSQL `integer`; SQLite holds 2**63 - 1):
 # a counter number, a seq or an id above it is refused as bad input, never sent to the
@@ -718,6 +719,10 @@ class AlertsOut(BaseModel):
 
 
 class ServiceSettingIn(_Request):
+    FIELD_MESSAGES: ClassVar[dict[str, str]] = {
+        "target_wait_min": N_("目标等候时间须为大于 0、不超过 1440 的分钟数"),
+        "daily_quota": N_("每日限额须为 0 到 100000 之间的整数（0 表示不限）"),
+    }
     target_wait_min: float | None = Field(None, gt=0, le=24 * 60)
     daily_quota: int | None = Field(
         None, ge=0, le=DAILY_QUOTA_MAX, description="0 removes the quota"
@@ -725,6 +730,11 @@ class ServiceSettingIn(_Request):
 
 
 class CounterSettingIn(_Request):
+    FIELD_MESSAGES: ClassVar[dict[str, str]] = {
+        "queues": N_("队列须为 1 到 20 个队列代码的列表"),
+        "strategy": N_("叫号策略须为先到先叫（fifo）或按队列顺序（ordered）"),
+        "state": N_("窗口状态须为暂停（paused）、开放（open）或关闭（closed）"),
+    }
     queues: list[str] | None = Field(None, min_length=1, max_length=20)
     strategy: Literal["fifo", "ordered"] | None = None
     state: Literal["paused", "open", "closed"] | None = Field(
@@ -733,6 +743,9 @@ class CounterSettingIn(_Request):
 
 
 class NoticeIn(_Request):
+    FIELD_MESSAGES: ClassVar[dict[str, str]] = {
+        "notice": N_("公告须为不超过 500 个字符的文字"),
+    }
     notice: str = Field(max_length=500)
 
 

@@ -309,3 +309,63 @@ def test_a_body_that_is_not_a_json_object_is_invalid_json(
         path, data=raw, headers={**admin.headers, "Content-Type": "application/json"}
     )
     refused(response, 400, "invalid_json")
+
+
+FIELD_MESSAGES = [
+    (
+        f"{SERVICE}/employment",
+        {"target_wait_min": -5},
+        "目标等候时间须为大于 0、不超过 1440 的分钟数",
+        "The target wait must be a number of minutes above 0 and at most 1440",
+    ),
+    (
+        f"{SERVICE}/employment",
+        {"target_wait_min": "20"},
+        "目标等候时间须为大于 0、不超过 1440 的分钟数",
+        "The target wait must be a number of minutes above 0 and at most 1440",
+    ),
+    (
+        f"{SERVICE}/employment",
+        {"daily_quota": -1},
+        "每日限额须为 0 到 100000 之间的整数（0 表示不限）",
+        "The daily quota must be a whole number from 0 to 100000 (0: no quota)",
+    ),
+    (
+        f"{COUNTER}/3",
+        {"strategy": "random"},
+        "叫号策略须为先到先叫（fifo）或按队列顺序（ordered）",
+        "The calling strategy must be first come, first called (fifo) or by line order (ordered)",
+    ),
+    (
+        f"{COUNTER}/3",
+        {"queues": []},
+        "队列须为 1 到 20 个队列代码的列表",
+        "Lines must be a list of 1 to 20 line codes",
+    ),
+    (
+        f"{COUNTER}/3",
+        {"state": "broken"},
+        "窗口状态须为暂停（paused）、开放（open）或关闭（closed）",
+        "The counter state must be paused, open or closed",
+    ),
+    (
+        NOTICE,
+        {"notice": "长" * 501},
+        "公告须为不超过 500 个字符的文字",
+        "The notice must be text of at most 500 characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "chinese", "english"), FIELD_MESSAGES)
+def test_bad_settings_say_what_is_wrong_per_field_in_the_page_language(
+    admin: Staff, path: str, body: dict[str, Any], chinese: str, english: str
+) -> None:
+    """Not pydantic's English ("target_wait_min: Input should be greater than 0"): the
+    field's own message, in the SPEC's error shape, Chinese or (?lang=en) English."""
+    response = admin.post(path, body)
+    assert response.status_code == 400
+    assert response.json == {"error": {"code": "invalid_field", "message": chinese}}
+    response = admin.post(path + "?lang=en", body)
+    assert response.status_code == 400
+    assert response.json == {"error": {"code": "invalid_field", "message": english}}
