@@ -71,16 +71,17 @@ def test_an_alert_arrives_live_on_the_board(
     expect(page.locator("#report tbody tr")).to_have_count(1)  # one service today: pickup
     expect(page.locator("#report tbody")).to_contain_text("出件领证")
     headers = page.locator("#report thead th")
-    expect(headers.nth(2)).to_have_text("取号")  # numbers taken (SPEC §4 `tickets`)
-    expect(headers.nth(3)).to_have_text("排队人次")  # steps enqueued (`issued`)
+    expect(headers.nth(0)).to_have_text("业务")  # names under the group's word, no codes
+    expect(headers.nth(1)).to_have_text("取号")  # numbers taken (SPEC §4 `tickets`)
+    expect(headers.nth(2)).to_have_text("排队人次")  # steps enqueued (`issued`)
     expect(page.locator("#report thead")).to_contain_text("平均在厅")
-    expect(page.locator("#report tbody td").nth(2)).to_have_text("1")
+    expect(page.locator("#report tbody td").nth(1)).to_have_text("1")
     expect(page.locator("#wait-chart")).to_be_visible()
     page.select_option('#report-form select[name="group"]', "counter")
     page.click('#report-form button[type="submit"]')
     expect(page.locator("#report tbody")).to_contain_text("9号窗口")
-    expect(headers.nth(3)).to_have_text("叫号人次")  # counter rows: steps called there
-    expect(page.locator("#report tbody td").nth(2)).to_have_text("—")  # no tickets
+    expect(headers.nth(2)).to_have_text("叫号人次")  # counter rows: steps called there
+    expect(page.locator("#report tbody td").nth(1)).to_have_text("—")  # no tickets
     screenshot(page, "manager-reports")
 
     page.click('#tabs button[data-tab="settings"]')
