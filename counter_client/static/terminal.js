@@ -282,6 +282,8 @@
     return api("POST", actionPath(action, ticketId), body === undefined ? {} : body)
       .then(
         function (data) {
+          // Done: an earlier refusal of a call by number no longer applies.
+          callNumberError("");
           report(action, data, subject);
         },
         function (error) {

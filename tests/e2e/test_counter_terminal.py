@@ -600,3 +600,29 @@ def test_the_terminal_at_laptop_and_full_hd_sizes(
         assert live_server.post("/api/v1/counters/4/resume", token=token).status_code == 200
         assert live_server.post("/api/v1/counters/4/sign-out", token=token).status_code == 200
     assert script_errors(page_errors) == []
+
+
+def test_a_refused_call_by_number_clears_after_a_later_success_and_english_badges(
+    live_server: LiveServer, clerk_page: Callable[[], Any], page_errors: PageErrors
+) -> None:
+    """Issue 14: a 指呼 refusal stayed under the box after the next call went through; the
+    English badges read as words of a label (Open, Called), not lowercase fragments."""
+    page = clerk_page()
+    log_in(page, live_server, "clerk09", "/counter?counter=9")
+    sign_in(page, 9)
+    ticket = take_ticket(live_server, "pickup")
+    error = page.locator("#call-number-error")
+    page.fill("#call-number-input", "D999")
+    page.press("#call-number-input", "Enter")
+    expect(error).to_have_attribute("data-code", "not_found")
+    expect(error).to_be_visible()
+    press(page, "F1", "call_next")  # a later call succeeds: the old refusal goes
+    expect(page.locator("#ticket-number")).to_have_text(ticket["number"])
+    expect(error).to_be_hidden()
+
+    page.goto(live_server.url + "/counter?counter=9&lang=en")
+    expect(page.locator("#counter-state")).to_have_text("Open")
+    expect(page.locator("#ticket-state")).to_have_text("Called")
+    press(page, "F4", "finish")
+    expect(page.locator("#ticket-empty")).to_be_visible()
+    assert script_errors(page_errors, "404 (NOT FOUND)") == []
