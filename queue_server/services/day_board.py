@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, select
 
 from queue_server.domain.lifecycle import StepOutcome, StepStatus
 from queue_server.domain.reporting import nearest_ranks
@@ -42,10 +42,14 @@ def hour_starts(uow: UnitOfWork) -> list[datetime]:
 
 
 def _hour_of(uow: UnitOfWork) -> ColumnElement[int]:
-    """The local hour a step was enqueued (0–23), portable: a CASE over today's hour starts."""
+    """The local hour a step was enqueued (0–23), portable and exact in any time zone: a CASE
+    over today's hour starts, up to the hour now (no step is enqueued later)."""
+    starts = [start for start in hour_starts(uow) if start <= uow.now]
+    if not starts:
+        return literal(0, Integer)
     return case(
-        *[(Step.enqueued_at < start, hour) for hour, start in enumerate(hour_starts(uow))],
-        else_=HOURS - 1,
+        *[(Step.enqueued_at < start, hour) for hour, start in enumerate(starts)],
+        else_=len(starts),
     )
 
 

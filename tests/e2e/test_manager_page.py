@@ -220,6 +220,7 @@ def test_a_bad_review_is_assigned_with_a_picker_and_errors_show_beside_it(
     expect(row.locator(".row-error")).not_to_have_text("")
     expect(row.locator(".row-error")).not_to_have_text("请先选择负责人")
     expect(page.locator("#review-error")).to_have_text("")
+    screenshot(page, "manager-reviews-error-1920")
     picker.select_option("clerk02")
     row.locator("button.assign").click()
     expect(row.locator("td").nth(7)).to_have_text("已指派")
