@@ -7,7 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import Flask
+
 from tests.conftest import FakeClock, Staff
+from tests.integration.test_realtime import connect, flush, received
 
 Issue = Callable[..., dict[str, Any]]
 
@@ -102,3 +105,18 @@ def test_a_line_is_overdue_by_its_tickets_own_business_target(
     assert (alert["waited_s"], alert["target_wait_s"]) == (31 * 60, 30 * 60)
     assert "行政审批，目标30分钟" in alert["message"]
     assert "已等候31分钟，超出1分钟" in alert["message"]
+
+
+def test_the_day_so_far_is_pushed_live_on_the_manager_namespace(
+    app: Flask, login: Callable[[str], Staff], make_ticket: Issue
+) -> None:
+    board = connect(app, "/manager", auth={"token": login("manager").token})
+    snapshot = dict(received(board, "/manager"))["stats"]
+    assert snapshot["today"]["tickets"] == 0
+    make_ticket("employment")
+    make_ticket("pickup")
+    flush(app)
+    stats = [payload for name, payload in received(board, "/manager") if name == "stats"][-1]
+    assert stats["today"]["tickets"] == 2
+    assert [queue["tickets"] for queue in stats["queues"]] == [1, 0, 0, 1, 0]
+    assert sum(stats["queues"][0]["by_hour"]) == 1
