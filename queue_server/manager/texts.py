@@ -74,8 +74,6 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.min", "分"),
     T_("manager.s", "秒"),
     T_("manager.overdue", "逾期"),
-    T_("manager.ask_assignee", "指派给（用户名）："),
-    T_("manager.ask_note", "整改情况："),
     T_("manager.forbidden", "仅限管理人员"),
     T_("manager.login_failed", "用户名或密码错误"),
     T_("manager.weekdays.0", "一"),

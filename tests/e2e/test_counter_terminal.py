@@ -590,7 +590,7 @@ def test_the_terminal_at_laptop_and_full_hd_sizes(
         page = new_page(viewport={"width": width, "height": height})
         log_in(page, live_server, "clerk04", f"/counter?counter=4&lang={lang}")
         state = page.locator("#counter-state")
-        expect(state).to_have_text("暂停服务 · 午休" if lang == "zh" else "paused · Lunch break")
+        expect(state).to_have_text("暂停服务 · 午休" if lang == "zh" else "Paused · Lunch break")
         expect(page.locator('.line[data-queue="A"] .estimate')).not_to_have_text(re.compile(r":"))
         for selector in ("#counter-title", "#counter-state"):
             assert header_lines(page, selector) == 1, selector
