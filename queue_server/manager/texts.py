@@ -68,6 +68,7 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.paused", "暂停"),
     T_("manager.closed", "关闭"),
     T_("manager.pause", "暂停"),
+    T_("manager.close_counter", "关闭窗口"),
     T_("manager.resume", "恢复"),
     T_("manager.online", "实时"),
     T_("manager.offline", "已断开"),
@@ -127,13 +128,12 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.no_alerts", "暂无告警"),
     T_(
         "manager.alert_line",
-        "{line}：{count}人等候超过所办业务的目标时间；最久的一位（{service}，目标{target}分钟）"
-        "已等候{waited}分钟，超出{over}分钟",
+        "{line}：{count}人等候超过所办业务的目标时间；最久的一位（{service}，目标{target}）"
+        "已等候{waited}，超出{over}",
     ),
     T_(
         "manager.alert_ticket",
-        "{number}号（{line}·{service}）已等候{waited}分钟；该业务目标等候{target}分钟，"
-        "已超出{over}分钟",
+        "{number}号（{line}·{service}）已等候{waited}；该业务目标等候{target}，已超出{over}",
     ),
     # Bad reviews: the rating in words (SPEC §1), the clerk picker.
     T_("manager.rating_word.5", "非常满意"),

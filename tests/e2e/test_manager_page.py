@@ -261,6 +261,25 @@ def test_the_page_in_english(
     page = new_page(viewport=SIZES["1366"])
     sign_in(page, live_server, "admin", "?lang=en")
     expect(page.locator("#kpis")).to_contain_text("Numbers taken today")
+    expect(page.locator('#lines tr[data-queue="D"]')).to_contain_text("Pickup")
+    # The pickup waiting since the module began passes a 3-second target: the line's alert,
+    # in English, names the business, its own target and by how much it is past it.
+    admin = live_server.login("admin")
+    ok(
+        live_server.post(
+            "/api/v1/settings/services/pickup", json={"target_wait_min": 0.05}, token=admin
+        )
+    )
+    alert = page.locator('#alerts li.live[data-queue="D"]')
+    expect(alert).to_contain_text("Pickup: 1 waiting past their business's target", timeout=15000)
+    expect(alert).to_contain_text("(Document pickup, target 3s) has waited")
+    expect(page.locator('#lines tr[data-queue="D"]')).to_have_class("over")
+    screenshot(page, "manager-board-en-1366")
+    ok(
+        live_server.post(
+            "/api/v1/settings/services/pickup", json={"target_wait_min": 15}, token=admin
+        )
+    )
     page.click('#tabs button[data-tab="reports"]')
     expect(page.locator("#report thead th").first).to_have_text("Business")
     expect(page.locator("#report tbody")).to_contain_text("Administrative approval")

@@ -48,7 +48,6 @@
     return (t[key] || key).replace(/\{(\w+)\}/g, function (match, name) { return String(vars[name]); });
   }
   function cell(row, text, className) { var td = el("td", text, className); row.appendChild(td); return td; }
-  function minutesOf(seconds) { return Math.floor((seconds || 0) / 60); }
 
   document.querySelectorAll("[data-t]").forEach(function (node) {
     node.textContent = t[node.getAttribute("data-t")] || node.textContent;
@@ -213,8 +212,8 @@
       return alert.message;
     }
     var vars = { line: line, service: service, count: detail.count, number: detail.number,
-      waited: minutesOf(detail.waited_s), target: minutesOf(detail.target_wait_s),
-      over: minutesOf(detail.waited_s - detail.target_wait_s) };
+      waited: duration(detail.waited_s), target: duration(detail.target_wait_s),
+      over: duration(Math.max(0, detail.waited_s - detail.target_wait_s)) };
     return words(detail.number ? "alert_ticket" : "alert_line", vars);
   }
   var serviceNames = {}, queueNames = {};
@@ -549,7 +548,7 @@
         var toggle = el("button", counter.state === "paused" ? t.resume : t.pause); toggle.type = "button"; toggle.disabled = !admin;
         toggle.addEventListener("click", function () { change("/settings/counters/" + counter.number, { state: counter.state === "paused" ? "open" : "paused" }, error); });
         actions.appendChild(toggle);
-        var close = el("button", t.closed); close.type = "button"; close.disabled = !admin;
+        var close = el("button", t.close_counter); close.type = "button"; close.disabled = !admin;
         close.addEventListener("click", function () { change("/settings/counters/" + counter.number, { state: "closed" }, error); });
         actions.appendChild(close);
       }
