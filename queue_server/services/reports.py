@@ -107,7 +107,7 @@ def line_alert(
         "waited_s": waited_s,
         "target_wait_s": target,
         "message": f"{name}：{count}人等候超过所办业务的目标时间；最久的一位"
-        f"（{service.name if service else worst.service}，目标{target // 60}分钟）"
+        f"（{service.name if service else worst.service}，目标{target / 60:g}分钟）"
         f"已等候{waited_s // 60}分钟，超出{(waited_s - target) // 60}分钟",
     }
 
