@@ -152,6 +152,11 @@ class Board:
     def age_s(self) -> float:
         return time.monotonic() - self.made_at
 
+    def hall_age_s(self, now: datetime) -> float:
+        """Its age by the hall clock (waits change with the hall's time; a rehearsal's clock
+        may run faster than the wall clock)."""
+        return abs((now - self.computed_at).total_seconds())
+
     def of_step(self, step_id: int, queue: str, green: bool) -> Estimate | None:
         """A step's estimate; one not yet in the board (issued, moved or returned since the
         run) is the line's joining one: it is at the back of its class."""
@@ -306,8 +311,8 @@ class EstimateCache:
     def model(self, uow: UnitOfWork) -> ServiceTimes:
         """The site's model: the stored one, reloaded when this copy is over a minute old."""
         kept = self._models.get(uow.site.code)
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < MODEL_MAX_AGE_S:
+        now = uow.now.timestamp()  # the hall clock's: a rehearsal's clock may run faster
+        if kept is not None and 0 <= now - kept[0] < MODEL_MAX_AGE_S:
             return kept[1]
         times = stored_service_times(uow.session, uow.site) or configured_for_site(uow.site)
         self._models[uow.site.code] = (now, times)
@@ -326,7 +331,7 @@ class EstimateCache:
         return self._board(
             uow,
             lambda kept, seq: (
-                (kept.seq == seq and kept.age_s < BOARD_MAX_AGE_S)
+                (kept.seq == seq and kept.hall_age_s(uow.now) < BOARD_MAX_AGE_S)
                 or kept.age_s < SLOWDOWN * kept.cost_s
             ),  # a costly board: not remade at once
         )
