@@ -13,6 +13,7 @@ are the tests' own, never the machine's: the bookings' day starts at 09:35 on Tu
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -344,4 +345,48 @@ def test_the_phone_page_says_from_which_day_the_pickup_waits(
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(phone, "phone-pickup-on")
     assert live_server.post("/api/v1/counters/8/sign-out", token=token).status_code == 200
+    assert page_errors == []
+
+
+def test_the_manager_board_lists_todays_bookings_with_who_came(
+    tmp_path: Path, new_page: Any, page_errors: PageErrors
+) -> None:
+    """A hall clock 120× as fast: two bookings of the 09:30 slot at 09:20, one checked in,
+    the other still absent when the slot and its 15 late minutes are over (09:45): the
+    board's slot reads 到场 1 / 爽约 1 / 共 2, each booking with its state."""
+    with LiveServer(
+        tmp_path,
+        "--no-scheduler",
+        env={"YIHAO_CLOCK_START": "2026-12-01T09:20:00+08:00", "YIHAO_CLOCK_SCALE": "120"},
+    ) as server:
+        came = book(server, TODAY, "09:30", "110101199202150049")
+        absent = book(server, TODAY, "09:30", "110101198506120039")
+        assert came is not None
+        assert absent is not None
+        checked = server.post("/api/v1/tickets", json={"appointment": came})
+        assert checked.status_code == 201, checked.text
+        token = server.login("manager")
+
+        def states() -> dict[str, str]:
+            listed = server.get(f"/api/v1/appointments?date={TODAY.isoformat()}", token=token)
+            return {item["code"]: item["state"] for item in listed.json()["appointments"]}
+
+        for _ in range(300):  # 09:45 is at most 12.5 s away
+            if states()[absent] == "no_show":
+                break
+            time.sleep(0.1)
+        assert states() == {came: "checked_in", absent: "no_show"}
+
+        page = new_page(viewport={"width": 1400, "height": 900})
+        page.goto(server.url + "/manager")
+        page.fill("#username", "manager")
+        page.fill("#password", "demo")
+        page.click("#login-submit")
+        page.wait_for_selector("#bookings tr.booking")
+        assert page.text_content("#bookings tr.booking-slot") == (
+            "09:30–10:00  到场 1 / 爽约 1 / 共 2"
+        )
+        assert page.text_content(f"#bookings tr[data-code='{came}'] td:last-child") == "已到"
+        assert page.text_content(f"#bookings tr[data-code='{absent}'] td:last-child") == "爽约"
+        screenshot(page, "manager-bookings")
     assert page_errors == []
