@@ -155,9 +155,14 @@ def test_issuing_never_runs_the_estimator_in_a_served_hall(
         list(joining.range_s or ()),
     )  # issued since the last run: its line's joining estimate, which is exactly its own
     burst = [issue(client) for _ in range(30)]
-    for ticket in burst[:5]:
+    step_s = cache.board_of(site.code).step_s["A"]  # mean counter time ÷ 1 open counter
+    assert step_s > 60
+    for ahead, ticket in enumerate(burst[:5], start=1):
         view = client.get(f"/api/v1/tickets/{ticket['id']}").json["ticket"]
-        assert view["est_wait_s"] == joining.est_wait_s  # until the loop's next tick
+        # Until the loop's next tick: the joining estimate, behind the tickets issued since
+        # the run (a burst faster than the boards) at the line's step_s each.
+        assert view["est_wait_s"] == joining.est_wait_s + round(ahead * step_s)
+        assert burst[ahead - 1]["est_wait_s"] == view["est_wait_s"]  # as it was printed
     assert cache.runs == runs  # thirty-one tickets, five look-ups: no estimator run
     yihao.read(site, cache.refresh)  # the loop's next tick: one run for the whole burst
     yihao.read(site, cache.refresh)
