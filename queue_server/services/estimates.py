@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, func, select
 from queue_server.config import SiteConfig
 from queue_server.domain.dispatch import CounterPlan, WaitingStep
 from queue_server.domain.estimates import (
+    WALK_PRIOR_S,
     CounterNow,
     Estimate,
     FinishedStep,
@@ -113,7 +114,7 @@ def service_times(uow: UnitOfWork, days: int = HISTORY_DAYS) -> ServiceTimes:
 def configured_for_site(site: SiteConfig) -> ServiceTimes:
     """A hall before the job's first run: its configured durations."""
     return configured_service_times(
-        site.zone, site.policy.default_service_s, configured_durations(site)
+        site.zone, site.policy.default_service_s, configured_durations(site), WALK_PRIOR_S
     )
 
 
