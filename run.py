@@ -213,6 +213,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"yihao: cannot use the database {database_problem(error, url)}", file=sys.stderr)
         return 2
     extension = app.extensions["yihao"]
+    settings = extension.settings
+    if settings.rehearsal:
+        if not is_loopback(args.host):
+            print(
+                f"yihao: refusing to listen on {args.host} with a rehearsal's hall clock "
+                "(YIHAO_CLOCK_START / YIHAO_CLOCK_SCALE): it is for tests and the bench on "
+                "127.0.0.1 only.",
+                file=sys.stderr,
+            )
+            return 2
+        print(
+            f"Hall clock: a rehearsal's, now {extension.hall.clock().isoformat()}, "
+            f"running {settings.clock_scale:g}× as fast as the wall clock",
+            flush=True,
+        )
     demo_users = extension.staff.users_with_demo_password()
     if demo_users and not is_loopback(args.host):
         print(

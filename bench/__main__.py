@@ -6,6 +6,7 @@ processes over loopback and prints one table (Markdown, as in docs/PERFORMANCE.m
     python -m bench --only issue --db sqlite
     python -m bench --only screen,phones --async-mode both
     python -m bench --only estimates      # wait-estimate accuracy on simulated days (≈5 min)
+    python -m bench --only outside-estimates  # printed estimates vs real waits, live (≈6 min)
 
 Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, in the chosen async mode;
 plus, unless --async-mode says otherwise, SQLite ×1 in the other mode for the cases that
@@ -75,9 +76,10 @@ def plan(args: argparse.Namespace) -> list[tuple[Setup, list[str], bool]]:
     if args.db in ("postgres", "all"):
         shapes += [("postgres", count) for count in (1, 2) if args.processes in (None, count)]
     columns = [(Setup(db, count, mode), parts, False) for mode in modes for db, count in shapes]
-    # The estimates part needs no server: its figures are the same in every column.
+    # The estimates parts need no column's server: their figures are the same in every one.
+    own = ("estimates", "outside-estimates")
     columns = [
-        (setup, [part for part in chosen if part != "estimates" or index == 0], comparison)
+        (setup, [part for part in chosen if part not in own or index == 0], comparison)
         for index, (setup, chosen, comparison) in enumerate(columns)
     ]
     if args.async_mode is None and not args.quick and ("sqlite", 1) in shapes:
@@ -133,6 +135,7 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
             ("call→", "screen"),
             ("screen", "screen"),
             ("estimates", "estimates"),
+            ("outside estimates", "outside-estimates"),
         ):
             if row.startswith(prefix):
                 return order[part]

@@ -19,7 +19,7 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
@@ -426,3 +426,24 @@ def cells(figures: Sequence[DayFigures]) -> dict[str, str]:
             f"{max(run.estimate_ms_p99 for run in runs):.1f}"
         )
     return table
+
+
+def print_green_shares(shares: Sequence[float] = (0.0, 0.03, 0.15), seeds: int = 3) -> None:
+    """How much of the error comes from green-channel tickets overtaking (not modelled): the
+    demo-hall day with its visits unchanged but for the share of green tickets, learned and
+    floor, mean of `seeds` days (docs/estimates.md, "Not modelled").
+
+        python -c 'from bench.estimates import print_green_shares; print_green_shares()'
+    """
+    demo = DAYS[1]
+    for share in shares:
+        shape = replace(demo, green=share)
+        for knowing in (False, True):
+            runs = [measure_day(shape, seed, 100, knowing=knowing) for seed in range(1, seeds + 1)]
+            print(
+                f"green {share:.0%} {'floor' if knowing else 'learned'}: "
+                f"at issue {statistics.fmean(run.at_issue for run in runs):.1f} %, "
+                f"halfway {statistics.fmean(run.halfway for run in runs):.1f} %, "
+                f"bias at issue {statistics.fmean(run.bias_issue_s for run in runs):+.0f} s",
+                flush=True,
+            )

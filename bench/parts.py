@@ -29,6 +29,9 @@ class Sizes:
     hold_seconds: float = 32.0  # beyond one ping interval (25 s): every phone answers a ping
     estimate_draws: int = 100
     estimate_big_day: bool = True  # the 五华-like day (≈3 minutes on 2 cores)
+    outside_scale: float = 60.0  # the hall clock of outside-estimates, × the wall clock
+    outside_seeds: tuple[int, ...] = (1, 2, 3)
+    outside_days: int | None = None  # all three
 
 
 FULL = Sizes()
@@ -44,6 +47,9 @@ QUICK = Sizes(
     hold_seconds=2.0,
     estimate_draws=50,
     estimate_big_day=False,
+    outside_scale=120.0,
+    outside_seeds=(1,),
+    outside_days=1,  # 20 at once, no history: half a minute
 )
 
 Cells = dict[str, str]
@@ -261,10 +267,22 @@ def part_estimates(setup: Setup, sizes: Sizes) -> Cells:
     return cells(measure(days, seeds=seeds, draws=sizes.estimate_draws))
 
 
+def part_outside_estimates(setup: Setup, sizes: Sizes) -> Cells:
+    """The printed estimates against real waits on live servers in scaled time
+    (bench/outside_estimates.py): SQLite servers of its own, so it runs in the first column
+    only, like `estimates`."""
+    from bench.outside_estimates import cells, measure
+
+    return cells(
+        measure(scale=sizes.outside_scale, seeds=sizes.outside_seeds, only=sizes.outside_days)
+    )
+
+
 PARTS = {
     "issue": part_issue,
     "calls": part_calls,
     "screen": part_screen,
     "phones": part_phones,
     "estimates": part_estimates,
+    "outside-estimates": part_outside_estimates,
 }

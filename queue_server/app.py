@@ -4,7 +4,6 @@ Nothing happens at import; run.py starts the scheduler (once) and serves."""
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         with sessions() as session:
             sync_hall(session, hall_config)
 
-    clock = settings.clock or (lambda: datetime.now(UTC))
-    hall = HallContext(hall_config, secret.encode(), clock, writer_gate(engine))
+    hall = HallContext(hall_config, secret.encode(), settings.hall_clock(), writer_gate(engine))
     readonly_sessions = make_readonly_sessions(engine)
     staff = StaffDirectory.build(
         hall_config, secret.encode(), settings.token_max_age_s, readonly_sessions

@@ -7,8 +7,9 @@ file is refused with the path of each mistake.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -465,7 +466,32 @@ class Settings(BaseSettings):
     testing: bool = False
     instance_dir: str | None = None
     clock: Callable[[], datetime] | None = Field(None, exclude=True)
+    # A rehearsal's hall clock (browser tests, the bench; docs/DEPLOYMENT.md): it starts at
+    # `clock_start` (ISO 8601 with its offset; now when unset) and runs `clock_scale` times
+    # as fast as the wall clock. run.py refuses either unless it listens on loopback only.
+    clock_start: datetime | None = None
+    clock_scale: float = Field(1.0, gt=0, le=1000)
     hall: HallConfig | None = None
+
+    @field_validator("clock_start")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.utcoffset() is None:
+            raise ValueError("give the offset too, e.g. 2026-12-01T09:00:00+08:00")
+        return value
+
+    @property
+    def rehearsal(self) -> bool:
+        """Whether the hall clock is a rehearsal's (not the wall clock)."""
+        return self.clock_start is not None or self.clock_scale != 1.0
+
+    def hall_clock(self) -> Callable[[], datetime]:
+        """The clock every rule reads: a test's, a rehearsal's, or the wall clock."""
+        if self.clock is not None:
+            return self.clock
+        if not self.rehearsal:
+            return lambda: datetime.now(UTC)
+        return rehearsal_clock(self.clock_start or datetime.now(UTC), self.clock_scale)
 
     @classmethod
     def settings_customise_sources(
@@ -482,6 +508,13 @@ class Settings(BaseSettings):
     def hall_config(self) -> HallConfig:
         assert self.hall is not None  # load_settings() always sets it
         return self.hall
+
+
+def rehearsal_clock(start: datetime, scale: float) -> Callable[[], datetime]:
+    """A clock that reads `start` now and runs `scale` times as fast as the wall clock."""
+    origin = time.monotonic()
+    begin = start.astimezone(UTC)
+    return lambda: begin + timedelta(seconds=(time.monotonic() - origin) * scale)
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:

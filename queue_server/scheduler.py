@@ -181,10 +181,25 @@ def start_scheduler(app: Flask) -> BackgroundScheduler:
             replace_existing=True,
             coalesce=True,
             max_instances=1,
-            **job.trigger_args,
+            **_trigger_args(job, yihao.settings.clock_scale),
         )
     scheduler.start()
     return scheduler
+
+
+INTERVAL_UNITS_S = {"seconds": 1.0, "minutes": 60.0, "hours": 3600.0}
+
+
+def _trigger_args(job: Job, clock_scale: float) -> dict[str, object]:
+    """An interval is hall time: under a rehearsal's clock running N× as fast (tests, the
+    bench) an interval job runs N× as often. Cron jobs keep the wall clock's minutes; each
+    reads the hall clock when it runs."""
+    if job.trigger != "interval" or clock_scale == 1.0:
+        return job.trigger_args
+    seconds = sum(
+        float(str(value)) * INTERVAL_UNITS_S[unit] for unit, value in job.trigger_args.items()
+    )
+    return {"seconds": seconds / clock_scale}
 
 
 def _renew(lease: Lease) -> None:

@@ -363,6 +363,7 @@ def _record(
         service=booking.service_code,
         date=booking.day.isoformat(),
         start=Slot(booking.start_min, booking.end_min).start_clock,
+        end=Slot(booking.start_min, booking.end_min).end_clock,
     )
 
 

@@ -21,15 +21,16 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 
 from queue_server.config import SiteConfig
 from queue_server.domain.dispatch import CounterPlan, WaitingStep
 from queue_server.domain.estimates import (
+    WALK_PRIOR_S,
     CounterNow,
     Estimate,
     FinishedStep,
@@ -113,7 +114,7 @@ def service_times(uow: UnitOfWork, days: int = HISTORY_DAYS) -> ServiceTimes:
 def configured_for_site(site: SiteConfig) -> ServiceTimes:
     """A hall before the job's first run: its configured durations."""
     return configured_service_times(
-        site.zone, site.policy.default_service_s, configured_durations(site)
+        site.zone, site.policy.default_service_s, configured_durations(site), WALK_PRIOR_S
     )
 
 
@@ -147,15 +148,45 @@ class Board:
     steps: Mapping[int, Estimate]
     joining: Mapping[tuple[str, bool], Estimate]
     cost_s: float = 0.0  # how long the estimator ran
+    # Steps issued after the run: the newest step id it saw, and per line the mean seconds
+    # one more step ahead adds (the mean counter time ÷ the line's open counters).
+    last_step_id: int = 0
+    step_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def age_s(self) -> float:
         return time.monotonic() - self.made_at
 
-    def of_step(self, step_id: int, queue: str, green: bool) -> Estimate | None:
+    def hall_age_s(self, now: datetime) -> float:
+        """Its age by the hall clock (waits change with the hall's time; a rehearsal's clock
+        may run faster than the wall clock)."""
+        return abs((now - self.computed_at).total_seconds())
+
+    def of_step(
+        self, step_id: int, queue: str, green: bool, newer_ahead: int = 0
+    ) -> Estimate | None:
         """A step's estimate; one not yet in the board (issued, moved or returned since the
-        run) is the line's joining one: it is at the back of its class."""
-        return self.steps.get(step_id) or self.joining.get((queue, green))
+        run) is the line's joining one: it is at the back of its class, behind
+        `newer_ahead` steps of its line that the run did not see either (a burst of
+        tickets faster than the boards), each adding the line's `step_s`."""
+        known = self.steps.get(step_id)
+        if known is not None:
+            return known
+        joining = self.joining.get((queue, green))
+        if joining is None or not newer_ahead or joining.est_wait_s is None:
+            return joining
+        extra = round(newer_ahead * self.step_s.get(queue, 0.0))
+        low, high = joining.range_s or (joining.est_wait_s, joining.est_wait_s)
+        return replace(
+            joining,
+            est_wait_s=joining.est_wait_s + extra,
+            range_s=(low + extra, high + extra),
+            mean_s=None if joining.mean_s is None else joining.mean_s + extra,
+        )
+
+    def is_behind(self, step_id: int) -> bool:
+        """Whether the step came after the run (so steps newer than the run may be ahead)."""
+        return step_id not in self.steps and step_id > self.last_step_id
 
 
 EVENT_SEQ = select(SiteSequence.value).where(
@@ -252,6 +283,7 @@ def compute_board(
     they change nobody's wait. The reads happen here; the run itself through `offload`
     (a real thread under gevent) when given."""
     counters, waiting, services = hall_now(uow)
+    last_step_id = uow.session.connection().scalar(select(func.max(Step.id))) or 0
     served = sorted({code for counter in counters for code in counter.plan.queues})
     may_wait = timedelta(minutes=20 * uow.site.policy.max_wait_factor)
     phantom_of: dict[int, tuple[str, bool]] = {}
@@ -285,7 +317,23 @@ def compute_board(
     }
     for step_id, key in phantom_of.items():
         joiners[key] = estimates.pop(step_id)
-    return Board(seq, now, time.monotonic(), estimates, joiners, time.monotonic() - started)
+    step_s = {}
+    for queue in served:
+        serving = sum(
+            1 for counter in counters if counter.state == "open" and queue in counter.plan.queues
+        )
+        if serving:
+            step_s[queue] = times.fallback.mean * times.pace / serving
+    return Board(
+        seq,
+        now,
+        time.monotonic(),
+        estimates,
+        joiners,
+        time.monotonic() - started,
+        last_step_id,
+        step_s,
+    )
 
 
 class EstimateCache:
@@ -306,8 +354,8 @@ class EstimateCache:
     def model(self, uow: UnitOfWork) -> ServiceTimes:
         """The site's model: the stored one, reloaded when this copy is over a minute old."""
         kept = self._models.get(uow.site.code)
-        now = time.monotonic()
-        if kept is not None and now - kept[0] < MODEL_MAX_AGE_S:
+        now = uow.now.timestamp()  # the hall clock's: a rehearsal's clock may run faster
+        if kept is not None and 0 <= now - kept[0] < MODEL_MAX_AGE_S:
             return kept[1]
         times = stored_service_times(uow.session, uow.site) or configured_for_site(uow.site)
         self._models[uow.site.code] = (now, times)
@@ -326,7 +374,7 @@ class EstimateCache:
         return self._board(
             uow,
             lambda kept, seq: (
-                (kept.seq == seq and kept.age_s < BOARD_MAX_AGE_S)
+                (kept.seq == seq and kept.hall_age_s(uow.now) < BOARD_MAX_AGE_S)
                 or kept.age_s < SLOWDOWN * kept.cost_s
             ),  # a costly board: not remade at once
         )

@@ -1,17 +1,24 @@
-"""Rebuild the report facts of every step from the event log alone (SPEC §2: statistics
-are computable from events alone). Reports read the steps table for speed; this replay is
-the proof that the log holds the same facts, and a way to audit or rebuild them."""
+"""Rebuild the report facts from the event log alone (SPEC §2: statistics are computable
+from events alone): every step's (the `/stats` rows), every ticket's of a visit across days
+(`/stats/visits`) and the bookings' (`/stats/appointments`). Reports read the tables for
+speed; this replay is the proof that the log holds the same facts, and a way to audit or
+rebuild them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.domain.lifecycle import TicketState
+from queue_server.config import SiteConfig
+from queue_server.domain.appointments import Window, moment, state_at
+from queue_server.domain.calendar import minutes_of
+from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.reporting import whole_seconds
 from queue_server.manager.stats import StepFacts
+from queue_server.manager.visit_stats import TicketFacts
 
 ENDING = {"no_show": "no_show", "hold": "held"}
 
@@ -76,3 +83,95 @@ def facts_from_events(events: Iterable[Mapping[str, Any]], zone: ZoneInfo) -> li
         elif kind == "rate" and step_id in steps:
             steps[step_id]["rating"] = detail["rating"]
     return [StepFacts(**facts) for facts in steps.values()]
+
+
+def tickets_from_events(
+    events: Iterable[Mapping[str, Any]], site: SiteConfig, now: datetime
+) -> list[TicketFacts]:
+    """Every ticket's facts for the visits report, each state as it reads at `now` (SPEC
+    §2: left waiting, held or missed on an earlier day, or missed past the grace: expired)."""
+    zone = site.zone
+    tickets: dict[str, TicketFacts] = {}
+    missed_at: dict[str, datetime] = {}
+    for event in events:
+        ticket_id = event.get("ticket_id")
+        kind = event["kind"]
+        if not ticket_id or kind.startswith("appointment_"):  # a booking's state, not T's
+            continue
+        at = datetime.fromisoformat(event["at"])
+        detail = event["detail"]
+        if kind == "issue":
+            tickets[ticket_id] = TicketFacts(
+                id=ticket_id,
+                number=detail["number"],
+                business_day=at.astimezone(zone).date(),
+                service=detail["service"],
+                issued_at=at,
+                state=event["to"],
+                done_at=None,
+            )
+            continue
+        ticket = tickets.get(ticket_id)
+        if ticket is None:
+            continue
+        if event["to"]:
+            ticket = replace(ticket, state=event["to"])
+        if event["to"] == TicketState.DONE and event["from"] != TicketState.DONE:
+            ticket = replace(ticket, done_at=at)
+        if kind == "finish" and detail.get("pickup_on"):
+            ticket = replace(ticket, pickup_on=date.fromisoformat(detail["pickup_on"]))
+        if kind == "visit_link" and ticket.visit_of is None:
+            ticket = replace(ticket, visit_of=detail["visit_of"])
+        if event["to"] == TicketState.MISSED:
+            missed_at[ticket_id] = at
+        tickets[ticket_id] = ticket
+    today = now.astimezone(zone).date()
+    grace = timedelta(minutes=site.policy.no_show_grace_min)
+
+    def reads(ticket: TicketFacts) -> TicketFacts:
+        if ticket.business_day < today and ticket.state in EXPIRES_AT_DAY_CLOSE:
+            return replace(ticket, state=TicketState.EXPIRED.value)
+        if ticket.state == TicketState.MISSED and now > missed_at[ticket.id] + grace:
+            return replace(ticket, state=TicketState.EXPIRED.value)
+        return ticket
+
+    return [reads(ticket) for ticket in tickets.values()]
+
+
+def bookings_from_events(
+    events: Iterable[Mapping[str, Any]], site: SiteConfig, now: datetime
+) -> list[tuple[str, date, str]]:
+    """(business, day, state as it reads at `now`) of every booking: its last `appointment_*`
+    event's state, a no-show once its slot and `late_min` are over (as every time rule)."""
+    bookings: dict[str, tuple[str, date, str, str]] = {}
+    for event in events:
+        if event["kind"].startswith("appointment_"):
+            detail = event["detail"]
+            bookings[detail["appointment"]] = (
+                detail["service"],
+                date.fromisoformat(detail["date"]),
+                detail["end"],
+                event["to"],
+            )
+    rules = site.appointments
+    window = Window(rules.early_min, rules.late_min) if rules else Window(0, 0)
+    local_now = now.astimezone(site.zone)
+    return [
+        (
+            service,
+            day,
+            state_at(state, moment(day, minutes_of(end), site.zone), window, local_now).value,
+        )
+        for service, day, end, state in bookings.values()
+    ]
+
+
+def issued_from_events(
+    events: Iterable[Mapping[str, Any]], zone: ZoneInfo
+) -> list[tuple[str, date]]:
+    """(business asked for, business day) of every number taken."""
+    return [
+        (event["detail"]["service"], datetime.fromisoformat(event["at"]).astimezone(zone).date())
+        for event in events
+        if event["kind"] == "issue"
+    ]

@@ -1,19 +1,29 @@
-"""Bookings (预约) in real Chromium against a real `python run.py`: a visitor books on /book on
-a phone, checks in with the code at the kiosk's 预约签到, and a clerk's call-next takes
-that ticket ahead of an older ordinary one, with 预约 on the hall screen. A visitor booked
-through the API checks in at the kiosk's 预约签到 screen; the hall screen shows today's hours."""
+"""Bookings (预约) and the hall calendar in real Chromium against a real `python run.py`: a
+visitor books on /book on a phone, checks in with the code at the kiosk's 预约签到, and a
+clerk's call-next takes that ticket ahead of an older ordinary one, with 预约 on the hall
+screen. A visitor booked through the API checks in at the kiosk's 预约签到 screen; the hall
+screen shows today's hours and, while the hall is closed, when it next opens; the phone page
+of a visit whose pickup waits for a later day says from when.
+
+The servers run on a rehearsal's hall clock (YIHAO_CLOCK_START) so that the day and the hour
+are the tests' own, never the machine's: the bookings' day starts at 09:35 on Tuesday
+1 December 2026, whatever the time is where the tests run.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 
 from tests.e2e.conftest import PageErrors, screenshot, wait_until
-from tests.live_server import LiveServer
+from tests.live_server import ROOT, LiveServer
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +31,17 @@ PHONE = {"width": 390, "height": 844}
 HALL_SCREEN = {"width": 1920, "height": 1080}
 ID_CARD = "11010519491231002X"
 KIOSK_SCREEN = {"width": 1920, "height": 1080}
-HALL_ZONE = ZoneInfo("Asia/Shanghai")  # config/demo-hall.yaml
+TODAY = date(2026, 12, 1)  # a Tuesday; the demo hall is open round the clock
+MORNING = "2026-12-01T09:35:00+08:00"  # the 09:30 and 10:00 slots' check-in windows are open
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The demo hall with its clock at 09:35 on 1 December 2026 (running at the wall's pace)."""
+    with LiveServer(
+        tmp_path_factory.mktemp("live"), "--no-scheduler", env={"YIHAO_CLOCK_START": MORNING}
+    ) as server:
+        yield server
 
 
 def book(live_server: LiveServer, day: date, start: str | None, visitor_id: str) -> str | None:
@@ -71,13 +91,14 @@ def test_book_check_in_and_be_called_first(
     phone.goto(f"{live_server.url}/book")
     phone.click("[data-service=social_insurance]")
     today = phone.get_attribute("#days .choice", "data-date")
+    assert today == TODAY.isoformat()  # the hall clock's day, not the machine's
     phone.click(f"[data-date='{today}']")
-    phone.wait_for_selector("#slots .choice, #slots:has-text('没有可预约')")
+    phone.wait_for_selector("#slots .choice")
     slots = phone.query_selector_all("#slots .choice:not([disabled])")
-    if not slots:
-        pytest.skip("no slot left today (after 23:30 in the hall's time zone)")
-    # The first slot offered today starts within 30 minutes: its check-in window is open.
+    # The first slot offered at 09:35 starts within 30 minutes (or began at 09:30, late
+    # by less than 15): its check-in window is open.
     start = slots[0].get_attribute("data-start")
+    assert start in ("09:30", "10:00"), start
     assert "余4" in slots[0].text_content()
     slots[0].click()
     phone.fill("#visitor-id", ID_CARD)
@@ -163,7 +184,7 @@ def test_book_and_cancel_on_the_phone(
 def test_check_in_at_the_kiosk_with_the_code(
     live_server: LiveServer, new_page: Any, page_errors: PageErrors
 ) -> None:
-    today = datetime.now(HALL_ZONE).date()
+    today = TODAY
     kiosk = new_page(viewport=KIOSK_SCREEN)
     kiosk.goto(f"{live_server.url}/kiosk")
     kiosk.wait_for_selector("body[data-ready=true]")
@@ -187,8 +208,7 @@ def test_check_in_at_the_kiosk_with_the_code(
     kiosk.wait_for_selector("#screen-start.active")
 
     code = book(live_server, today, None, "110101199202150049")
-    if code is None:
-        pytest.skip("no slot left today (after 23:30 in the hall's time zone)")
+    assert code is not None, "the demo hall offers slots all day"
     type_code(kiosk, code)
     kiosk.click("#checkin-ok")
     kiosk.wait_for_selector("#screen-result.active")
@@ -221,24 +241,152 @@ def test_check_in_at_the_kiosk_with_the_code(
 def test_hall_screen_shows_todays_hours(
     live_server: LiveServer, new_page: Any, page_errors: PageErrors
 ) -> None:
-    snapshot = live_server.get("/api/v1/display/snapshot")
-    assert snapshot.status_code == 200, snapshot.text
-    hours = snapshot.json()["hours"]
+    """The demo hall is open round the clock (SPEC §3): no next opening to show."""
+    hours = live_server.get("/api/v1/display/snapshot").json()["hours"]
+    assert hours["today"] == [["00:00", "24:00"]]
+    assert hours["open"] is True
     hall = new_page(viewport=HALL_SCREEN)
     hall.goto(f"{live_server.url}/display/hall?sound=0")
     hall.wait_for_selector("body[data-synced='true']")
     wait_until(hall, "() => document.getElementById('hours-today').textContent !== ''")
-    if hours["today"] == [["00:00", "24:00"]]:
-        expected = "全天开放"
-    elif hours["today"]:
-        expected = "今日 " + " ".join(f"{opens}–{closes}" for opens, closes in hours["today"])
-    else:
-        expected = "今日不开放"
-    assert hall.text_content("#hours-today") == expected
-    if hours["open"]:
-        assert hall.is_hidden("#hours-next")
-    else:
-        assert hall.text_content("#hours-next") == f"下次开放：{hours['next_opening_text']}"
+    assert hall.text_content("#hours-today") == "全天开放"
+    assert hall.is_hidden("#hours-next")
     screenshot(hall, "hall-hours")
     assert hall.evaluate("document.documentElement.scrollWidth") == HALL_SCREEN["width"]
+    assert page_errors == []
+
+
+def office_hall(path: Path) -> Path:
+    """The demo hall keeping office hours: weekdays 08:30–12:00 and 13:30–17:30, closed at
+    weekends and on public holidays (make-up workdays open with Monday's hours)."""
+    hall: dict[str, Any] = yaml.safe_load((ROOT / "config" / "demo-hall.yaml").read_text("utf-8"))
+    weekday = [["08:30", "12:00"], ["13:30", "17:30"]]
+    hall["sites"][0]["hours"] = {
+        "issue_from": "08:30",
+        "issue_until": "17:30",
+        "weekly": {
+            **{day: weekday for day in ("mon", "tue", "wed", "thu", "fri")},
+            "sat": [],
+            "sun": [],
+        },
+        "open_on_holidays": False,
+    }
+    path.write_text(yaml.safe_dump(hall, allow_unicode=True, sort_keys=False), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("now", "today", "next_opening"),
+    [
+        # 国庆 2026 (chinese-calendar): 1–7 October off, back on Thursday the 8th.
+        ("2026-10-03T10:00:00+08:00", "今日不开放", "10月8日（周四）08:30"),
+        # After hours on the Friday before the make-up workday (调休) of Saturday 10 October.
+        ("2026-10-09T18:00:00+08:00", "今日 08:30–12:00 13:30–17:30", "10月10日（周六）08:30"),
+        # The lunch break.
+        ("2026-12-01T12:30:00+08:00", "今日 08:30–12:00 13:30–17:30", "今天13:30"),
+    ],
+    ids=["holiday", "after-hours-before-a-make-up-workday", "lunch-break"],
+)
+def test_hall_screen_shows_the_next_opening_while_closed(
+    tmp_path: Path,
+    new_page: Any,
+    page_errors: PageErrors,
+    now: str,
+    today: str,
+    next_opening: str,
+) -> None:
+    hall_file = office_hall(tmp_path / "office-hall.yaml")
+    with LiveServer(
+        tmp_path, "--no-scheduler", "--config", str(hall_file), env={"YIHAO_CLOCK_START": now}
+    ) as server:
+        # The kiosk says the same: closed, and when it opens again.
+        refused = server.post("/api/v1/tickets", json={"service": "employment"})
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["error"]["code"] == "hall_closed"
+        assert next_opening in refused.json()["error"]["message"]
+
+        hall = new_page(viewport=HALL_SCREEN)
+        hall.goto(f"{server.url}/display/hall?sound=0")
+        hall.wait_for_selector("body[data-synced='true']")
+        wait_until(hall, "() => !document.getElementById('hours-next').hidden")
+        assert hall.text_content("#hours-today") == today
+        assert hall.text_content("#hours-next") == f"下次开放：{next_opening}"
+        assert hall.get_attribute("#hours", "data-open") == "false"
+        screenshot(hall, f"hall-closed-{now[:10]}")
+    assert page_errors == []
+
+
+def test_the_phone_page_says_from_which_day_the_pickup_waits(
+    live_server: LiveServer, new_page: Any, page_errors: PageErrors
+) -> None:
+    """受理 today, 出件 later (SPEC §8): finished with `pickup_on`, the visitor's page says
+    "出件：12月3日起"."""
+    issued = live_server.post("/api/v1/tickets", json={"service": "maternity"})  # line C
+    assert issued.status_code == 201, issued.text
+    ticket = issued.json()["ticket"]
+    token = live_server.login("clerk08")
+    assert live_server.post("/api/v1/counters/8/sign-in", token=token).status_code == 200
+    called = live_server.post(
+        "/api/v1/counters/8/call", json={"number": ticket["number"]}, token=token
+    )
+    assert called.status_code == 200, called.text
+    phone = new_page(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone.goto(ticket["status_url"])
+    phone.wait_for_selector("#status[data-state='called']")
+    pickup_on = (TODAY + timedelta(days=2)).isoformat()  # Thursday 3 December
+    finished = live_server.post(
+        "/api/v1/counters/8/finish", json={"pickup_on": pickup_on}, token=token
+    )
+    assert finished.status_code == 200, finished.text
+    assert finished.json()["ticket"]["pickup_on"] == pickup_on
+    phone.wait_for_selector("#status[data-state='done']")
+    assert phone.text_content("#state-title") == "已办结"
+    assert phone.text_content("#state-note") == "出件：12月3日起"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(phone, "phone-pickup-on")
+    assert live_server.post("/api/v1/counters/8/sign-out", token=token).status_code == 200
+    assert page_errors == []
+
+
+def test_the_manager_board_lists_todays_bookings_with_who_came(
+    tmp_path: Path, new_page: Any, page_errors: PageErrors
+) -> None:
+    """A hall clock 120× as fast: two bookings of the 09:30 slot at 09:20, one checked in,
+    the other still absent when the slot and its 15 late minutes are over (09:45): the
+    board's slot reads 到场 1 / 爽约 1 / 共 2, each booking with its state."""
+    with LiveServer(
+        tmp_path,
+        "--no-scheduler",
+        env={"YIHAO_CLOCK_START": "2026-12-01T09:20:00+08:00", "YIHAO_CLOCK_SCALE": "120"},
+    ) as server:
+        came = book(server, TODAY, "09:30", "110101199202150049")
+        absent = book(server, TODAY, "09:30", "110101198506120039")
+        assert came is not None
+        assert absent is not None
+        checked = server.post("/api/v1/tickets", json={"appointment": came})
+        assert checked.status_code == 201, checked.text
+        token = server.login("manager")
+
+        def states() -> dict[str, str]:
+            listed = server.get(f"/api/v1/appointments?date={TODAY.isoformat()}", token=token)
+            return {item["code"]: item["state"] for item in listed.json()["appointments"]}
+
+        for _ in range(300):  # 09:45 is at most 12.5 s away
+            if states()[absent] == "no_show":
+                break
+            time.sleep(0.1)
+        assert states() == {came: "checked_in", absent: "no_show"}
+
+        page = new_page(viewport={"width": 1400, "height": 900})
+        page.goto(server.url + "/manager")
+        page.fill("#username", "manager")
+        page.fill("#password", "demo")
+        page.click("#login-submit")
+        page.wait_for_selector("#bookings tr.booking")
+        assert page.text_content("#bookings tr.booking-slot") == (
+            "09:30–10:00  到场 1 / 爽约 1 / 共 2"
+        )
+        assert page.text_content(f"#bookings tr[data-code='{came}'] td:last-child") == "已到"
+        assert page.text_content(f"#bookings tr[data-code='{absent}'] td:last-child") == "爽约"
+        screenshot(page, "manager-bookings")
     assert page_errors == []

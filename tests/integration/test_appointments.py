@@ -14,9 +14,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from queue_server.domain.identity import id_card_check_char
+from queue_server.models import Appointment, Ticket
 from queue_server.scheduler import JOBS, appointment_no_show_job
+from queue_server.services import appointments as appointments_service
 from queue_server.services.appointments import write_no_shows
 from tests.conftest import FakeClock, Staff
 
@@ -407,6 +411,58 @@ def test_the_managers_list(client: FlaskClient, login: Callable[[str], Staff]) -
     assert manager.get("/api/v1/appointments?date=nope").status_code == 400
     assert client.get("/api/v1/appointments").status_code == 401
     assert login("clerk01").get("/api/v1/appointments").status_code == 403
+
+
+def test_the_identity_is_kept_as_a_keyed_hash_and_a_masked_form(
+    app: Flask, client: FlaskClient
+) -> None:
+    appointment = booked(client, 5, phone="13800138000")
+    with app.extensions["yihao"].sessions() as session:
+        row = session.get(Appointment, appointment["id"])
+        assert row is not None
+        stored = [str(value) for value in row.__dict__.values()]
+        assert (row.identity_masked, row.phone_masked) == (mask(id_card(5)), "138****8000")
+        assert row.identity_hash not in (id_card(5), None)
+    # Neither the ID-card number nor the phone is stored in any column.
+    assert not [value for value in stored if id_card(5) in value or "13800138000" in value]
+    # The hash is keyed like a ticket's: the same visitor's ticket carries the same one.
+    ticket = client.post(
+        "/api/v1/tickets", json={"service": "employment", "visitor_id": id_card(5)}
+    )
+    with app.extensions["yihao"].sessions() as session:
+        tickets = session.scalars(select(Ticket.identity_hash)).all()
+    assert ticket.status_code == 201
+    assert tickets == [row.identity_hash]
+
+
+def mask(visitor_id: str) -> str:
+    return visitor_id[:4] + "*" * 10 + visitor_id[-4:]
+
+
+def test_a_code_is_unique_among_the_open_bookings_of_its_day(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service draws again when a code is taken by an open booking of that day; a
+    cancelled booking's code may come back; the schema refuses a second open one."""
+    first = booked(client, 11)
+    taken = int(first["code"])
+    draws = iter([taken, taken, 123456])
+    monkeypatch.setattr(appointments_service.secrets, "randbelow", lambda _: next(draws))
+    second = booked(client, 12)
+    assert second["code"] == "123456"
+    client.post(f"/api/v1/appointments/{first['id']}/cancel")
+    draws = iter([taken])
+    third = booked(client, 13)
+    assert third["code"] == first["code"]  # the cancelled booking's code is free again
+    monkeypatch.undo()
+    with app.extensions["yihao"].sessions() as session:
+        row = session.get(Appointment, second["id"])
+        assert row is not None
+        with pytest.raises(IntegrityError):
+            session.execute(
+                update(Appointment).where(Appointment.id == row.id).values(code=third["code"])
+            )
+        session.rollback()
 
 
 # -- the race ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from queue_server.app_context import Yihao
-from queue_server.domain.estimates import estimate_waits, joining
+from queue_server.domain.estimates import WALK_PRIOR_S, estimate_waits, joining
 from queue_server.models import EstimateModel
 from queue_server.scheduler import JOBS, service_times_job
 from queue_server.services import estimates as estimates_service
@@ -56,7 +56,7 @@ def test_the_job_has_a_fixed_id() -> None:
 
 
 def test_the_job_stores_the_model_and_processes_reload_it(
-    app: Flask, client: FlaskClient, clerk_at: ClerkAt, clock: FakeClock, monkeypatch: Any
+    app: Flask, client: FlaskClient, clerk_at: ClerkAt, clock: FakeClock
 ) -> None:
     yihao = yihao_of(app)
     site = yihao.hall.config.sites[0]
@@ -64,10 +64,13 @@ def test_the_job_stores_the_model_and_processes_reload_it(
     before = yihao.read(site, other_process.model)
     assert before.samples == 0  # configured durations until the first run
     assert before.table("employment", 9).at(0.5) == pytest.approx(
-        site.service("employment").service_s or site.policy.default_service_s, rel=0.01
-    )
+        (site.service("employment").service_s or site.policy.default_service_s) + WALK_PRIOR_S,
+        rel=0.01,
+    )  # the configured duration and the walk from the seats it leaves out
 
     serve_some(client, clerk_at, clock, minutes=12)
+    other_process.forget_model(site.code)
+    assert yihao.read(site, other_process.model).samples == 0  # the job has not run yet
     service_times_job(yihao, clock())
     service_times_job(yihao, clock())  # a second run overwrites: one row
     with yihao.sessions() as session:
@@ -75,9 +78,11 @@ def test_the_job_stores_the_model_and_processes_reload_it(
     assert [row.site_code for row in rows] == [site.code]
     assert rows[0].model["samples"] == 3
 
-    # Within a minute the other process keeps its copy; then it reloads the stored one.
+    # Within a minute of the hall clock the other process keeps its copy; then it reloads
+    # the stored one.
+    clock.advance(seconds=estimates_service.MODEL_MAX_AGE_S - 1)
     assert yihao.read(site, other_process.model).samples == 0
-    monkeypatch.setattr(estimates_service, "MODEL_MAX_AGE_S", 0.0)
+    clock.advance(seconds=2)
     learned = yihao.read(site, other_process.model)
     assert learned.samples == 3
     assert learned.table("employment", 9).at(0.5) > before.table("employment", 9).at(0.5)
@@ -151,9 +156,14 @@ def test_issuing_never_runs_the_estimator_in_a_served_hall(
         list(joining.range_s or ()),
     )  # issued since the last run: its line's joining estimate, which is exactly its own
     burst = [issue(client) for _ in range(30)]
-    for ticket in burst[:5]:
+    step_s = cache.board_of(site.code).step_s["A"]  # mean counter time ÷ 1 open counter
+    assert step_s > 60
+    for ahead, ticket in enumerate(burst[:5], start=1):
         view = client.get(f"/api/v1/tickets/{ticket['id']}").json["ticket"]
-        assert view["est_wait_s"] == joining.est_wait_s  # until the loop's next tick
+        # Until the loop's next tick: the joining estimate, behind the tickets issued since
+        # the run (a burst faster than the boards) at the line's step_s each.
+        assert view["est_wait_s"] == joining.est_wait_s + round(ahead * step_s)
+        assert burst[ahead - 1]["est_wait_s"] == view["est_wait_s"]  # as it was printed
     assert cache.runs == runs  # thirty-one tickets, five look-ups: no estimator run
     yihao.read(site, cache.refresh)  # the loop's next tick: one run for the whole burst
     yihao.read(site, cache.refresh)

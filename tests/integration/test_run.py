@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -35,6 +36,22 @@ def test_refuses_demo_passwords_off_loopback(tmp_path: Path) -> None:
     assert "clerk01" in result.stderr
 
 
+def test_refuses_a_rehearsal_clock_off_loopback(tmp_path: Path) -> None:
+    everywhere = "0.0.0.0"  # noqa: S104 - the refusal is the point
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "--host", everywhere]
+        + ["--database", f"sqlite:///{tmp_path / 'x.sqlite3'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        env={**os.environ, "YIHAO_CLOCK_SCALE": "60"},
+    )
+    assert result.returncode == 2
+    assert "rehearsal's hall clock" in result.stderr
+
+
 def test_bad_hall_file_is_explained(tmp_path: Path) -> None:
     hall = tmp_path / "hall.yaml"
     hall.write_text(
@@ -57,6 +74,8 @@ def test_bad_hall_file_is_explained(tmp_path: Path) -> None:
         ("YIHAO_TOKEN_MAX_AGE_S", "twelve hours", "token_max_age_s"),
         ("YIHAO_ASYNC_MODE", "eventlet", "async_mode"),
         ("YIHAO_PUBLISH_INTERVAL_S", "-1", "publish_interval_s"),
+        ("YIHAO_CLOCK_SCALE", "0", "clock_scale"),
+        ("YIHAO_CLOCK_START", "2026-12-01T09:00:00", "clock_start"),  # no offset
     ],
 )
 def test_a_bad_setting_is_one_line_and_exit_2(

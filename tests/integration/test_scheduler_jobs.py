@@ -3,15 +3,18 @@ changes nothing."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
 
+from queue_server.config import load_settings
 from queue_server.manager.jobs import send_alerts, write_summaries
 from queue_server.manager.models import DailySummary, ManagerAlert
-from queue_server.scheduler import JOBS
+from queue_server.scheduler import JOBS, _trigger_args
 from tests.conftest import FakeClock, Staff
 
 
@@ -25,6 +28,25 @@ def test_jobs_have_fixed_ids() -> None:
     assert "manager_alerts" in ids
     assert "daily_summaries" in ids
     assert len(ids) == len(set(ids))
+
+
+def test_a_rehearsal_clock_runs_fast_and_its_interval_jobs_as_often() -> None:
+    """YIHAO_CLOCK_START / YIHAO_CLOCK_SCALE (browser tests, the bench): the hall clock
+    starts where it is told and runs N× as fast; an interval job's interval is hall time."""
+    settings = load_settings({"clock_start": "2026-12-01T09:00:00+08:00", "clock_scale": 600})
+    clock = settings.hall_clock()
+    first = clock()
+    assert (
+        datetime(2026, 12, 1, 1, 0, tzinfo=UTC) <= first < datetime(2026, 12, 1, 1, 1, tzinfo=UTC)
+    )
+    time.sleep(0.05)
+    assert (clock() - first).total_seconds() >= 0.05 * 600
+    service_times = next(job for job in JOBS if job.id == "service_times")  # every 5 minutes
+    assert _trigger_args(service_times, 600) == {"seconds": 0.5}
+    assert _trigger_args(service_times, 1) == service_times.trigger_args
+    day_close = next(job for job in JOBS if job.id == "day_close")  # cron: the wall's minutes
+    assert _trigger_args(day_close, 600) == day_close.trigger_args
+    assert not load_settings().rehearsal
 
 
 def test_wait_target_alert_once_per_ticket(

@@ -5,12 +5,25 @@ priority, the pickup as a further step of a ticket held that day, and the visits
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
 
+from queue_server.config import SiteConfig
 from queue_server.domain.identity import id_card_check_char
+from queue_server.manager.visit_stats import (
+    APPOINTMENT_GROUPS,
+    appointments_summary,
+    visits_summary,
+)
+from queue_server.scheduler import appointment_no_show_job, day_close_job
+from queue_server.services.event_replay import (
+    bookings_from_events,
+    issued_from_events,
+    tickets_from_events,
+)
 from tests.conftest import FakeClock, Staff
 
 TODAY = date(2026, 11, 20)  # the test clock's Friday
@@ -237,3 +250,105 @@ def test_the_appointments_report_gives_share_and_on_time_rate(
     bad = manager.get("/api/v1/stats/appointments?group=counter")
     assert bad.status_code == 400
     assert bad.json["error"]["code"] == "invalid_field"
+
+
+def all_events(manager: Staff) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    while True:
+        since = events[-1]["seq"] if events else 0
+        page = manager.get(f"/api/v1/events?since={since}").json["events"]
+        if not page:
+            return events
+        events += page
+
+
+def reports_and_rebuilt(
+    manager: Staff, site: SiteConfig, now: datetime, first: date, last: date
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The three reports of [first, last] from the API, and the same rebuilt from the event
+    log alone (the names of the keys left out: they come from the hall file)."""
+    dates = f"from={first.isoformat()}&to={last.isoformat()}"
+    events = all_events(manager)
+    reported: dict[str, Any] = {"visits": manager.get(f"/api/v1/stats/visits?{dates}").json}
+    rebuilt: dict[str, Any] = {
+        "visits": visits_summary(site, first, last, tickets_from_events(events, site, now))
+    }
+    for group in APPOINTMENT_GROUPS:
+        report = manager.get(f"/api/v1/stats/appointments?group={group}&{dates}").json
+        for row in report["rows"]:
+            del row["name"]
+        reported[group] = report
+        rebuilt[group] = appointments_summary(
+            group,
+            first,
+            last,
+            issued_from_events(events, site.zone),
+            bookings_from_events(events, site, now),
+        )
+    return reported, rebuilt
+
+
+def test_the_visits_and_appointments_reports_come_out_the_same_from_the_event_log(
+    app: Flask, client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock, login: Any
+) -> None:
+    """SPEC §2: statistics are computable from events alone. Two days of visits across days
+    and bookings, read on a third: the reports equal their rebuild from GET /api/v1/events,
+    before the day-close and no-show jobs have written anything (a pickup left waiting reads
+    expired, a booking past its time no_show) and after, when the rows have changed."""
+    yihao = app.extensions["yihao"]
+    site = yihao.hall.config.default_site
+    clerk = clerk_at(1)
+    collected = accepted(client, clerk, visitor_id=id_card(45))
+    forgotten = accepted(client, clerk, visitor_id=id_card(46))
+    further = accepted(client, clerk, visitor_id=id_card(47))
+    on_time = book(client, 41, "09:30")
+    book(client, 42, "09:30")  # never comes
+    late = book(client, 43, "10:00")
+    cancelled = book(client, 44, "10:00")
+    client.post(f"/api/v1/appointments/{cancelled['id']}/cancel")
+    clock.advance(minutes=40)  # 09:40
+    assert client.post("/api/v1/tickets", json={"appointment": on_time["code"]}).status_code == 201
+    clock.advance(minutes=40)  # 10:20: late
+    assert client.post("/api/v1/tickets", json={"appointment": late["code"]}).status_code == 201
+    issue(client, service="social_insurance")
+
+    to_day(clock, MONDAY)
+    issue(client, service="pickup", visitor_id=id_card(45))
+    issue(client, service="pickup", visitor_id=id_card(46))  # taken, never called
+    held = issue(client, service="employment", visitor_id=id_card(47)).json["ticket"]
+    issue(client, service="pickup", visitor_id=id_card(47))  # a further step of that ticket
+    clock.advance(minutes=7)
+    pickup_clerk = clerk_at(9)
+    assert pickup_clerk.counter(9, "call-next").status_code == 200
+    pickup_clerk.counter(9, "finish")
+    clerk.counter(1, "call-next")  # the employment step of id 47, then its pickup
+    clerk.counter(1, "finish")
+    clock.advance(minutes=4)
+    assert pickup_clerk.counter(9, "call", {"number": held["number"]}).status_code == 200
+    pickup_clerk.counter(9, "finish")
+
+    to_day(clock, MONDAY + timedelta(days=1))
+    manager = login("manager")
+    ranges = [(TODAY, TODAY), (TODAY, MONDAY + timedelta(days=1))]
+    before = []
+    for first, last in ranges:
+        reported, rebuilt = reports_and_rebuilt(manager, site, clock.now, first, last)
+        assert reported == rebuilt
+        before.append(reported)
+    visits = {row["number"]: row for row in before[0]["visits"]["rows"]}
+    assert visits[collected["number"]]["pickup"]["state"] == "done"
+    assert visits[forgotten["number"]]["pickup"]["state"] == "expired"  # its row says waiting
+    assert visits[forgotten["number"]]["total_s"] is None
+    assert visits[further["number"]]["total_s"] > visits[collected["number"]]["total_s"]
+    assert before[0]["visits"]["total"]["picked_up"] == 2
+    by_service = {row["key"]: row for row in before[0]["service"]["rows"]}
+    assert (by_service["social_insurance"]["no_show"], by_service["social_insurance"]["late"]) == (
+        1,
+        1,
+    )
+
+    day_close_job(yihao, clock.now)
+    appointment_no_show_job(yihao, clock.now)
+    for (first, last), earlier in zip(ranges, before, strict=True):
+        reported, rebuilt = reports_and_rebuilt(manager, site, clock.now, first, last)
+        assert reported == rebuilt == earlier

@@ -14,6 +14,7 @@ import pytest
 from queue_server.domain.dispatch import CounterPlan, PriorityClass, WaitingStep, choose_next
 from queue_server.domain.estimates import (
     QUANTILE_POINTS,
+    WALK_PRIOR_S,
     CounterNow,
     FinishedStep,
     InHand,
@@ -227,8 +228,11 @@ def test_learning_per_business_and_hour() -> None:
     assert times.table("unknown", 10) is times.fallback
     assert 100 <= times.fallback.at(0.1) < times.fallback.at(0.9) <= 606  # the hall's steps
     empty = learn_service_times([], ZONE, 300, {"card": 120})
-    assert empty.fallback.at(0.5) == pytest.approx(300)  # no history: the configured times
-    assert empty.table("card", 9).at(0.5) == pytest.approx(120)
+    # No history: the configured times, and the walk from the seats they leave out.
+    assert empty.fallback.at(0.5) == pytest.approx(300 + WALK_PRIOR_S)
+    assert empty.table("card", 9).at(0.5) == pytest.approx(120 + WALK_PRIOR_S)
+    bare = learn_service_times([], ZONE, 300, {"card": 120}, walk_s=0)
+    assert bare.table("card", 9).at(0.5) == pytest.approx(120)
 
 
 def test_todays_pace_follows_the_last_hour_only() -> None:
