@@ -141,3 +141,59 @@ def test_a_bad_review_is_assigned_only_to_staff_of_its_site(hall_client: FlaskCl
     # Staff of no site (the hall's own manager and admin) work everywhere.
     assigned = ok(manager.post(f"/api/v1/reviews/{review_id}/assign", {"assignee": "admin"}))
     assert assigned["review"]["assignee"] == "admin"
+
+
+# -- dates are YYYY-MM-DD, never seconds since 1970 -----------------------------------------
+NUMERIC_DATES = ["0", "1700006400", "20261120"]
+
+
+@pytest.mark.parametrize("value", NUMERIC_DATES)
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/stats/appointments?from={}",
+        "/api/v1/stats/appointments?to={}",
+        "/api/v1/stats/visits?from={}",
+        "/api/v1/stats/visits?to={}",
+        "/api/v1/appointments?date={}",
+        "/api/v1/stats?from={}",  # (already refused: the reference)
+    ],
+)
+def test_a_number_is_not_a_date_in_the_managers_reports(
+    login: Callable[[str], Staff], path: str, value: str
+) -> None:
+    manager = login("manager")
+    expect(manager.get(path.format(value)), 400, "invalid_field")
+
+
+@pytest.mark.parametrize("value", NUMERIC_DATES)
+def test_a_number_is_not_a_date_for_bookings_and_what_ifs(
+    client: FlaskClient, login: Callable[[str], Staff], value: str
+) -> None:
+    slots = client.get(f"/api/v1/appointments/slots?service=social_insurance&date={value}")
+    expect(slots, 400, "invalid_field")
+    assert "YYYY-MM-DD" in slots.get_json()["error"]["message"]
+    booking = {"service": "social_insurance", "visitor_id": VISITOR, "start": "09:00"}
+    for date_value in (value, int(value)):
+        booked = client.post("/api/v1/appointments", json={**booking, "date": date_value})
+        expect(booked, 400, "invalid_field")
+        assert "YYYY-MM-DD" in booked.get_json()["error"]["message"]
+        whatif = login("manager").post("/api/v1/whatif", {"date": date_value})
+        expect(whatif, 400, "invalid_field")
+        assert "YYYY-MM-DD" in whatif.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("value", ["0", 0, 1764547200, "1764547200", "2026-11-23T00:00:00"])
+def test_a_number_is_not_a_pickup_day(
+    clerk_at: Callable[[int], Staff], make_ticket: Callable[..., Any], value: Any
+) -> None:
+    clerk = clerk_at(1)
+    make_ticket()
+    ok(clerk.counter(1, "call-next"))
+    finished = clerk.counter(1, "finish", {"pickup_on": value})
+    expect(finished, 400, "invalid_field")
+    assert "YYYY-MM-DD" in finished.get_json()["error"]["message"]
+    # the visit is still in hand: nothing was recorded
+    assert ok(clerk.counter(1, "finish", {"pickup_on": "2026-11-23"}))["ticket"]["pickup_on"] == (
+        "2026-11-23"
+    )
