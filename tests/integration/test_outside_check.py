@@ -197,3 +197,20 @@ def test_a_number_is_not_a_pickup_day(
     assert ok(clerk.counter(1, "finish", {"pickup_on": "2026-11-23"}))["ticket"]["pickup_on"] == (
         "2026-11-23"
     )
+
+
+# -- alerts carry their figures, so the managers' page can say them in its language ---------
+def test_a_paused_counter_alert_names_its_clerk_in_its_figures(
+    app: Flask, clerk_at: Callable[[int], Staff], login: Callable[[str], Staff], clock: Any
+) -> None:
+    from queue_server.services.alerts import check_alerts
+
+    clerk = clerk_at(1)
+    ok(clerk.counter(1, "pause", {"reason": "会议"}))
+    clock.advance(minutes=16)
+    extension = app.extensions["yihao"]
+    assert extension.run(extension.hall.config.default_site, "system", check_alerts) == 1
+    alerts = ok(login("manager").get("/api/v1/alerts"))["alerts"]
+    assert [(alert["kind"], alert["detail"]) for alert in alerts] == [
+        ("counter_paused", {"counter": 1, "clerk_name": "张敏", "paused_s": 960})
+    ]

@@ -203,11 +203,25 @@
     $("#alerts-none").hidden = $("#alerts").children.length > 0;
   }
 
-  // An alert in the page's language when it carries its figures, else its stored message.
+  // An alert in the page's language from the figures it carries, else its stored message
+  // (in Chinese, with what the hall was doing when it was raised).
   function alertText(alert) {
     var detail = alert.detail || alert;
     var service = detail.service ? nameOf("services", detail.service, serviceNames[detail.service] || detail.service) : "";
     var line = detail.queue ? nameOf("queues", detail.queue, queueNames[detail.queue] || detail.queue) : "";
+    if (alert.kind !== "wait_target" && config.lang !== "en" && alert.message) { return alert.message; }
+    if (alert.kind === "calendar" && detail.year !== undefined && detail.day !== undefined) {
+      return words("alert_calendar", { year: detail.year, day: detail.day });
+    }
+    if (alert.kind === "counter_paused" && detail.counter !== undefined && detail.paused_s !== undefined) {
+      return words(detail.clerk_name ? "alert_paused_clerk" : "alert_paused",
+        { counter: detail.counter, clerk: detail.clerk_name, paused: duration(detail.paused_s) });
+    }
+    if (alert.kind === "printer" && detail.kiosk !== undefined && (detail.ticket || detail.number)) {
+      return words(detail.ticket ? "alert_print_abandoned" : "alert_printer",
+        { kiosk: detail.kiosk, number: detail.ticket || detail.number, error: detail.error || "—" });
+    }
+    if (alert.kind === "message_queue") { return t.alert_message_queue; }
     if (alert.kind !== "wait_target" || detail.waited_s === undefined || detail.target_wait_s === undefined) {
       return alert.message;
     }
