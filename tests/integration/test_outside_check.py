@@ -214,3 +214,36 @@ def test_a_paused_counter_alert_names_its_clerk_in_its_figures(
     assert [(alert["kind"], alert["detail"]) for alert in alerts] == [
         ("counter_paused", {"counter": 1, "clerk_name": "张敏", "paused_s": 960})
     ]
+
+
+# -- what-ifs: a bounded number at once; one lost with its process ends -----------------------
+@pytest.fixture
+def recorded_day(
+    clock: Any, clerk_at: Callable[[int], Staff], make_ticket: Callable[..., Any]
+) -> str:
+    from tests.integration.test_whatif import record_a_day
+
+    return record_a_day(clock, clerk_at(1), make_ticket)
+
+
+def test_what_ifs_are_bounded_and_a_lost_one_reads_failed(
+    app: Flask, clock: Any, login: Callable[[str], Staff], recorded_day: str
+) -> None:
+    from queue_server.manager import whatif
+    from tests.integration.test_whatif import wait_for
+
+    day = recorded_day
+    extension = app.extensions["yihao"]
+    site = extension.hall.config.default_site
+    # Two runs stored by a process that then died (a restart): never executed.
+    lost = [extension.run(site, "manager", whatif.start, {"date": day}) for _ in range(2)]
+    manager = login("manager")
+    refused = manager.post("/api/v1/whatif", {"date": day})
+    expect(refused, 409, "invalid_state")
+    assert ok(manager.get(f"/api/v1/whatif/{lost[0]['id']}"))["run"]["state"] == "running"
+    clock.advance(minutes=10)
+    run = ok(manager.get(f"/api/v1/whatif/{lost[0]['id']}"))["run"]
+    assert (run["state"], run["error"], run["result"]) == ("failed", "simulation_lost", None)
+    started = manager.post("/api/v1/whatif", {"date": day})
+    assert started.status_code == 202, started.get_json()
+    assert wait_for(manager, started.get_json()["run"]["id"])["state"] == "done"
