@@ -69,10 +69,10 @@ def check(site: SiteConfig, request: dict[str, Any]) -> None:
     for hour, count in (request.get("counters_by_hour") or {}).items():
         if not 0 <= int(hour) <= 23 or not 0 <= int(count) <= 99:
             raise BadRequest(
-                "%(field)s: %(problem)s",
+                "counters_by_hour：小时须为 0–23，窗口数须为 0–99（%(hour)s: %(count)s）",
                 code="invalid_field",
-                field="counters_by_hour." + str(hour),
-                problem=str(count),
+                hour=str(hour),
+                count=str(count),
             )
     numbers = {counter.number for counter in site.counters}
     lines = {queue.code for queue in site.queues}

@@ -247,3 +247,22 @@ def test_what_ifs_are_bounded_and_a_lost_one_reads_failed(
     started = manager.post("/api/v1/whatif", {"date": day})
     assert started.status_code == 202, started.get_json()
     assert wait_for(manager, started.get_json()["run"]["id"])["state"] == "done"
+
+
+@pytest.mark.parametrize(
+    ("hours", "lang", "message"),
+    [
+        ({"25": 3}, "zh", "counters_by_hour：小时须为 0–23，窗口数须为 0–99（25: 3）"),
+        ({"9": -1}, "zh", "counters_by_hour：小时须为 0–23，窗口数须为 0–99（9: -1）"),
+        ({"9": 100}, "en", "counters_by_hour: hours are 0–23 and counters 0–99 (9: 100)"),
+    ],
+)
+def test_a_what_ifs_hours_out_of_range_are_said_in_words(
+    login: Callable[[str], Staff], hours: dict[str, int], lang: str, message: str
+) -> None:
+    manager = login("manager")
+    refused = manager.post(
+        f"/api/v1/whatif?lang={lang}", {"date": "2026-11-19", "counters_by_hour": hours}
+    )
+    expect(refused, 400, "invalid_field")
+    assert refused.get_json()["error"]["message"] == message
