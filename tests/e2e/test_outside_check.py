@@ -58,6 +58,9 @@ def test_an_english_board_shows_the_calendar_alert_in_english(
     # Nothing Chinese on the board but people's names and the language switch.
     assert visible_han(page, ("孙经理", "张敏", "中文")) == []
     screenshot(page, "outside-check-manager-board-en-calendar-alert")
+    # The visit waiting for its 2099 pickup, in the reports: no "1 visits".
+    page.click("[data-tab=reports]")
+    expect(page.locator("#visits-summary")).to_contain_text("Visits: 1; picked up: 0;")
     assert page_errors == []
 
 

@@ -266,3 +266,15 @@ def test_a_what_ifs_hours_out_of_range_are_said_in_words(
     )
     expect(refused, 400, "invalid_field")
     assert refused.get_json()["error"]["message"] == message
+
+
+# -- check-in with the code of a later day's booking ----------------------------------------
+def test_a_cancelled_booking_of_a_later_day_is_not_too_early(client: FlaskClient) -> None:
+    booking = {"service": "social_insurance", "visitor_id": VISITOR, "start": "10:00"}
+    later = ok(client.post("/api/v1/appointments", json={**booking, "date": "2026-11-21"}))
+    code, booking_id = later["appointment"]["code"], later["appointment"]["id"]
+    expect(client.post("/api/v1/tickets", json={"appointment": code}), 409, "too_early")
+    ok(client.post(f"/api/v1/appointments/{booking_id}/cancel", json={}))
+    refused = client.post("/api/v1/tickets", json={"appointment": code})
+    expect(refused, 409, "invalid_state")  # SPEC §8: a used or cancelled code
+    assert "已取消" in refused.get_json()["error"]["message"]
