@@ -159,6 +159,7 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.rating_word.2", "不满意"),
     T_("manager.rating_word.1", "非常不满意"),
     T_("manager.pick_assignee", "选择负责人"),
+    T_("manager.reason_separator", "、"),
     T_("manager.note_placeholder", "整改情况"),
     T_("manager.need_assignee", "请先选择负责人"),
     T_("manager.need_note", "请先填写整改情况"),

@@ -1,6 +1,7 @@
 """An outside check of the managers' page in real Chromium against a real `python run.py`:
-alerts that carry their figures are shown in the page's language, so an English board has no
-Chinese left but names (the `calendar` alert was its stored Chinese message)."""
+what is not personal data is shown in the page's language, so an English page has no Chinese
+left but names — the `calendar` alert was its stored Chinese message, a bad review's reasons
+the counter-top screen's stored Chinese words, and the visits report said "1 visits"."""
 
 from __future__ import annotations
 
@@ -32,6 +33,11 @@ def calendar_alert(live_server: LiveServer) -> str:
         "/api/v1/counters/1/finish", json={"pickup_on": "2099-01-05"}, token=clerk
     )
     assert finished.ok, finished.text
+    # A bad rating with the reasons the counter-top screen stores (its Chinese words).
+    rated = live_server.post(
+        "/api/v1/counters/1/rating", json={"rating": 1, "reasons": ["等候时间长", "服务态度差"]}
+    )
+    assert rated.status_code == 201, rated.text
     manager = live_server.login("manager")
     alerts = live_server.get("/api/v1/alerts", token=manager).json()["alerts"]
     assert [alert["kind"] for alert in alerts] == ["calendar"]
@@ -61,6 +67,10 @@ def test_an_english_board_shows_the_calendar_alert_in_english(
     # The visit waiting for its 2099 pickup, in the reports: no "1 visits".
     page.click("[data-tab=reports]")
     expect(page.locator("#visits-summary")).to_contain_text("Visits: 1; picked up: 0;")
+    # The bad review's reasons in English too, as the counter-top screen says them.
+    page.click("[data-tab=reviews]")
+    reasons = page.locator("#review-list tbody tr td").nth(3)
+    expect(reasons).to_have_text("Long wait, Unfriendly staff")
     assert page_errors == []
 
 
@@ -70,4 +80,6 @@ def test_a_chinese_board_shows_it_as_stored(
     page = open_board(new_page, live_server, "zh", {"width": 1366, "height": 768})
     # as stored, with what needed the day
     expect(page.locator("#alerts li.calendar span")).to_have_text(calendar_alert)
+    page.click("[data-tab=reviews]")
+    expect(page.locator("#review-list tbody tr td").nth(3)).to_have_text("等候时间长、服务态度差")
     assert page_errors == []

@@ -449,6 +449,7 @@
     });
     return select;
   }
+  var reasonWords = config.reason_words || {};
   function ratingWords(rating) { return t["rating_word." + rating] || String(rating); }
   function loadReviews() {
     var state = $("#review-state").value;
@@ -461,7 +462,9 @@
         cell(row, review.rated_at.replace("T", " ").slice(0, 16));
         cell(row, review.number);
         cell(row, ratingWords(review.rating), "rating rating-" + review.rating).title = String(review.rating);
-        cell(row, review.reasons.join("、"));
+        cell(row, review.reasons.map(function (reason) {
+          return Object.prototype.hasOwnProperty.call(reasonWords, reason) ? reasonWords[reason] : reason;
+        }).join(t.reason_separator || "、"));
         cell(row, review.counter);
         cell(row, review.clerk_name || review.clerk || "—");
         cell(row, review.due + (review.overdue ? " (" + t.overdue + ")" : ""), review.overdue ? "over" : "");
