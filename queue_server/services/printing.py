@@ -98,14 +98,16 @@ def _service_names(uow: UnitOfWork, view: dict[str, Any]) -> str:
 
 
 def _wait_text(view: dict[str, Any]) -> str:
-    """What the paper says instead of an estimate when no counter of the line is open: never
-    "约 0 分钟" (SPEC §4). The paper is Chinese, like the rest of it."""
+    """What the paper says instead of an estimate when no counter of the line is open, or when
+    one is free now: never "约 0 分钟" (SPEC §4). The paper is Chinese, like the rest of it."""
     if view.get("state") != "waiting":
         return ""
     if view.get("line_open") is False:
         return "窗口暂未开放"
     if view.get("est_wait_s") is None:
         return "窗口暂停服务"
+    if view["est_wait_s"] <= 0:  # a counter is free now: never "约 0 分钟" (the phone says so)
+        return "即将轮到"
     return ""
 
 

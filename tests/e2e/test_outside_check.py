@@ -83,3 +83,25 @@ def test_a_chinese_board_shows_it_as_stored(
     page.click("[data-tab=reviews]")
     expect(page.locator("#review-list tbody tr td").nth(3)).to_have_text("等候时间长、服务态度差")
     assert page_errors == []
+
+
+def test_the_kiosk_never_says_about_0_minutes(
+    live_server: LiveServer, calendar_alert: str, new_page: Any, page_errors: PageErrors
+) -> None:
+    """Counter 1 is open and free (the fixture's visit is done): the next visitor's estimate
+    is 0 s, which the kiosk says as the phone page does, not "预计等候约 0 分钟"."""
+    clerk = live_server.login("clerk01")
+    page = new_page(viewport={"width": 1080, "height": 1920})
+    for lang, words in (("zh", "即将轮到"), ("en", "Very soon")):
+        page.goto(f"{live_server.url}/kiosk?lang={lang}")
+        page.wait_for_selector("body[data-ready=true]")
+        page.click("#party-individual")
+        page.click("[data-service=employment]")
+        page.click("#identity-skip")
+        page.click("#green-no")
+        page.wait_for_selector("#screen-result.active")
+        expect(page.locator("#result-estimate")).to_have_text(words)
+        # served at once: the counter is free again for the next language
+        assert live_server.post("/api/v1/counters/1/call-next", token=clerk).ok
+        assert live_server.post("/api/v1/counters/1/finish", token=clerk).ok
+    assert page_errors == []

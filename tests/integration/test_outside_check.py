@@ -278,3 +278,19 @@ def test_a_cancelled_booking_of_a_later_day_is_not_too_early(client: FlaskClient
     refused = client.post("/api/v1/tickets", json={"appointment": code})
     expect(refused, 409, "invalid_state")  # SPEC §8: a used or cancelled code
     assert "已取消" in refused.get_json()["error"]["message"]
+
+
+# -- the paper never says "约 0 分钟" ---------------------------------------------------------
+def test_the_paper_says_soon_when_a_counter_is_free(
+    app: Flask, client: FlaskClient, clerk_at: Callable[[int], Staff]
+) -> None:
+    from sqlalchemy import select
+
+    from queue_server.models import PrintJob
+
+    clerk_at(1)  # open, nobody in hand
+    taken = ok(client.post("/api/v1/tickets", json={"service": "employment", "kiosk": "K1"}))
+    assert (taken["ticket"]["waiting_ahead"], taken["ticket"]["est_wait_s"]) == (0, 0)
+    with app.extensions["yihao"].sessions() as session:
+        [job] = session.scalars(select(PrintJob)).all()
+    assert (job.view["est_wait_min"], job.view["wait_text"]) == (0, "即将轮到")
