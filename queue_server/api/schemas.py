@@ -105,7 +105,11 @@ class PauseIn(_Request):
 
 class RatingIn(_Request):
     rating: int = Field(ge=1, le=5)
-    reasons: list[str] = Field(default_factory=list, max_length=10)
+    reasons: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="for a rating of 1–2: the counter-top screen's words (等候时间长…)",
+    )
 
 
 class EmptyIn(_Request):
@@ -579,7 +583,10 @@ class AppointmentsOut(BaseModel):
 class StatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
-    to: IsoDate | None = Field(None, description="last local date, inclusive (default: today)")
+    to: IsoDate | None = Field(
+        None,
+        description="last local date, inclusive (default: `from`, else today)",
+    )
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -786,7 +793,10 @@ class SettingsOut(BaseModel):
 class AppointmentStatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
-    to: IsoDate | None = Field(None, description="last local date, inclusive (default: today)")
+    to: IsoDate | None = Field(
+        None,
+        description="last local date, inclusive (default: `from`, else today)",
+    )
     group: Literal["service", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -817,7 +827,10 @@ class AppointmentStatsOut(BaseModel):
 class VisitsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     from_: IsoDate | None = Field(None, alias="from", description="first day of 受理, inclusive")
-    to: IsoDate | None = Field(None, description="last day of 受理, inclusive (default: today)")
+    to: IsoDate | None = Field(
+        None,
+        description="last day of 受理, inclusive (default: `from`, else today)",
+    )
     site: str | None = None
 
 

@@ -294,3 +294,23 @@ def test_the_paper_says_soon_when_a_counter_is_free(
     with app.extensions["yihao"].sessions() as session:
         [job] = session.scalars(select(PrintJob)).all()
     assert (job.view["est_wait_min"], job.view["wait_text"]) == (0, "即将轮到")
+
+
+# -- a rating's reasons are words, not a page of text -----------------------------------------
+@pytest.mark.parametrize("reasons", [["等" * 51], [""], ["x"] * 11, "等候时间长"])
+def test_a_ratings_reasons_are_bounded(
+    client: FlaskClient,
+    clerk_at: Callable[[int], Staff],
+    make_ticket: Callable[..., Any],
+    login: Callable[[str], Staff],
+    reasons: Any,
+) -> None:
+    clerk = clerk_at(1)
+    make_ticket()
+    ok(clerk.counter(1, "call-next"))
+    ok(clerk.counter(1, "finish"))
+    refused = client.post("/api/v1/counters/1/rating", json={"rating": 1, "reasons": reasons})
+    expect(refused, 400, "invalid_field")
+    assert ok(login("manager").get("/api/v1/reviews"))["reviews"] == []  # nothing stored
+    rated = client.post("/api/v1/counters/1/rating", json={"rating": 1, "reasons": ["等候时间长"]})
+    assert rated.status_code == 201, rated.get_json()
