@@ -271,6 +271,9 @@ def book(uow: UnitOfWork, request: BookRequest) -> dict[str, Any]:
             code="party_not_allowed",
             service=Named(service.name, service.name_en),
         )
+    max_headcount = uow.site.policy.max_headcount  # as for a ticket: a booking becomes one
+    if request.headcount > max_headcount:
+        raise BadRequest("人数不能超过%(max)s", code="invalid_field", max=max_headcount)
     identity, phone = _identity(uow, request.visitor_id, request.phone, request.party)
     assert identity is not None  # the schema requires visitor_id
     _check_day(uow, rules, request.date)

@@ -314,3 +314,26 @@ def test_a_ratings_reasons_are_bounded(
     assert ok(login("manager").get("/api/v1/reviews"))["reviews"] == []  # nothing stored
     rated = client.post("/api/v1/counters/1/rating", json={"rating": 1, "reasons": ["等候时间长"]})
     assert rated.status_code == 201, rated.get_json()
+
+
+# -- a booking's headcount is bounded as a ticket's ------------------------------------------
+@pytest.mark.parametrize("headcount", [10_001, 2**31, 10**12])
+def test_a_bookings_headcount_is_bounded_as_a_tickets(
+    client: FlaskClient, login: Callable[[str], Staff], headcount: int
+) -> None:
+    """It was stored as sent (PostgreSQL: 500, integer out of range); the kiosk would then
+    have refused the check-in's ticket."""
+    booking = {"service": "social_insurance", "visitor_id": VISITOR, "date": "2026-11-21"}
+    refused = client.post(
+        "/api/v1/appointments", json={**booking, "start": "09:00", "headcount": headcount}
+    )
+    expect(refused, 400, "invalid_field")
+    manager = login("manager")
+    assert ok(manager.get("/api/v1/appointments?date=2026-11-21"))["appointments"] == []
+    assert ticket_limit(client) == refused.get_json()["error"]["message"]
+
+
+def ticket_limit(client: FlaskClient) -> str:
+    taken = client.post("/api/v1/tickets", json={"service": "employment", "headcount": 10_001})
+    expect(taken, 400, "invalid_field")
+    return str(taken.get_json()["error"]["message"])
