@@ -337,3 +337,22 @@ def ticket_limit(client: FlaskClient) -> str:
     taken = client.post("/api/v1/tickets", json={"service": "employment", "headcount": 10_001})
     expect(taken, 400, "invalid_field")
     return str(taken.get_json()["error"]["message"])
+
+
+# -- a bad review is closed with a note of what was done, not with blanks --------------------
+def test_a_bad_review_is_not_closed_with_a_blank_note(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], login: Callable[[str], Staff]
+) -> None:
+    clerk = clerk_at(1)
+    ok(client.post("/api/v1/tickets", json={"service": "employment"}))
+    ok(clerk.counter(1, "call-next"))
+    ok(clerk.counter(1, "finish"))
+    ok(client.post("/api/v1/counters/1/rating", json={"rating": 2}))
+    manager = login("manager")
+    base = f"/api/v1/reviews/{ok(manager.get('/api/v1/reviews'))['reviews'][0]['id']}"
+    expect(manager.post(f"{base}/note", {"note": "  \n\t "}), 400, "invalid_field")
+    expect(manager.post(f"{base}/close", {"note": "   "}), 400, "invalid_field")
+    review = ok(manager.get("/api/v1/reviews"))["reviews"][0]
+    assert (review["state"], review["note"]) == ("open", None)
+    closed = ok(manager.post(f"{base}/close", {"note": " 已回访，说明高峰分流 "}))["review"]
+    assert (closed["state"], closed["note"]) == ("closed", "已回访，说明高峰分流")
