@@ -356,3 +356,15 @@ def test_a_bad_review_is_not_closed_with_a_blank_note(
     assert (review["state"], review["note"]) == ("open", None)
     closed = ok(manager.post(f"{base}/close", {"note": " 已回访，说明高峰分流 "}))["review"]
     assert (closed["state"], closed["note"]) == ("closed", "已回访，说明高峰分流")
+
+
+def test_a_hold_needs_a_reason_that_says_something(
+    client: FlaskClient, clerk_at: Callable[[int], Staff]
+) -> None:
+    clerk = clerk_at(1)
+    taken = ok(client.post("/api/v1/tickets", json={"service": "employment"}))["ticket"]
+    ok(clerk.counter(1, "call-next"))
+    expect(clerk.counter(1, "hold", {"reason": " \u3000 "}), 400, "invalid_field")
+    assert ok(client.get(f"/api/v1/tickets/{taken['id']}"))["ticket"]["state"] == "called"
+    held = ok(clerk.counter(1, "hold", {"reason": " 劳动合同原件 "}))
+    assert held["ticket"]["hold_reason"] == "劳动合同原件"
