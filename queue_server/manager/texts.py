@@ -163,6 +163,7 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.note_placeholder", "整改情况"),
     T_("manager.need_assignee", "请先选择负责人"),
     T_("manager.need_note", "请先填写整改情况"),
+    T_("manager.name_with", "{name}（{detail}）"),
     T_("manager.role.clerk", "柜员"),
     T_("manager.role.manager", "管理人员"),
     T_("manager.role.admin", "管理员"),

@@ -61,8 +61,10 @@ def test_an_english_board_shows_the_calendar_alert_in_english(
     expect(alert).to_contain_text("The hall calendar has no holidays and make-up workdays for 2099")
     expect(alert).to_contain_text("(needed for 2099-01-05)")
     assert not HAN.search(alert.inner_text())
-    # Nothing Chinese on the board but people's names and the language switch.
+    # Nothing Chinese on the board but people's names and the language switch, and no
+    # full-width brackets around a clerk's number.
     assert visible_han(page, ("孙经理", "张敏", "中文")) == []
+    expect(page.locator('#clerks tr[data-clerk="clerk01"] td').first).to_have_text("张敏 (RS001)")
     screenshot(page, "outside-check-manager-board-en-calendar-alert")
     # The visit waiting for its 2099 pickup, in the reports: no "1 visits".
     page.click("[data-tab=reports]")
@@ -82,6 +84,7 @@ def test_a_chinese_board_shows_it_as_stored(
     expect(page.locator("#alerts li.calendar span")).to_have_text(calendar_alert)
     page.click("[data-tab=reviews]")
     expect(page.locator("#review-list tbody tr td").nth(3)).to_have_text("等候时间长、服务态度差")
+    expect(page.locator('#clerks tr[data-clerk="clerk01"] td').first).to_have_text("张敏（RS001）")
     assert page_errors == []
 
 

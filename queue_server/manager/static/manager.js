@@ -187,7 +187,7 @@
     (stats.clerks || []).forEach(function (clerk) {
       var row = el("tr");
       row.setAttribute("data-clerk", clerk.username);
-      cell(row, clerk.name + (clerk.clerk_no ? "（" + clerk.clerk_no + "）" : ""));
+      cell(row, clerk.clerk_no ? words("name_with", { name: clerk.name, detail: clerk.clerk_no }) : clerk.name);
       cell(row, clerk.served, "num");
       cell(row, clerk.rating_avg === null ? t.no_ratings : clerk.rating_avg.toFixed(2) + " (" + clerk.ratings + ")", "num");
       clerks.appendChild(row);
@@ -442,7 +442,7 @@
     (config.staff || []).slice().sort(function (a, b) {
       return (ROLE_ORDER[a.role] - ROLE_ORDER[b.role]) || (a.username < b.username ? -1 : 1);
     }).forEach(function (person) {
-      var option = el("option", person.name + "（" + (t["role." + person.role] || person.role) + "）");
+      var option = el("option", words("name_with", { name: person.name, detail: t["role." + person.role] || person.role }));
       option.value = person.username;
       option.selected = person.username === current;
       select.appendChild(option);
