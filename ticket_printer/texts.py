@@ -49,6 +49,7 @@ TEXTS: tuple[Entry, ...] = (
     T_("kiosk.location", "请到{location}等候"),
     T_("kiosk.line_closed", "窗口暂未开放"),
     T_("kiosk.line_paused", "窗口暂停服务"),
+    T_("kiosk.soon", "即将轮到"),
     T_("kiosk.taking", "正在取号…"),
     T_("kiosk.your_number", "您的号码"),
     T_("kiosk.line", "排队类别"),

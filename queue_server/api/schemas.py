@@ -77,7 +77,7 @@ class CallNumberIn(_Request):
 class FinishIn(_Request):
     outcome: Literal["done", "cancelled"] = "done"
     services: list[str] | None = Field(None, min_length=1, max_length=20)
-    pickup_on: date | None = Field(
+    pickup_on: IsoDate | None = Field(
         None,
         strict=False,
         description="出件 on a later day: the visit ends done and its pickup waits for this "
@@ -105,7 +105,11 @@ class PauseIn(_Request):
 
 class RatingIn(_Request):
     rating: int = Field(ge=1, le=5)
-    reasons: list[str] = Field(default_factory=list, max_length=10)
+    reasons: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="for a rating of 1–2: the counter-top screen's words (等候时间长…)",
+    )
 
 
 class EmptyIn(_Request):
@@ -503,7 +507,7 @@ class EventsOut(BaseModel):
 # -- appointments (预约, SPEC §8) -------------------------------------------------------
 
 
-Day = date  # (fields below are named `date`)
+Day = IsoDate  # YYYY-MM-DD, never a number (fields below are named `date`)
 
 
 class SlotsQuery(_Request):
@@ -579,7 +583,10 @@ class AppointmentsOut(BaseModel):
 class StatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
-    to: IsoDate | None = Field(None, description="last local date, inclusive (default: today)")
+    to: IsoDate | None = Field(
+        None,
+        description="last local date, inclusive (default: `from`, else today)",
+    )
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -785,8 +792,11 @@ class SettingsOut(BaseModel):
 # -- visits across days and bookings in reports (manager/visit_stats.py) ------------------
 class AppointmentStatsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from", description="first local date, inclusive")
-    to: date | None = Field(None, description="last local date, inclusive (default: today)")
+    from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
+    to: IsoDate | None = Field(
+        None,
+        description="last local date, inclusive (default: `from`, else today)",
+    )
     group: Literal["service", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
     site: str | None = None
@@ -816,8 +826,11 @@ class AppointmentStatsOut(BaseModel):
 
 class VisitsQuery(_Request):
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: date | None = Field(None, alias="from", description="first day of 受理, inclusive")
-    to: date | None = Field(None, description="last day of 受理, inclusive (default: today)")
+    from_: IsoDate | None = Field(None, alias="from", description="first day of 受理, inclusive")
+    to: IsoDate | None = Field(
+        None,
+        description="last day of 受理, inclusive (default: `from`, else today)",
+    )
     site: str | None = None
 
 
@@ -865,7 +878,7 @@ class WhatIfCounterIn(_Request):
 
 class WhatIfIn(_Request):
     model_config = ConfigDict(strict=False, extra="ignore")  # the date comes as a string
-    day: date = Field(alias="date", description="the past business day to replay")
+    day: IsoDate = Field(alias="date", description="the past business day to replay")
     counters: int | None = Field(None, ge=0, le=99, description="comprehensive counters, all day")
     counters_by_hour: dict[int, int] = Field(
         default_factory=dict,

@@ -85,7 +85,7 @@ def logout() -> Any:
     response_list=True,
     auth="staff",
     tag="counters",
-    errors=(401,),
+    errors=(401, 403, 404),
 )
 def list_counters() -> Any:
     user = current_user()
@@ -100,7 +100,7 @@ def list_counters() -> Any:
     response=CounterDetailOut,
     auth="staff",
     tag="counters",
-    errors=(401, 404),
+    errors=(401, 403, 404),
 )
 def counter_detail(n: int) -> Any:
     user = current_user()
@@ -114,7 +114,7 @@ def counter_detail(n: int) -> Any:
     query=NumberQuery,
     response=TicketEnvelope,
     auth="staff",
-    errors=(400, 401, 404),
+    errors=(400, 401, 403, 404),
 )
 def ticket_by_number() -> Any:
     user = current_user()

@@ -292,7 +292,7 @@ def change_notice() -> Any:
     status=202,
     auth="manager",
     tag="manager",
-    errors=ERRORS,
+    errors=(*ERRORS, 409),
 )
 def start_whatif() -> Any:
     user = current_user(*MANAGERS)

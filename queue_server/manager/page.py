@@ -60,6 +60,7 @@ def index() -> Any:
         "lang": lang,
         "strings": manager_strings(),
         "names": english_names(site) if current_language() == "en" else {},
+        "reason_words": reason_words(),
         "site": site.code,
         "site_name": local_name(site),
         "token": session_token(user),
@@ -113,6 +114,19 @@ def manager_strings() -> dict[str, Any]:
         else:
             strings[key] = text
     return strings
+
+
+def reason_words() -> dict[str, str]:
+    """A low rating's reasons are stored as the counter-top screen's Chinese words
+    (display/views.py): each in the page's language, as that screen says it."""
+    from display.texts import TEXTS as SCREEN_TEXTS
+
+    reasons = [entry for entry in SCREEN_TEXTS if entry[0].startswith(REASON_PREFIX)]
+    words = page_strings(reasons, REASON_PREFIX)
+    return {entry[1]: words[entry[0].removeprefix(REASON_PREFIX)] for entry in reasons}
+
+
+REASON_PREFIX = "screen.rating.reason."
 
 
 def english_names(site: SiteConfig) -> dict[str, dict[str, str]]:

@@ -147,8 +147,10 @@ def follow_up(
     """assign (to a staff member), note (what was done), close (optionally with a note),
     reopen. Each change is an event `review` in the log."""
     step, ticket, item = _bad_review(uow, step_id)
+    note = note.strip() if note else None  # blanks are no note of what was done
     if action == "assign":
-        if not assignee or uow.hall.config.user(assignee) is None:
+        staff = uow.hall.config.user(assignee) if assignee else None
+        if staff is None or staff.site not in (None, uow.site.code):  # the page's picker
             raise BadRequest("没有这个工作人员：%(user)s", code="invalid_field", user=assignee)
         if item.state == "closed":
             raise Conflict("该差评已整改完毕", code="invalid_state")

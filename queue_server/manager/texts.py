@@ -135,6 +135,23 @@ TEXTS: tuple[Entry, ...] = (
         "manager.alert_ticket",
         "{number}号（{line}·{service}）已等候{waited}；该业务目标等候{target}，已超出{over}",
     ),
+    T_(
+        "manager.alert_calendar",
+        "大厅日历还没有{year}年的节假日和调休安排（需要{day}）。请在大厅配置文件的 calendar "
+        "中录入国务院公布的{year}年放假调休日期；录入前，开放时间按每周时间表、工作日按周一至周五计算。",
+    ),
+    T_("manager.alert_paused", "{counter}号窗口已暂停服务{paused}"),
+    T_("manager.alert_paused_clerk", "{counter}号窗口（{clerk}）已暂停服务{paused}"),
+    T_("manager.alert_printer", "取号机{kiosk}的打印机故障：{error}；{number}号稍后自动重打"),
+    T_(
+        "manager.alert_print_abandoned",
+        "{number}号（取号机{kiosk}）一分钟内未能打印，已停止自动重打：{error}。请核实后补打",
+    ),
+    T_(
+        "manager.alert_message_queue",
+        "消息队列（Redis）无法连接：各进程只向自己的屏幕和终端推送，其他进程连接的屏幕收不到这里的叫号。"
+        "请检查 Redis；恢复后屏幕会自动刷新。",
+    ),
     # Bad reviews: the rating in words (SPEC §1), the clerk picker.
     T_("manager.rating_word.5", "非常满意"),
     T_("manager.rating_word.4", "满意"),
@@ -142,9 +159,11 @@ TEXTS: tuple[Entry, ...] = (
     T_("manager.rating_word.2", "不满意"),
     T_("manager.rating_word.1", "非常不满意"),
     T_("manager.pick_assignee", "选择负责人"),
+    T_("manager.reason_separator", "、"),
     T_("manager.note_placeholder", "整改情况"),
     T_("manager.need_assignee", "请先选择负责人"),
     T_("manager.need_note", "请先填写整改情况"),
+    T_("manager.name_with", "{name}（{detail}）"),
     T_("manager.role.clerk", "柜员"),
     T_("manager.role.manager", "管理人员"),
     T_("manager.role.admin", "管理员"),

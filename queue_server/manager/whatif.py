@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from queue_server.config import SiteConfig
-from queue_server.errors import BadRequest, NotFound
+from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import Step, Ticket, WhatIfRun
 from queue_server.services.estimates import HISTORY_DAYS, finished_steps
 from queue_server.simulation.replay import day_visits
@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 Offload = Callable[[Callable[[], Any]], Any]
+# A run takes seconds; one still `running` after this was lost with its process (a restart,
+# a crash): it reads as failed, decided when it is read, and no longer counts as running.
+STALE_AFTER = timedelta(minutes=10)
+# Runs of a site at once: each is seconds of CPU, so a flood of them (a stuck button, a
+# script with a manager's token) would starve the tickets and screens of the same process.
+MAX_RUNNING = 2
 
 
 def changes_of(request: dict[str, Any]) -> Changes:
@@ -63,10 +69,10 @@ def check(site: SiteConfig, request: dict[str, Any]) -> None:
     for hour, count in (request.get("counters_by_hour") or {}).items():
         if not 0 <= int(hour) <= 23 or not 0 <= int(count) <= 99:
             raise BadRequest(
-                "%(field)s: %(problem)s",
+                "counters_by_hour：小时须为 0–23，窗口数须为 0–99（%(hour)s: %(count)s）",
                 code="invalid_field",
-                field="counters_by_hour." + str(hour),
-                problem=str(count),
+                hour=str(hour),
+                count=str(count),
             )
     numbers = {counter.number for counter in site.counters}
     lines = {queue.code for queue in site.queues}
@@ -91,6 +97,19 @@ def start(uow: UnitOfWork, request: dict[str, Any]) -> dict[str, Any]:
     )
     if not tickets:
         raise BadRequest("那天没有号票", code="invalid_field")
+    running = uow.session.scalar(
+        select(func.count())
+        .select_from(WhatIfRun)
+        .where(
+            WhatIfRun.site_code == uow.site.code,
+            WhatIfRun.state == "running",
+            WhatIfRun.created_at > uow.now - STALE_AFTER,
+        )
+    )
+    if (running or 0) >= MAX_RUNNING:
+        raise Conflict(
+            "已有%(count)s个推演正在运行，请等它们完成后再试", code="invalid_state", count=running
+        )
     run = WhatIfRun(
         id=secrets.token_urlsafe(12),
         site_code=uow.site.code,
@@ -102,24 +121,25 @@ def start(uow: UnitOfWork, request: dict[str, Any]) -> dict[str, Any]:
     )
     uow.session.add(run)
     uow.session.flush()
-    return run_view(uow.site, run)
+    return run_view(uow.site, run, uow.now)
 
 
 def view(uow: UnitOfWork, run_id: str) -> dict[str, Any]:
     run = uow.session.get(WhatIfRun, run_id)
     if run is None or run.site_code != uow.site.code:
         raise NotFound("没有这次推演")
-    return run_view(uow.site, run)
+    return run_view(uow.site, run, uow.now)
 
 
-def run_view(site: SiteConfig, run: WhatIfRun) -> dict[str, Any]:
+def run_view(site: SiteConfig, run: WhatIfRun, now: datetime) -> dict[str, Any]:
+    lost = run.state == "running" and run.created_at <= now - STALE_AFTER
     return {
         "id": run.id,
-        "state": run.state,
+        "state": "failed" if lost else run.state,
         "progress": round(run.progress, 2),
         "date": run.request["date"],
         "created_at": run.created_at.astimezone(site.zone).isoformat(timespec="seconds"),
-        "error": run.error,
+        "error": "simulation_lost" if lost else run.error,
         "result": run.result,
     }
 

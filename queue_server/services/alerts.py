@@ -123,6 +123,7 @@ def paused_counter_alerts(
             f"{counter.number}号窗口{'（' + clerk.name + '）' if clerk else ''}已暂停服务"
             f"{_minutes(paused_s)}分钟",
             counter=counter.number,
+            clerk_name=clerk.name if clerk else None,
             paused_s=int(paused_s),
         )
         if alert:

@@ -271,6 +271,9 @@ def book(uow: UnitOfWork, request: BookRequest) -> dict[str, Any]:
             code="party_not_allowed",
             service=Named(service.name, service.name_en),
         )
+    max_headcount = uow.site.policy.max_headcount  # as for a ticket: a booking becomes one
+    if request.headcount > max_headcount:
+        raise BadRequest("人数不能超过%(max)s", code="invalid_field", max=max_headcount)
     identity, phone = _identity(uow, request.visitor_id, request.phone, request.party)
     assert identity is not None  # the schema requires visitor_id
     _check_day(uow, rules, request.date)
@@ -502,10 +505,10 @@ def _by_code(uow: UnitOfWork, code: str) -> Appointment:
     )
     if not found:
         raise NotFound("没有这个预约码，请核对")
-    todays = [booking for booking in found if booking.day == uow.today]
-    if not todays:  # a booking of a later day: too early (its window says when)
-        return next((b for b in found if b.state in OPEN_STATES), found[0])
-    booking = next((b for b in todays if b.state in OPEN_STATES), todays[0])
+    # Today's booking with the code, else a later day's: too early while it is still booked
+    # (its window says when); used or cancelled on either day: 409 `invalid_state`.
+    candidates = [booking for booking in found if booking.day == uow.today] or found
+    booking = next((b for b in candidates if b.state in OPEN_STATES), candidates[0])
     state = state_of(uow, booking)
     if state is not BookingState.BOOKED:
         raise Conflict("预约当前为%(state)s，不能签到", state=STATE_WORDS[state])

@@ -568,6 +568,9 @@ def hold(
 ) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
     ticket, step = _in_hand(uow, counter, "挂起")
+    reason = reason.strip()  # told to the visitor (需补齐：…): blanks tell nothing
+    if not reason:
+        raise BadRequest("请写明需补齐的材料（reason）", code="invalid_field")
     from_state = require_state(uow, ticket, "hold", "挂起")
     move_step(uow, step, StepAction.HOLD)
     step.hold_reason = reason

@@ -98,14 +98,16 @@ def _service_names(uow: UnitOfWork, view: dict[str, Any]) -> str:
 
 
 def _wait_text(view: dict[str, Any]) -> str:
-    """What the paper says instead of an estimate when no counter of the line is open: never
-    "约 0 分钟" (SPEC §4). The paper is Chinese, like the rest of it."""
+    """What the paper says instead of an estimate when no counter of the line is open, or when
+    one is free now: never "约 0 分钟" (SPEC §4). The paper is Chinese, like the rest of it."""
     if view.get("state") != "waiting":
         return ""
     if view.get("line_open") is False:
         return "窗口暂未开放"
     if view.get("est_wait_s") is None:
         return "窗口暂停服务"
+    if view["est_wait_s"] <= 0:  # a counter is free now: never "约 0 分钟" (the phone says so)
+        return "即将轮到"
     return ""
 
 
@@ -306,7 +308,13 @@ def mark_failed(
         _abandon(uow, job, number)
         return job.state
     if printer_fault and not _kiosk_already_failing(uow, job):
-        _alert(uow, f"取号机{job.kiosk}的打印机故障：{error}；{number}号稍后自动重打", job.kiosk)
+        _alert(
+            uow,
+            f"取号机{job.kiosk}的打印机故障：{error}；{number}号稍后自动重打",
+            job.kiosk,
+            number=number,
+            error=job.last_error,
+        )
     delay = RETRY_DELAYS_S[min(job.attempts, len(RETRY_DELAYS_S)) - 1] if job.attempts else 2.0
     job.state = "failed"
     job.next_try_at = uow.now + timedelta(seconds=delay)
@@ -347,6 +355,7 @@ def _abandon(uow: UnitOfWork, job: PrintJob, number: str) -> None:
         f"{number}号（取号机{job.kiosk}）一分钟内未能打印，已停止自动重打{reason}。请核实后补打",
         job.kiosk,
         ticket=number,
+        error=job.last_error,
     )
     uow.session.flush()
 
@@ -371,8 +380,11 @@ def _number_of(uow: UnitOfWork, job: PrintJob) -> str:
     return str(number or job.ticket_id)
 
 
-def _alert(uow: UnitOfWork, message: str, kiosk: str, ticket: str | None = None) -> None:
-    detail: dict[str, Any] = {"kiosk": kiosk}
+def _alert(
+    uow: UnitOfWork, message: str, kiosk: str, ticket: str | None = None, **figures: Any
+) -> None:
+    """The message in Chinese; the figures let the managers' page say it in its language."""
+    detail: dict[str, Any] = {"kiosk": kiosk, **figures}
     if ticket is not None:
         detail["ticket"] = ticket
     uow.happened(AlertRaised(uow.site.code, "printer", message, uow.local_now, detail=detail))

@@ -330,7 +330,7 @@ def test_lines_are_shown_live(server: LiveServer) -> None:
         assert sum(line.startswith("── Counter 9") for line in everything) == 2
         process.stdin.write("n\n")
         process.stdin.flush()
-        wait_for(rf"^{ticket['number']} Called · ")
+        wait_for(rf"^{ticket['number']} Called · ")  # states capitalised in English (9c2ed25)
         process.stdin.write("f\nq\n")
         process.stdin.close()
         assert process.wait(timeout=30) == 0

@@ -71,3 +71,18 @@ def test_a_managers_requests(case: Any, manager_token: str) -> None:
     if case.path == "/api/v1/auth/logout":
         return  # it would end the token the other examples use
     case.call_and_validate(headers={"Authorization": f"Bearer {manager_token}"}, checks=CHECKS)
+
+
+@pytest.fixture
+def admin_token(fuzzed_app: Flask) -> str:
+    login = fuzzed_app.test_client().post(
+        "/api/v1/auth/login", json={"username": "admin", "password": "demo"}
+    )
+    return str(login.json["token"])  # type: ignore[index]
+
+
+@schema.include(tag="settings").parametrize()
+@FUZZ_SETTINGS
+def test_an_admins_settings_requests(case: Any, admin_token: str) -> None:
+    """The hall settings change only for an admin: the manager's fuzz above meets only 403."""
+    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"}, checks=CHECKS)

@@ -310,6 +310,8 @@
       estimate = t.line_closed;
     } else if (waiting && ticket.est_wait_s === null) {
       estimate = t.line_paused;
+    } else if (waiting && !(ticket.est_wait_s > 0)) {
+      estimate = t.soon;  // a counter is free now: never "About 0 minutes"
     } else if (waiting) {
       estimate = format(t.estimate, { n: Math.ceil((ticket.est_wait_s || 0) / 60) });
     }

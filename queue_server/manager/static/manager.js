@@ -187,7 +187,7 @@
     (stats.clerks || []).forEach(function (clerk) {
       var row = el("tr");
       row.setAttribute("data-clerk", clerk.username);
-      cell(row, clerk.name + (clerk.clerk_no ? "（" + clerk.clerk_no + "）" : ""));
+      cell(row, clerk.clerk_no ? words("name_with", { name: clerk.name, detail: clerk.clerk_no }) : clerk.name);
       cell(row, clerk.served, "num");
       cell(row, clerk.rating_avg === null ? t.no_ratings : clerk.rating_avg.toFixed(2) + " (" + clerk.ratings + ")", "num");
       clerks.appendChild(row);
@@ -203,11 +203,25 @@
     $("#alerts-none").hidden = $("#alerts").children.length > 0;
   }
 
-  // An alert in the page's language when it carries its figures, else its stored message.
+  // An alert in the page's language from the figures it carries, else its stored message
+  // (in Chinese, with what the hall was doing when it was raised).
   function alertText(alert) {
     var detail = alert.detail || alert;
     var service = detail.service ? nameOf("services", detail.service, serviceNames[detail.service] || detail.service) : "";
     var line = detail.queue ? nameOf("queues", detail.queue, queueNames[detail.queue] || detail.queue) : "";
+    if (alert.kind !== "wait_target" && config.lang !== "en" && alert.message) { return alert.message; }
+    if (alert.kind === "calendar" && detail.year !== undefined && detail.day !== undefined) {
+      return words("alert_calendar", { year: detail.year, day: detail.day });
+    }
+    if (alert.kind === "counter_paused" && detail.counter !== undefined && detail.paused_s !== undefined) {
+      return words(detail.clerk_name ? "alert_paused_clerk" : "alert_paused",
+        { counter: detail.counter, clerk: detail.clerk_name, paused: duration(detail.paused_s) });
+    }
+    if (alert.kind === "printer" && detail.kiosk !== undefined && (detail.ticket || detail.number)) {
+      return words(detail.ticket ? "alert_print_abandoned" : "alert_printer",
+        { kiosk: detail.kiosk, number: detail.ticket || detail.number, error: detail.error || "—" });
+    }
+    if (alert.kind === "message_queue") { return t.alert_message_queue; }
     if (alert.kind !== "wait_target" || detail.waited_s === undefined || detail.target_wait_s === undefined) {
       return alert.message;
     }
@@ -428,13 +442,14 @@
     (config.staff || []).slice().sort(function (a, b) {
       return (ROLE_ORDER[a.role] - ROLE_ORDER[b.role]) || (a.username < b.username ? -1 : 1);
     }).forEach(function (person) {
-      var option = el("option", person.name + "（" + (t["role." + person.role] || person.role) + "）");
+      var option = el("option", words("name_with", { name: person.name, detail: t["role." + person.role] || person.role }));
       option.value = person.username;
       option.selected = person.username === current;
       select.appendChild(option);
     });
     return select;
   }
+  var reasonWords = config.reason_words || {};
   function ratingWords(rating) { return t["rating_word." + rating] || String(rating); }
   function loadReviews() {
     var state = $("#review-state").value;
@@ -447,7 +462,9 @@
         cell(row, review.rated_at.replace("T", " ").slice(0, 16));
         cell(row, review.number);
         cell(row, ratingWords(review.rating), "rating rating-" + review.rating).title = String(review.rating);
-        cell(row, review.reasons.join("、"));
+        cell(row, review.reasons.map(function (reason) {
+          return Object.prototype.hasOwnProperty.call(reasonWords, reason) ? reasonWords[reason] : reason;
+        }).join(t.reason_separator || "、"));
         cell(row, review.counter);
         cell(row, review.clerk_name || review.clerk || "—");
         cell(row, review.due + (review.overdue ? " (" + t.overdue + ")" : ""), review.overdue ? "over" : "");
