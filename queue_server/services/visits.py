@@ -18,7 +18,7 @@ docs/appointments.md, "Visits across days".
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
@@ -35,14 +35,22 @@ from queue_server.services.hours import calendar_alert, hall_calendar
 from queue_server.services.unit_of_work import UnitOfWork
 
 PICKUP_CATEGORY = "pickup"
+# A pickup is days or weeks away; a year covers next January's when the calendar of that
+# year is not yet published, and keeps a typo (9999) from reaching visitors and alerts.
+PICKUP_HORIZON_DAYS = 366
 
 
 def check_pickup_on(uow: UnitOfWork, day: date, outcome: str) -> None:
-    """400 `invalid_field` unless `day` is a future working day of the hall calendar (a year
-    the calendar does not know is taken by its weekday, with the managers' `calendar` alert)
-    and the step ends `done`."""
+    """400 `invalid_field` unless `day` is a future working day of the hall calendar within
+    `PICKUP_HORIZON_DAYS` (a year the calendar does not know is taken by its weekday, with
+    the managers' `calendar` alert) and the step ends `done`."""
     if outcome != TicketState.DONE:
         raise BadRequest("只有办结的业务才能约定出件日期", code="invalid_field")
+    last = uow.today + timedelta(days=PICKUP_HORIZON_DAYS)
+    if day > last:
+        raise BadRequest(
+            "出件日期最迟为一年以内：%(last)s", code="invalid_field", last=last.isoformat()
+        )
     calendar = hall_calendar(uow)
     try:
         working = calendar.is_working_day(day)

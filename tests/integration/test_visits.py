@@ -89,6 +89,25 @@ def test_a_pickup_day_must_be_a_future_working_day(
     assert clerk.counter(1, "finish", {"pickup_on": "2026-11-24"}).json["ticket"]["state"] == "done"
 
 
+def test_a_pickup_day_more_than_a_year_ahead_is_refused_and_alerts_nobody(
+    client: FlaskClient, clerk_at: Callable[[int], Staff], login: Callable[[str], Staff]
+) -> None:
+    """A typo (9999) never reaches the visitor's page nor asks managers for that year's
+    holidays; a working day of next year within the horizon is still taken."""
+    clerk = clerk_at(1)
+    issue(client, visitor_id=id_card(3))
+    clerk.counter(1, "call-next")
+    for day in ("9999-12-31", "2099-01-05", "2027-11-22"):  # 2027-11-22: 367 days ahead
+        response = clerk.counter(1, "finish", {"pickup_on": day})
+        assert response.status_code == 400, day
+        assert response.json["error"]["code"] == "invalid_field", day
+        assert "2027-11-21" in response.json["error"]["message"], day
+    alerts = login("manager").get("/api/v1/alerts").json["alerts"]
+    assert [alert for alert in alerts if alert["kind"] == "calendar"] == []
+    taken = clerk.counter(1, "finish", {"pickup_on": "2027-11-19"}).json["ticket"]
+    assert (taken["state"], taken["pickup_on"]) == ("done", "2027-11-19")
+
+
 def test_on_the_day_the_same_identity_gets_a_linked_pickup_ticket_ahead_of_others(
     client: FlaskClient, clerk_at: Callable[[int], Staff], clock: FakeClock
 ) -> None:
