@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     if site is None:
         raise BadArguments(f"no site '{args.site}' in the hall file")
     rules = changed_rules(site, args.threshold)
-    counters = changed_counters(site, rules, args.counters, args.strategy)
+    counters = changed_counters(site, args.counters, args.strategy)
     history: list[FinishedStep] = []
     if args.date is not None:
         visits, history = load_day(settings, site, args.date)
@@ -136,13 +136,12 @@ def comprehensive_lines(rules: Sequence[RoutingRule]) -> list[str]:
 
 def changed_counters(
     site: SiteConfig,
-    rules: Sequence[RoutingRule],
     count: int | None,
     strategy: str | None,
 ) -> list[CounterSetup]:
     counters = [CounterSetup(c.number, tuple(c.queues), c.strategy) for c in site.counters]
     if count is not None:
-        lines = comprehensive_lines(rules)
+        lines = comprehensive_lines(site.rules())  # the hall's, whatever the threshold
         is_comprehensive = [set(counter.queues) <= set(lines) for counter in counters]
         template = next(
             (counter for counter, yes in zip(counters, is_comprehensive, strict=True) if yes),

@@ -73,19 +73,19 @@ def day_counters(
 
 def counters_for(
     site: SiteConfig,
-    rules: Sequence[RoutingRule],
     changes: Changes,
     base: Sequence[CounterSetup] | None = None,
 ) -> list[CounterSetup]:
     """The counters of the changed day, from `base` (the day's as they were; default the
     hall file's, all day). `counters` N: the comprehensive ones (serving only the lines a
-    comprehensive business of one person goes to) become N like the hall's first, open all
+    comprehensive business of one person goes to under the hall's own rules, so a changed
+    threshold does not make them something else) become N like the hall's first, open all
     day; `counters_by_hour`: hour → how many of them are open that hour (other hours keep N,
     else as many as `base` had open then), the k-th open in the hours whose count is ≥ k.
     Others (special, pickup, back office) stay as they were. Then `strategy` for every
     counter, then each counter change."""
     base = list(base) if base is not None else hall_counters(site)
-    lines = set(comprehensive_lines(rules))
+    lines = set(comprehensive_lines(site.rules()))
     comprehensive = [counter for counter in base if set(counter.queues) <= lines]
     others = [counter for counter in base if not set(counter.queues) <= lines]
     by_hour = dict(changes.counters_by_hour)
@@ -194,7 +194,7 @@ def replay(
         counters = list(base) if base is not None else hall_counters(site)
     else:
         rules = changed_rules(site, changes.threshold)
-        counters = counters_for(site, rules, changes, base)
+        counters = counters_for(site, changes, base)
     result = Hall(site, counters, rules, times, random.Random(seed)).run(visits)
     return day_report(site, result), counters
 

@@ -370,12 +370,7 @@ def test_a_hold_needs_a_reason_that_says_something(
     assert held["ticket"]["hold_reason"] == "劳动合同原件"
 
 
-# -- reported, not fixed here (queue_server/simulation/ is another engineer's) ---------------
-@pytest.mark.xfail(
-    strict=True,
-    reason="simulation/whatif.py: with threshold 1 a one-person enterprise business routes to "
-    "E, so no counter counts as comprehensive and `counters` replaces nothing",
-)
+# -- what-if: a changed threshold keeps the hall's comprehensive counters ----------------
 def test_a_what_if_with_threshold_one_still_opens_the_counters_asked_for(
     login: Callable[[str], Staff], recorded_day: str
 ) -> None:

@@ -100,7 +100,7 @@ def test_counters_per_hour(
 
 def test_counters_open_per_hour_are_the_first_ones(demo_hall: Any) -> None:
     site = demo_hall.sites[0]
-    counters = counters_for(site, site.rules(), Changes(counters=2, counters_by_hour={9: 4}))
+    counters = counters_for(site, Changes(counters=2, counters_by_hour={9: 4}))
     comprehensive = [c for c in counters if set(c.queues) <= {"A", "B"}]
     assert [c.number for c in comprehensive] == [1, 2, 3, 4]
     assert 9 in comprehensive[3].hours
