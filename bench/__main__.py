@@ -7,9 +7,10 @@ processes over loopback and prints one table (Markdown, as in docs/PERFORMANCE.m
     python -m bench --only screen,phones --async-mode both
     python -m bench --only estimates      # wait-estimate accuracy on simulated days (≈5 min)
 
-Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, in the chosen async mode;
-plus, unless --async-mode says otherwise, SQLite ×1 in the other mode for the cases that
-decided the mode (issue with 16 clients, call → screen at 200 and 1,000 screens, phones).
+Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, started as `python
+run.py` comes (no mode option: gevent); plus, unless --async-mode says otherwise, SQLite ×1
+under `--async-mode threading` for the cases that decided the mode (issue with 16 clients,
+call → screen at 200 and 1,000 screens, phones).
 Every run checks: no duplicate ticket number, no ticket called twice; a breach fails the run.
 """
 
@@ -24,7 +25,7 @@ import sys
 import time
 import traceback
 
-from bench.deploy import Setup
+from bench.deploy import DEFAULT_MODE, Setup
 from bench.parts import FULL, PARTS, QUICK, Cells, InvariantBroken, Sizes
 
 # The mode the figures chose (docs/PERFORMANCE.md, "Async mode").
@@ -48,8 +49,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--async-mode",
-        choices=("threading", "gevent", "both"),
-        help=f"default: {CHOSEN_MODE}, plus the other mode on SQLite for the deciding cases",
+        choices=("threading", "gevent", "both", DEFAULT_MODE),
+        help="default: run.py with no mode option (as it comes, gevent), plus threading on "
+        "SQLite for the deciding cases",
     )
     parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
     return parser.parse_args(argv)
@@ -63,8 +65,8 @@ def plan(args: argparse.Namespace) -> list[tuple[Setup, list[str], bool]]:
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise SystemExit(f"unknown part(s): {', '.join(sorted(unknown))}")
-    if args.async_mode in (None, CHOSEN_MODE):
-        modes = [CHOSEN_MODE]
+    if args.async_mode in (None, DEFAULT_MODE):
+        modes = [DEFAULT_MODE]
     elif args.async_mode == "both":
         modes = ["threading", "gevent"]
     else:
@@ -133,6 +135,7 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
             ("call→", "screen"),
             ("screen", "screen"),
             ("estimates", "estimates"),
+            ("memory", "memory"),
         ):
             if row.startswith(prefix):
                 return order[part]

@@ -19,6 +19,7 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("YIHAO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BENCH_COUNTERS = 30
+DEFAULT_MODE = "default"
 
 
 def write_bench_hall(path: Path, counters: int = BENCH_COUNTERS) -> Path:
@@ -69,12 +70,13 @@ class Setup:
 
     db: str  # "sqlite" or "postgres"
     processes: int
-    async_mode: str
+    async_mode: str  # "default": `run.py` with no mode option, as it comes
 
     @property
     def label(self) -> str:
         kind = "SQLite" if self.db == "sqlite" else "PG+Redis"
-        return f"{kind} ×{self.processes} {self.async_mode}"
+        mode = "run.py as it comes" if self.async_mode == DEFAULT_MODE else self.async_mode
+        return f"{kind} ×{self.processes} {mode}"
 
 
 @dataclass
@@ -94,8 +96,11 @@ class Deployment:
         self._workdir = tempfile.TemporaryDirectory(prefix="yihao-bench-")
         workdir = Path(self._workdir.name)
         hall = write_bench_hall(workdir / "bench-hall.yaml")
-        args = ["--no-scheduler", "--config", str(hall), "--async-mode", self.setup.async_mode]
-        env = {"YIHAO_SECRET_KEY": "bench-secret", "YIHAO_ASYNC_MODE": self.setup.async_mode}
+        args = ["--no-scheduler", "--config", str(hall)]
+        env = {"YIHAO_SECRET_KEY": "bench-secret"}
+        if self.setup.async_mode != DEFAULT_MODE:
+            args += ["--async-mode", self.setup.async_mode]
+            env["YIHAO_ASYNC_MODE"] = self.setup.async_mode
         database = None
         if self.setup.db == "postgres":
             reset_postgres()

@@ -8,8 +8,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from bench.browsers import HallBrowsers
 from bench.deploy import Deployment, Setup
 from bench.http_clients import Http, issue_tickets, percentile, run_clerks, run_load
 from bench.socket_clients import Fleet
@@ -29,6 +31,7 @@ class Sizes:
     hold_seconds: float = 32.0  # beyond one ping interval (25 s): every phone answers a ping
     estimate_draws: int = 100
     estimate_big_day: bool = True  # the 五华-like day (≈3 minutes on 2 cores)
+    browsers: int = 20  # Chromium hall screens during the largest screen level
 
 
 FULL = Sizes()
@@ -44,6 +47,7 @@ QUICK = Sizes(
     hold_seconds=2.0,
     estimate_draws=50,
     estimate_big_day=False,
+    browsers=2,
 )
 
 Cells = dict[str, str]
@@ -133,7 +137,9 @@ def part_calls(setup: Setup, sizes: Sizes) -> Cells:
 
 
 # -- call → screen ----------------------------------------------------------------------------
-def _caller(url: str, counter: int, token: str, times: list[float], sent: dict[str, float]) -> None:
+def _caller(
+    url: str, counter: int, token: str, times: list[float], sent: dict[str, float], wall: Any
+) -> None:
     client = Http(url, token)
     holding = False
     for at in times:
@@ -141,22 +147,27 @@ def _caller(url: str, counter: int, token: str, times: list[float], sent: dict[s
             time.sleep(min(0.005, at - now))
         if holding:
             client.request("POST", f"/api/v1/counters/{counter}/finish")
-        started = time.perf_counter()
+        started, started_wall = time.perf_counter(), time.time()
         status, body = client.request("POST", f"/api/v1/counters/{counter}/call-next")
         assert status == 200, (status, body)
         ticket = body.get("ticket")
         holding = ticket is not None
         if ticket is not None:
             sent[ticket["number"]] = started
+            wall[ticket["number"]] = started_wall
     if holding:
         client.request("POST", f"/api/v1/counters/{counter}/finish")
 
 
 def paced_calls(
-    clerks: list[tuple[str, int, str]], calls_per_s: float, seconds: float
+    clerks: list[tuple[str, int, str]],
+    calls_per_s: float,
+    seconds: float,
+    wall: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Calls at `calls_per_s` in all, round robin over the clerks (one thread per clerk, so a
-    slow call does not hold back the others). Returns number → when its call-next was sent."""
+    slow call does not hold back the others). Returns number → when its call-next was sent
+    (perf_counter); `wall` gets the same moments as epoch seconds (for browsers' stamps)."""
     total = round(calls_per_s * seconds)
     start = time.perf_counter() + 0.2
     schedules: list[list[float]] = [[] for _ in clerks]
@@ -164,7 +175,9 @@ def paced_calls(
         schedules[index % len(clerks)].append(start + index / calls_per_s)
     sent: dict[str, float] = {}
     workers = [
-        threading.Thread(target=_caller, args=(*clerk, schedules[index], sent))
+        threading.Thread(
+            target=_caller, args=(*clerk, schedules[index], sent, {} if wall is None else wall)
+        )
         for index, clerk in enumerate(clerks)
     ]
     for worker in workers:
@@ -174,51 +187,146 @@ def paced_calls(
     return sent
 
 
+def server_rss_kb(deployment: Deployment) -> int:
+    """Resident memory of the deployment's server processes, KB (Linux)."""
+    total = 0
+    for server in deployment.servers:
+        assert server.process is not None
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return total
+
+
+def screen_level(
+    fleet: Fleet,
+    clerks: list[tuple[str, int, str]],
+    sizes: Sizes,
+    level: int,
+    label: str,
+    browsers: HallBrowsers | None = None,
+) -> tuple[Cells, list[str]]:
+    """`level` screens connected, calls at `sizes.calls_per_s`: the latency row `label`, and
+    with `browsers` the row of the Chromium screens connected meanwhile."""
+    calls_each = round(sizes.calls_per_s * sizes.screen_seconds)
+    connected = fleet.connect(level)
+    time.sleep(0.5)
+    fleet.reset()
+    if browsers is not None:
+        browsers.reset()
+    wall: dict[str, float] = {}
+    sent = paced_calls(clerks, sizes.calls_per_s, sizes.screen_seconds, wall)
+    time.sleep(1.5)  # late deliveries still count, and show in p99
+    result = fleet.collect()
+    browser_cells = {} if browsers is None else browser_row(browsers, wall, level)
+    latencies = [(at - sent[number]) * 1000 for number, at in result["records"] if number in sent]
+    expected = len(sent) * connected
+    missed = expected - len(latencies)
+    cell = f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
+    notes = []
+    if connected < level:
+        notes.append(f"{connected} connected")
+    if missed:
+        notes.append(f"{missed} of {expected} missed")
+    if result["drops"]:
+        notes.append(f"{result['drops']} drops")
+    if len(sent) < calls_each:
+        notes.append(f"{len(sent)} calls")
+    if notes:
+        cell += " (" + ", ".join(notes) + ")"
+    return {label: cell, **browser_cells}, list(sent)
+
+
+def browser_row(browsers: HallBrowsers, wall: dict[str, float], level: int) -> Cells:
+    """Call → drawn on each Chromium page (the page's own stamp against the request's)."""
+    latencies, missed = [], 0
+    for drawn in browsers.drawn():
+        for number, sent_at in wall.items():
+            if number in drawn:
+                latencies.append(drawn[number] - sent_at * 1000)
+            else:
+                missed += 1
+    cell = f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
+    if missed:
+        cell += f" ({missed} of {len(wall) * browsers.count} not drawn)"
+    label = f"call→screen {browsers.count} Chromium hall screens (with {level}): p50/p99 ms"
+    return {label: cell}
+
+
 def part_screen(setup: Setup, sizes: Sizes, screens: tuple[int, ...] | None = None) -> Cells:
+    """Screens that offer permessage-deflate as browsers do, at every level; then, at the
+    largest level, screens that offer no extension (the second row)."""
     cells: Cells = {}
     levels = screens or sizes.screens
     calls_each = round(sizes.calls_per_s * sizes.screen_seconds)
     with Deployment(setup) as deployment:
-        tickets = issue_tickets(deployment.urls, calls_each * len(levels) + 10)
+        tickets = issue_tickets(deployment.urls, calls_each * (len(levels) + 1) + 10)
         check_numbers([ticket["number"] for ticket in tickets])
         clerks = sign_in(deployment, 6)
         processes = 1 if max(levels) <= 50 else 2
-        fleet = Fleet(deployment.urls, "/display", processes)
         all_called: list[str] = []
-        try:
-            for level in levels:
-                connected = fleet.connect(level)
-                time.sleep(0.5)
-                fleet.reset()
-                sent = paced_calls(clerks, sizes.calls_per_s, sizes.screen_seconds)
-                time.sleep(1.5)  # late deliveries still count, and show in p99
-                result = fleet.collect()
-                all_called += list(sent)
-                latencies = [
-                    (at - sent[number]) * 1000 for number, at in result["records"] if number in sent
-                ]
-                expected = len(sent) * connected
-                missed = expected - len(latencies)
-                label = f"call→screen {level:>4} screens: p50/p99 ms"
-                cells[label] = (
-                    f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
+        for deflate, chosen in ((True, levels), (False, levels[-1:])):
+            fleet = Fleet(deployment.urls, "/display", processes, deflate=deflate)
+            try:
+                for level in chosen:
+                    offer = "deflate offered" if deflate else "no extension"
+                    label = f"call→screen {level:>4} screens, {offer}: p50/p99 ms"
+                    if deflate and level == max(levels) and sizes.browsers:
+                        with HallBrowsers(deployment.urls[0], sizes.browsers) as browsers:
+                            level_cells, called = screen_level(
+                                fleet, clerks, sizes, level, label, browsers
+                            )
+                    else:
+                        level_cells, called = screen_level(fleet, clerks, sizes, level, label)
+                    cells.update(level_cells)
+                    all_called += called
+                compressed = fleet.collect()["compressed"]
+            finally:
+                fleet.close()
+            if deflate:
+                cells["call→screen: connections the server compressed"] = (
+                    f"{compressed} of {max(chosen)}"
                 )
-                notes = []
-                if connected < level:
-                    notes.append(f"{connected} connected")
-                if missed:
-                    notes.append(f"{missed} of {expected} missed")
-                if result["drops"]:
-                    notes.append(f"{result['drops']} drops")
-                if len(sent) < calls_each:
-                    notes.append(f"{len(sent)} calls")
-                if notes:
-                    cells[label] += " (" + ", ".join(notes) + ")"
-        finally:
-            fleet.close()
     check_calls(all_called, all_called)
     cells["call→screen: log lines 'Invalid HTTP method'"] = str(
         deployment.final_log.count("Invalid HTTP method")
+    )
+    return cells
+
+
+# -- memory per idle connection ---------------------------------------------------------------
+def part_memory(setup: Setup, sizes: Sizes) -> Cells:
+    """Server RSS growth ÷ connections: idle screens (deflate offered) then idle phones."""
+    cells: Cells = {}
+    screens, phones = max(sizes.screens), sizes.phones // 2
+    with Deployment(setup) as deployment:
+        tickets = issue_tickets(deployment.urls, max(1, phones // sizes.phones_per_ticket))
+        auths: list[Any] = [{"ticket": ticket["id"]} for ticket in tickets]
+        warm = Fleet(deployment.urls, "/display", 1)  # the first connections build caches
+        try:
+            warm.connect(20)
+        finally:
+            warm.close()
+        time.sleep(1)
+        screen_fleet = Fleet(deployment.urls, "/display", 2)
+        phone_fleet = Fleet(deployment.urls, "/ticket", 2, auths)
+        try:
+            before = server_rss_kb(deployment)
+            connected = screen_fleet.connect(screens)
+            time.sleep(3)
+            with_screens = server_rss_kb(deployment)
+            held = phone_fleet.connect(phones)
+            time.sleep(3)
+            with_phones = server_rss_kb(deployment)
+        finally:
+            screen_fleet.close()
+            phone_fleet.close()
+    cells["memory per idle /display screen (deflate offered)"] = (
+        f"{(with_screens - before) / max(1, connected):.0f} KB ({connected} screens, "
+        f"RSS {before / 1024:.0f} → {with_screens / 1024:.0f} MB)"
+    )
+    cells["memory per idle /ticket phone (deflate offered)"] = (
+        f"{(with_phones - with_screens) / max(1, held):.0f} KB ({held} phones, "
+        f"RSS → {with_phones / 1024:.0f} MB)"
     )
     return cells
 
@@ -266,5 +374,6 @@ PARTS = {
     "calls": part_calls,
     "screen": part_screen,
     "phones": part_phones,
+    "memory": part_memory,
     "estimates": part_estimates,
 }

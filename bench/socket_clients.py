@@ -4,6 +4,11 @@ enough WebSocket (RFC 6455, parsed by hand: the server's frames are unmasked, so
 auth, answer pings, record `call` events. A client costs a few microseconds per frame, so at
 1,000 screens the server, not the clients, is what is measured.
 
+With `deflate` a client offers permessage-deflate (RFC 7692) as every browser does
+(`permessage-deflate; client_max_window_bits`); if the server accepts, compressed messages
+(RSV1 set) are inflated with the context the server's answer implies. Each connection
+records what the server negotiated, so a row can say which path its clients took.
+
 Each client process is driven through a pipe by a `Fleet` in the parent."""
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import re
 import struct
 import time
+import zlib
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +29,9 @@ from urllib.parse import urlsplit
 NUMBER = re.compile(rb'"number":\s*"([^"]+)"')
 CONNECTS_AT_ONCE = 25
 OP_TEXT, OP_CLOSE, OP_PING = 0x1, 0x8, 0x9
+RSV1 = 0x40
+DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"  # what Chromium sends
+DEFLATE_TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.2: removed by the sender, put back
 
 
 class Stats:
@@ -30,6 +39,7 @@ class Stats:
         self.records: list[tuple[str, float]] = []
         self.drops = 0
         self.refused = 0
+        self.compressed = 0  # connections on which the server accepted permessage-deflate
 
 
 def client_frame(opcode: int, payload: bytes) -> bytes:
@@ -47,7 +57,17 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
 
 
 class SocketClient(asyncio.Protocol):
-    def __init__(self, url: str, namespace: str, auth: dict[str, Any] | None, stats: Stats):
+    def __init__(
+        self,
+        url: str,
+        namespace: str,
+        auth: dict[str, Any] | None,
+        stats: Stats,
+        deflate: bool = False,
+    ) -> None:
+        self.deflate = deflate
+        self.inflater: Any = None  # set when the server accepted permessage-deflate
+        self.fresh_context = False  # server_no_context_takeover: a new inflater per message
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.namespace, self.auth, self.stats = namespace, auth, stats
@@ -72,14 +92,24 @@ class SocketClient(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         key = base64.b64encode(os.urandom(16)).decode()
+        offer = f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}\r\n" if self.deflate else ""
         transport.write(
             (
                 "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
                 f"Host: {self.host}:{self.port}\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
             ).encode()
         )
+
+    def _negotiated(self, head: str) -> None:
+        """What the server's 101 answer accepted (RFC 7692 §5)."""
+        for line in head.split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "sec-websocket-extensions" and "permessage-deflate" in value:
+                self.inflater = zlib.decompressobj(-15)
+                self.fresh_context = "server_no_context_takeover" in value
+                self.stats.compressed += 1
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
@@ -91,6 +121,7 @@ class SocketClient(asyncio.Protocol):
             if not buffer.startswith(b"HTTP/1.1 101"):
                 self._end()
                 return
+            self._negotiated(bytes(buffer[:end]).decode("latin-1"))
             del buffer[: end + 4]
             self.upgraded = True
         position, size = 0, len(buffer)
@@ -119,7 +150,12 @@ class SocketClient(asyncio.Protocol):
     # -- frames and packets ----------------------------------------------------------
     def _frame(self, first: int, buffer: bytearray, start: int, end: int) -> None:
         opcode, final = first & 0x0F, first & 0x80
-        if opcode == OP_TEXT and final:
+        if first & RSV1 and self.inflater is not None and final and opcode == OP_TEXT:
+            if self.fresh_context:
+                self.inflater = zlib.decompressobj(-15)
+            text = bytearray(self.inflater.decompress(bytes(buffer[start:end]) + DEFLATE_TAIL))
+            self._message(text, 0, len(text))
+        elif opcode == OP_TEXT and final:
             self._message(buffer, start, end)
         elif opcode in (OP_TEXT, 0x0):  # a fragmented message (not sent by our server)
             self.fragments = (self.fragments or bytearray()) + buffer[start:end]
@@ -181,7 +217,9 @@ class SocketClient(asyncio.Protocol):
             self.transport.close()
 
 
-async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[Any]) -> None:
+async def _serve(
+    pipe: Connection, urls: list[str], namespace: str, auths: list[Any], deflate: bool
+) -> None:
     loop = asyncio.get_running_loop()
     stats = Stats()
     clients: list[SocketClient] = []
@@ -192,7 +230,7 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
         nonlocal failed
         async with gate:
             client = SocketClient(
-                urls[index % len(urls)], namespace, auths[index % len(auths)], stats
+                urls[index % len(urls)], namespace, auths[index % len(auths)], stats, deflate
             )
             try:
                 ok = await client.open()
@@ -225,6 +263,7 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
                     "refused": stats.refused,
                     "failed": failed,
                     "min_pings": min((client.pings for client in clients), default=0),
+                    "compressed": stats.compressed,
                 }
             )
         elif command == "close":
@@ -233,15 +272,23 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
             return
 
 
-def _process(pipe: Connection, urls: list[str], namespace: str, auths: list[Any]) -> None:
-    asyncio.run(_serve(pipe, urls, namespace, auths))
+def _process(
+    pipe: Connection, urls: list[str], namespace: str, auths: list[Any], deflate: bool
+) -> None:
+    asyncio.run(_serve(pipe, urls, namespace, auths, deflate))
 
 
 class Fleet:
-    """`processes` client processes holding Socket.IO connections to `urls` (round robin)."""
+    """`processes` client processes holding Socket.IO connections to `urls` (round robin);
+    with `deflate` they offer permessage-deflate as browsers do."""
 
     def __init__(
-        self, urls: list[str], namespace: str, processes: int, auths: list[Any] | None = None
+        self,
+        urls: list[str],
+        namespace: str,
+        processes: int,
+        auths: list[Any] | None = None,
+        deflate: bool = True,
     ) -> None:
         context = multiprocessing.get_context("fork")
         self.pipes: list[Connection] = []
@@ -252,7 +299,7 @@ class Fleet:
             rotated = urls[index % len(urls) :] + urls[: index % len(urls)]
             process = context.Process(
                 target=_process,
-                args=(child, rotated, namespace, auths or [None]),
+                args=(child, rotated, namespace, auths or [None], deflate),
                 daemon=True,
             )
             process.start()
@@ -282,6 +329,7 @@ class Fleet:
             "refused": sum(part["refused"] for part in parts),
             "failed": sum(part["failed"] for part in parts),
             "min_pings": min(part["min_pings"] for part in parts),
+            "compressed": sum(part["compressed"] for part in parts),
         }
 
     def close(self) -> None:
