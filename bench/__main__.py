@@ -6,6 +6,8 @@ processes over loopback and prints one table (Markdown, as in docs/PERFORMANCE.m
     python -m bench --only issue --db sqlite
     python -m bench --only screen,phones --async-mode both
     python -m bench --only estimates      # wait-estimate accuracy on simulated days (≈5 min)
+    python -m bench --only city --db postgres --processes 2   # 200 sites on one deployment
+    python -m bench.city tick --db postgres                   # the publisher tick, 200 sites
 
 Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, started as `python
 run.py` comes (no mode option: gevent); plus, unless --async-mode says otherwise, SQLite ×1
@@ -36,8 +38,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
-        default=",".join(PARTS),
-        help=f"comma-separated parts: {', '.join(PARTS)} (default all)",
+        default=",".join(part for part in PARTS if part != "city"),
+        help=f"comma-separated parts: {', '.join(PARTS)} (default all but city, which "
+        "needs --db postgres --processes 2)",
     )
     parser.add_argument(
         "--db",
@@ -136,6 +139,7 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
             ("screen", "screen"),
             ("estimates", "estimates"),
             ("memory", "memory"),
+            ("city", "city"),
         ):
             if row.startswith(prefix):
                 return order[part]

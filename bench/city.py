@@ -29,9 +29,16 @@ def clerk_name(index: int) -> str:
     return f"c{index:03d}"
 
 
+def line_prefix(index: int) -> str:
+    """Line A's prefix at site `index` (AA, AB, …): ticket numbers differ between sites, so a
+    screen that received another site's call is seen."""
+    return chr(65 + (index - 1) // 26) + chr(65 + (index - 1) % 26)
+
+
 def write_city_hall(path: Path, sites: int = CITY_SITES) -> Path:
     """`sites` copies of the demo hall's site (s001 …), each with one clerk (c001 …) for its
-    counter 1 ([A, B]), sharing the demo's password hash ('demo')."""
+    counter 1 ([A, B]), sharing the demo's password hash ('demo'); line A is numbered with
+    the site's own prefix (`line_prefix`)."""
     hall: dict[str, Any] = yaml.safe_load((ROOT / "config" / "demo-hall.yaml").read_text("utf-8"))
     template = hall["sites"][0]
     clerk = next(user for user in hall["users"] if user["role"] == "clerk")
@@ -40,6 +47,7 @@ def write_city_hall(path: Path, sites: int = CITY_SITES) -> Path:
         site = copy.deepcopy(template)
         site["code"], site["name"] = site_code(index), f"第{index}号人社服务大厅"
         site.pop("name_en", None)
+        site["queues"][0]["prefix"] = line_prefix(index)
         hall["sites"].append(site)
         users.append(
             {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,7 @@ class Deployment:
     """`with Deployment(setup) as deployment:` — fresh database, N `run.py` processes."""
 
     setup: Setup
+    hall_file: Callable[[Path], Path] = write_bench_hall
     servers: list[LiveServer] = field(default_factory=list)
     final_log: str = ""
     _workdir: Any = None
@@ -95,7 +97,7 @@ class Deployment:
     def __enter__(self) -> Deployment:
         self._workdir = tempfile.TemporaryDirectory(prefix="yihao-bench-")
         workdir = Path(self._workdir.name)
-        hall = write_bench_hall(workdir / "bench-hall.yaml")
+        hall = self.hall_file(workdir / "bench-hall.yaml")
         args = ["--no-scheduler", "--config", str(hall)]
         env = {"YIHAO_SECRET_KEY": "bench-secret"}
         if self.setup.async_mode != DEFAULT_MODE:

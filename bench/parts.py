@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.browsers import HallBrowsers
+from bench.city import clerk_name, line_prefix, site_code, write_city_hall
 from bench.deploy import Deployment, Setup
 from bench.http_clients import Http, issue_tickets, percentile, run_clerks, run_load
 from bench.socket_clients import Fleet
@@ -32,6 +33,12 @@ class Sizes:
     estimate_draws: int = 100
     estimate_big_day: bool = True  # the 五华-like day (≈3 minutes on 2 cores)
     browsers: int = 20  # Chromium hall screens during the largest screen level
+    city_sites: int = 200
+    city_screens_per_site: int = 10
+    city_phones_per_site: int = 20
+    city_calls_per_s: float = 40.0
+    city_issue_per_s: float = 100.0
+    city_seconds: float = 10.0
 
 
 FULL = Sizes()
@@ -48,6 +55,12 @@ QUICK = Sizes(
     estimate_draws=50,
     estimate_big_day=False,
     browsers=2,
+    city_sites=10,
+    city_screens_per_site=3,
+    city_phones_per_site=2,
+    city_calls_per_s=5.0,
+    city_issue_per_s=10.0,
+    city_seconds=3.0,
 )
 
 Cells = dict[str, str]
@@ -218,7 +231,9 @@ def screen_level(
     time.sleep(1.5)  # late deliveries still count, and show in p99
     result = fleet.collect()
     browser_cells = {} if browsers is None else browser_row(browsers, wall, level)
-    latencies = [(at - sent[number]) * 1000 for number, at in result["records"] if number in sent]
+    latencies = [
+        (at - sent[number]) * 1000 for number, at, _ in result["records"] if number in sent
+    ]
     expected = len(sent) * connected
     missed = expected - len(latencies)
     cell = f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
@@ -359,6 +374,157 @@ def part_phones(setup: Setup, sizes: Sizes, phones: int | None = None) -> Cells:
     return cells
 
 
+# -- a city's halls on one deployment ---------------------------------------------------------
+Issued = tuple[str, str, float, str]  # site, number, ms, ticket id
+
+
+def _issuer(url: str, plan: list[tuple[float, str]], out: list[Issued], errors: list[int]) -> None:
+    client = Http(url)
+    for at, site in plan:
+        while (now := time.perf_counter()) < at:
+            time.sleep(min(0.005, at - now))
+        started = time.perf_counter()
+        status, body = client.request(
+            "POST", "/api/v1/tickets", {"service": "employment", "site": site}
+        )
+        if status in (200, 201):
+            ticket = body["ticket"]
+            out.append(
+                (site, ticket["number"], (time.perf_counter() - started) * 1000, ticket["id"])
+            )
+        else:
+            errors.append(status)
+
+
+def paced_issue(
+    urls: list[str], sites: list[str], per_s: float, seconds: float, threads: int = 16
+) -> tuple[list[Issued], list[int], float]:
+    """Tickets at `per_s` in all, round robin over the sites and the servers: (site, number,
+    ms, id) per ticket, the error statuses, and the seconds it took."""
+    total = round(per_s * seconds)
+    start = time.perf_counter() + 0.2
+    plans: list[list[tuple[float, str]]] = [[] for _ in range(threads)]
+    for index in range(total):
+        plans[index % threads].append((start + index / per_s, sites[index % len(sites)]))
+    out: list[Issued] = []
+    errors: list[int] = []
+    workers = [
+        threading.Thread(target=_issuer, args=(urls[index % len(urls)], plan, out, errors))
+        for index, plan in enumerate(plans)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return out, errors, time.perf_counter() - start
+
+
+def part_city(setup: Setup, sizes: Sizes) -> Cells:
+    """`sizes.city_sites` sites on PostgreSQL + Redis, 10 screens and 20 phones each; calls at
+    `city_calls_per_s` spread over the sites while tickets are issued at `city_issue_per_s`.
+    A screen's record carries its site: a call of another site counts as a wrong delivery."""
+    if setup.db != "postgres":
+        return {"city: part skipped": "needs PostgreSQL + Redis (--db postgres --processes 2)"}
+    cells: Cells = {}
+    count = sizes.city_sites
+    sites = [site_code(index) for index in range(1, count + 1)]
+    site_of_prefix = {line_prefix(index): site_code(index) for index in range(1, count + 1)}
+    with Deployment(setup, hall_file=lambda path: write_city_hall(path, count)) as deployment:
+        servers = deployment.servers
+        clerks = []
+        for index in range(1, count + 1):
+            server = servers[index % len(servers)]
+            token = server.login(clerk_name(index))
+            response = server.post("/api/v1/counters/1/sign-in", token=token)
+            assert response.status_code == 200, response.text
+            clerks.append((server.url, 1, token))
+        followed, errors, _ = paced_issue(
+            deployment.urls, sites, 200, sizes.city_phones_per_site * count / 200
+        )
+        assert not errors, errors[:5]
+        check_numbers([number for _, number, _, _ in followed])
+        auths: list[Any] = [{"ticket": ticket_id} for _, _, _, ticket_id in followed]
+        phone_tags = [("", site) for site, _, _, _ in followed]
+        screens = Fleet(
+            deployment.urls,
+            "/display",
+            2,
+            queries=[
+                (f"&site={site}", site)
+                for _ in range(sizes.city_screens_per_site)
+                for site in sites
+            ],
+        )
+        phones_fleet: Fleet | None = None
+        try:
+            before = server_rss_kb(deployment)
+            connected = screens.connect(count * sizes.city_screens_per_site)
+            phones_fleet = Fleet(deployment.urls, "/ticket", 2, auths, queries=phone_tags)
+            phones_held = phones_fleet.connect(len(auths))
+            time.sleep(2)
+            after = server_rss_kb(deployment)
+            screens.reset()
+            phones_fleet.reset()
+            wall: dict[str, float] = {}
+            load: dict[str, Any] = {}
+            issuer = threading.Thread(
+                target=lambda: load.update(
+                    zip(
+                        ("issued", "errors", "seconds"),
+                        paced_issue(
+                            deployment.urls, sites, sizes.city_issue_per_s, sizes.city_seconds
+                        ),
+                        strict=True,
+                    )
+                )
+            )
+            issuer.start()
+            sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
+            issuer.join()
+            time.sleep(2)
+            seen = screens.collect()
+            phones_seen = phones_fleet.collect()
+        finally:
+            screens.close()
+            if phones_fleet is not None:
+                phones_fleet.close()
+    latencies: list[float] = []
+    last: dict[str, float] = {}
+    wrong = 0
+    for number, at, tag in seen["records"]:
+        if number not in sent:
+            continue
+        if site_of_prefix.get(number.rstrip("0123456789")) != tag:
+            wrong += 1
+            continue
+        latency = (at - sent[number]) * 1000
+        latencies.append(latency)
+        last[number] = max(last.get(number, 0.0), latency)
+    expected = len(sent) * sizes.city_screens_per_site
+    issued = load.get("issued", [])
+    cells["city: sites, screens, phones connected"] = (
+        f"{count} sites, {connected} screens, {phones_held} phones"
+    )
+    cells["city: call→screen of its site p50/p99 ms (last screen p99)"] = (
+        f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))} "
+        f"({ms(percentile(list(last.values()), 0.99))}); {len(sent)} calls, "
+        f"{expected - len(latencies)} of {expected} missed"
+    )
+    cells["city: deliveries to the wrong site"] = str(wrong)
+    cells["city: tickets/s issued (target, p99 ms)"] = (
+        f"{len(issued) / load.get('seconds', 1):.0f} ({sizes.city_issue_per_s:.0f}, "
+        f"{ms(percentile([row[2] for row in issued], 0.99))})"
+        + (f", {len(load.get('errors', []))} errors" if load.get("errors") else "")
+    )
+    cells["city: phone updates delivered"] = f"{phones_seen['events']} `ticket` events"
+    cells["city: drops (screens, phones)"] = f"{seen['drops']}, {phones_seen['drops']}"
+    cells["city: memory per idle connection"] = (
+        f"{(after - before) / max(1, connected + phones_held):.0f} KB "
+        f"(RSS {before / 1024:.0f} → {after / 1024:.0f} MB, 2 processes)"
+    )
+    return cells
+
+
 def part_estimates(setup: Setup, sizes: Sizes) -> Cells:
     """Wait estimates against simulated days (bench/estimates.py): no server, no database;
     the same figures in every column, so it runs in the first one only."""
@@ -375,5 +541,6 @@ PARTS = {
     "screen": part_screen,
     "phones": part_phones,
     "memory": part_memory,
+    "city": part_city,
     "estimates": part_estimates,
 }

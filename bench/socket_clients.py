@@ -36,7 +36,8 @@ DEFLATE_TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.2: removed by the sender, p
 
 class Stats:
     def __init__(self) -> None:
-        self.records: list[tuple[str, float]] = []
+        self.records: list[tuple[str, float, str]] = []  # (number, when, the client's tag)
+        self.events = 0  # other events received (e.g. a phone's `ticket` updates)
         self.drops = 0
         self.refused = 0
         self.compressed = 0  # connections on which the server accepted permessage-deflate
@@ -64,8 +65,10 @@ class SocketClient(asyncio.Protocol):
         auth: dict[str, Any] | None,
         stats: Stats,
         deflate: bool = False,
+        query: str = "",
+        tag: str = "",
     ) -> None:
-        self.deflate = deflate
+        self.deflate, self.query, self.tag = deflate, query, tag
         self.inflater: Any = None  # set when the server accepted permessage-deflate
         self.fresh_context = False  # server_no_context_takeover: a new inflater per message
         parts = urlsplit(url)
@@ -95,7 +98,7 @@ class SocketClient(asyncio.Protocol):
         offer = f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}\r\n" if self.deflate else ""
         transport.write(
             (
-                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"GET /socket.io/?EIO=4&transport=websocket{self.query} HTTP/1.1\r\n"
                 f"Host: {self.host}:{self.port}\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
@@ -173,8 +176,10 @@ class SocketClient(asyncio.Protocol):
         if data.startswith(self.call_prefix, start):
             match = NUMBER.search(data, start, end)
             if match:
-                self.stats.records.append((match.group(1).decode(), time.perf_counter()))
-        elif not data.startswith(self.event_prefix, start):
+                self.stats.records.append((match.group(1).decode(), time.perf_counter(), self.tag))
+        elif data.startswith(self.event_prefix, start):
+            self.stats.events += 1
+        else:
             self._packet(bytes(data[start:end]).decode())
 
     def _packet(self, packet: str) -> None:
@@ -218,7 +223,12 @@ class SocketClient(asyncio.Protocol):
 
 
 async def _serve(
-    pipe: Connection, urls: list[str], namespace: str, auths: list[Any], deflate: bool
+    pipe: Connection,
+    urls: list[str],
+    namespace: str,
+    auths: list[Any],
+    deflate: bool,
+    queries: list[tuple[str, str]],
 ) -> None:
     loop = asyncio.get_running_loop()
     stats = Stats()
@@ -229,8 +239,15 @@ async def _serve(
     async def connect_one(index: int) -> None:
         nonlocal failed
         async with gate:
+            query, tag = queries[index % len(queries)]
             client = SocketClient(
-                urls[index % len(urls)], namespace, auths[index % len(auths)], stats, deflate
+                urls[index % len(urls)],
+                namespace,
+                auths[index % len(auths)],
+                stats,
+                deflate,
+                query,
+                tag,
             )
             try:
                 ok = await client.open()
@@ -253,6 +270,7 @@ async def _serve(
             for client in clients:
                 client.pings = 0
             stats.drops = 0
+            stats.events = 0
             pipe.send(True)
         elif command == "collect":
             pipe.send(
@@ -264,6 +282,7 @@ async def _serve(
                     "failed": failed,
                     "min_pings": min((client.pings for client in clients), default=0),
                     "compressed": stats.compressed,
+                    "events": stats.events,
                 }
             )
         elif command == "close":
@@ -273,14 +292,22 @@ async def _serve(
 
 
 def _process(
-    pipe: Connection, urls: list[str], namespace: str, auths: list[Any], deflate: bool
+    pipe: Connection,
+    urls: list[str],
+    namespace: str,
+    auths: list[Any],
+    deflate: bool,
+    queries: list[tuple[str, str]],
 ) -> None:
-    asyncio.run(_serve(pipe, urls, namespace, auths, deflate))
+    asyncio.run(_serve(pipe, urls, namespace, auths, deflate, queries))
 
 
 class Fleet:
     """`processes` client processes holding Socket.IO connections to `urls` (round robin);
-    with `deflate` they offer permessage-deflate as browsers do."""
+    with `deflate` they offer permessage-deflate as browsers do. `queries` gives each client
+    a query string (e.g. `&site=s001`) and a tag its records carry; `auths` the Socket.IO
+    auth: client i of the fleet takes queries[i % len(queries)] and auths[i % len(auths)]
+    (process k holds clients k, k + processes, …)."""
 
     def __init__(
         self,
@@ -289,6 +316,7 @@ class Fleet:
         processes: int,
         auths: list[Any] | None = None,
         deflate: bool = True,
+        queries: list[tuple[str, str]] | None = None,
     ) -> None:
         context = multiprocessing.get_context("fork")
         self.pipes: list[Connection] = []
@@ -299,7 +327,14 @@ class Fleet:
             rotated = urls[index % len(urls) :] + urls[: index % len(urls)]
             process = context.Process(
                 target=_process,
-                args=(child, rotated, namespace, auths or [None], deflate),
+                args=(
+                    child,
+                    rotated,
+                    namespace,
+                    (auths or [None])[index::processes] or [None],
+                    deflate,
+                    (queries or [("", "")])[index::processes] or [("", "")],
+                ),
                 daemon=True,
             )
             process.start()
@@ -330,6 +365,7 @@ class Fleet:
             "failed": sum(part["failed"] for part in parts),
             "min_pings": min(part["min_pings"] for part in parts),
             "compressed": sum(part["compressed"] for part in parts),
+            "events": sum(part["events"] for part in parts),
         }
 
     def close(self) -> None:

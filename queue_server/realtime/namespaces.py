@@ -38,6 +38,7 @@ from queue_server.realtime.routes import counter_room
 from queue_server.services.counters import counter_snapshot
 from queue_server.services.reports import live_stats
 from queue_server.services.steps import get_ticket
+from queue_server.services.tickets import site_of_ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import display_snapshot, public_ticket, site_seq, ticket_view
 
@@ -128,15 +129,18 @@ class TicketNamespace(YihaoNamespace):
             raise ConnectionRefusedError("unknown ticket")
 
         def read() -> dict[str, Any]:
-            for site in self.yihao.hall.config.sites:
-                try:
-                    payload = self.yihao.read(site, _public_view, ticket_id)
-                except YihaoError:
-                    continue
-                if self.yihao.publisher is not None:
-                    self.yihao.publisher.watch_ticket(_sid(), site.code, ticket_id)
-                return payload
-            raise ConnectionRefusedError("unknown ticket")
+            hall = self.yihao.hall.config
+            code = self.yihao.read(hall.sites[0], site_of_ticket, ticket_id)
+            site = hall.site(code) if code else None
+            if site is None:
+                raise ConnectionRefusedError("unknown ticket")
+            try:
+                payload = self.yihao.read(site, _public_view, ticket_id)
+            except YihaoError:
+                raise ConnectionRefusedError("unknown ticket") from None
+            if self.yihao.publisher is not None:
+                self.yihao.publisher.watch_ticket(_sid(), site.code, ticket_id)
+            return payload
 
         self.send_snapshot_first([ticket_id], read, (EVENT_SNAPSHOT, EVENT_TICKET))
 
