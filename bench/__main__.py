@@ -27,7 +27,7 @@ import sys
 import time
 import traceback
 
-from bench.deploy import DEFAULT_MODE, Setup
+from bench.deploy import CLIENT_CORE, DEFAULT_MODE, PIN_ENV, Setup
 from bench.parts import FULL, PARTS, QUICK, Cells, InvariantBroken, Sizes
 
 # The mode the figures chose (docs/PERFORMANCE.md, "Async mode").
@@ -57,6 +57,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "SQLite for the deciding cases",
     )
     parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="servers on core 0, the bench's clients (and Chromium) on core 1 (taskset-like)",
+    )
     return parser.parse_args(argv)
 
 
@@ -157,6 +162,9 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.pin:  # every client process and browser forks from here and inherits core 1
+        os.environ[PIN_ENV] = "1"
+        os.sched_setaffinity(0, {CLIENT_CORE})
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -171,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.getloadavg()[0]:.1f} after"
     )
     print(f"command: {command.strip()}  ({time.perf_counter() - started:.0f} s)")
+    if args.pin:
+        print("pinned: servers on core 0; clients, browsers and the bench on core 1")
     print()
     print(table(results))
     failed = any("FAILED" in row or ": error" in row for _, cells in results for row in cells)

@@ -21,6 +21,10 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("YIHAO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BENCH_COUNTERS = 30
 DEFAULT_MODE = "default"
+# `python -m bench --pin`: servers on core 0, the bench and its clients on core 1 (PostgreSQL
+# and Redis wherever the kernel puts them), so the clients cannot take the server's core.
+PIN_ENV = "YIHAO_BENCH_PIN"
+SERVER_CORE, CLIENT_CORE = 0, 1
 
 
 def write_bench_hall(path: Path, counters: int = BENCH_COUNTERS) -> Path:
@@ -113,13 +117,29 @@ class Deployment:
             LiveServer(workdir, *args, database=database, env=env)
             for _ in range(self.setup.processes)
         ]
+        pinned = os.environ.get(PIN_ENV) == "1"
+        mine = os.sched_getaffinity(0)
         try:
+            if pinned:  # the servers (and every thread they start) on core 0
+                os.sched_setaffinity(0, {SERVER_CORE})
             for server in self.servers:
                 server.start(timeout=60)
         except BaseException:
             self.__exit__()
             raise
+        finally:
+            os.sched_setaffinity(0, mine)
         return self
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server processes have used so far (all their threads)."""
+        total = 0.0
+        for server in self.servers:
+            assert server.process is not None
+            fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1]
+            utime, stime = fields.split()[11:13]
+            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def __exit__(self, *exc: object) -> None:
         for server in self.servers:

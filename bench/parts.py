@@ -211,6 +211,7 @@ def server_rss_kb(deployment: Deployment) -> int:
 
 
 def screen_level(
+    deployment: Deployment,
     fleet: Fleet,
     clerks: list[tuple[str, int, str]],
     sizes: Sizes,
@@ -227,8 +228,10 @@ def screen_level(
     if browsers is not None:
         browsers.reset()
     wall: dict[str, float] = {}
+    cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
     sent = paced_calls(clerks, sizes.calls_per_s, sizes.screen_seconds, wall)
     time.sleep(1.5)  # late deliveries still count, and show in p99
+    server_cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
     result = fleet.collect()
     browser_cells = {} if browsers is None else browser_row(browsers, wall, level)
     latencies = [
@@ -246,8 +249,8 @@ def screen_level(
         notes.append(f"{result['drops']} drops")
     if len(sent) < calls_each:
         notes.append(f"{len(sent)} calls")
-    if notes:
-        cell += " (" + ", ".join(notes) + ")"
+    notes.append(f"server {server_cores:.2f} core")
+    cell += " (" + ", ".join(notes) + ")"
     return {label: cell, **browser_cells}, list(sent)
 
 
@@ -288,10 +291,12 @@ def part_screen(setup: Setup, sizes: Sizes, screens: tuple[int, ...] | None = No
                     if deflate and level == max(levels) and sizes.browsers:
                         with HallBrowsers(deployment.urls[0], sizes.browsers) as browsers:
                             level_cells, called = screen_level(
-                                fleet, clerks, sizes, level, label, browsers
+                                deployment, fleet, clerks, sizes, level, label, browsers
                             )
                     else:
-                        level_cells, called = screen_level(fleet, clerks, sizes, level, label)
+                        level_cells, called = screen_level(
+                            deployment, fleet, clerks, sizes, level, label
+                        )
                     cells.update(level_cells)
                     all_called += called
                 compressed = fleet.collect()["compressed"]
@@ -478,10 +483,12 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
                     )
                 )
             )
+            cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
             issuer.start()
             sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
             issuer.join()
             time.sleep(2)
+            cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
             seen = screens.collect()
             phones_seen = phones_fleet.collect()
         finally:
@@ -511,6 +518,7 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
         f"{expected - len(latencies)} of {expected} missed"
     )
     cells["city: deliveries to the wrong site"] = str(wrong)
+    cells["city: server processes' CPU during the load"] = f"{cores:.2f} core (2 processes)"
     cells["city: tickets/s issued (target, p99 ms)"] = (
         f"{len(issued) / load.get('seconds', 1):.0f} ({sizes.city_issue_per_s:.0f}, "
         f"{ms(percentile([row[2] for row in issued], 0.99))})"
