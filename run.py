@@ -1,6 +1,7 @@
 """Start one Yihao process: the app, Socket.IO and (unless --no-scheduler) the scheduler.
 
-python run.py                      # http://127.0.0.1:5000, SQLite, the demo hall
+python run.py                      # http://127.0.0.1:5000, SQLite, the demo hall, gevent
+python run.py --async-mode threading   # Werkzeug's threaded server, for stepping through code
 python run.py --database postgresql://postgres@127.0.0.1/test --message-queue redis://127.0.0.1:6379/0
 python run.py db upgrade --database URL   # migrate the schema by hand (start-up does it too)
 python run.py simulate --date 2026-12-01  # replay a day in simulated time (--help for what-ifs)
@@ -44,7 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--async-mode",
         choices=("threading", "gevent"),
-        help="Socket.IO server mode (default threading) " + ENV_HELP.format("YIHAO_ASYNC_MODE"),
+        help="server mode: gevent (default, the production server) or threading (Werkzeug's "
+        "development server, for debugging) " + ENV_HELP.format("YIHAO_ASYNC_MODE"),
     )
     parser.add_argument(
         "--no-scheduler", action="store_true", help="run no scheduled jobs in this process"
@@ -181,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return simulate_main(argv[1:])
     args = parse_args(argv)
-    async_mode = args.async_mode or os.environ.get("YIHAO_ASYNC_MODE") or "threading"
+    # gevent unless told otherwise: the measured production server (docs/PERFORMANCE.md).
+    async_mode = args.async_mode or os.environ.get("YIHAO_ASYNC_MODE") or "gevent"
     if async_mode == "gevent":
         # Before anything imports socket, threading or the database drivers.
         from gevent import monkey

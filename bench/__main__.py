@@ -7,10 +7,13 @@ processes over loopback and prints one table (Markdown, as in docs/PERFORMANCE.m
     python -m bench --only screen,phones --async-mode both
     python -m bench --only estimates      # wait-estimate accuracy on simulated days (≈5 min)
     python -m bench --only outside-estimates  # printed estimates vs real waits, live (≈6 min)
+    python -m bench --only city --db postgres --processes 2   # 200 sites on one deployment
+    python -m bench.city tick --db postgres                   # the publisher tick, 200 sites
 
-Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, in the chosen async mode;
-plus, unless --async-mode says otherwise, SQLite ×1 in the other mode for the cases that
-decided the mode (issue with 16 clients, call → screen at 200 and 1,000 screens, phones).
+Columns: SQLite ×1 process, PostgreSQL + Redis ×1 and ×2 processes, started as `python
+run.py` comes (no mode option: gevent); plus, unless --async-mode says otherwise, SQLite ×1
+under `--async-mode threading` for the cases that decided the mode (issue with 16 clients,
+call → screen at 200 and 1,000 screens, phones).
 Every run checks: no duplicate ticket number, no ticket called twice; a breach fails the run.
 """
 
@@ -25,7 +28,7 @@ import sys
 import time
 import traceback
 
-from bench.deploy import Setup
+from bench.deploy import CLIENT_CORE, DEFAULT_MODE, PIN_ENV, Setup
 from bench.parts import FULL, PARTS, QUICK, Cells, InvariantBroken, Sizes
 
 # The mode the figures chose (docs/PERFORMANCE.md, "Async mode").
@@ -36,8 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--only",
-        default=",".join(PARTS),
-        help=f"comma-separated parts: {', '.join(PARTS)} (default all)",
+        default=",".join(part for part in PARTS if part != "city"),
+        help=f"comma-separated parts: {', '.join(PARTS)} (default all but city, which "
+        "needs --db postgres --processes 2)",
     )
     parser.add_argument(
         "--db",
@@ -49,10 +53,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--async-mode",
-        choices=("threading", "gevent", "both"),
-        help=f"default: {CHOSEN_MODE}, plus the other mode on SQLite for the deciding cases",
+        choices=("threading", "gevent", "both", DEFAULT_MODE),
+        help="default: run.py with no mode option (as it comes, gevent), plus threading on "
+        "SQLite for the deciding cases",
     )
     parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="servers on core 0, the bench's clients (and Chromium) on core 1 (taskset-like)",
+    )
     return parser.parse_args(argv)
 
 
@@ -64,8 +74,8 @@ def plan(args: argparse.Namespace) -> list[tuple[Setup, list[str], bool]]:
     unknown = set(parts) - set(PARTS)
     if unknown:
         raise SystemExit(f"unknown part(s): {', '.join(sorted(unknown))}")
-    if args.async_mode in (None, CHOSEN_MODE):
-        modes = [CHOSEN_MODE]
+    if args.async_mode in (None, DEFAULT_MODE):
+        modes = [DEFAULT_MODE]
     elif args.async_mode == "both":
         modes = ["threading", "gevent"]
     else:
@@ -136,6 +146,8 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
             ("screen", "screen"),
             ("estimates", "estimates"),
             ("outside estimates", "outside-estimates"),
+            ("memory", "memory"),
+            ("city", "city"),
         ):
             if row.startswith(prefix):
                 return order[part]
@@ -153,6 +165,9 @@ def table(columns: list[tuple[Setup, Cells]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.pin:  # every client process and browser forks from here and inherits core 1
+        os.environ[PIN_ENV] = "1"
+        os.sched_setaffinity(0, {CLIENT_CORE})
     sizes = QUICK if args.quick else FULL
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -167,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{os.getloadavg()[0]:.1f} after"
     )
     print(f"command: {command.strip()}  ({time.perf_counter() - started:.0f} s)")
+    if args.pin:
+        print("pinned: servers on core 0; clients, browsers and the bench on core 1")
     print()
     print(table(results))
     failed = any("FAILED" in row or ": error" in row for _, cells in results for row in cells)

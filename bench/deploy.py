@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,11 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("YIHAO_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 BENCH_COUNTERS = 30
+DEFAULT_MODE = "default"
+# `python -m bench --pin`: servers on core 0, the bench and its clients on core 1 (PostgreSQL
+# and Redis wherever the kernel puts them), so the clients cannot take the server's core.
+PIN_ENV = "YIHAO_BENCH_PIN"
+SERVER_CORE, CLIENT_CORE = 0, 1
 
 
 def write_bench_hall(path: Path, counters: int = BENCH_COUNTERS) -> Path:
@@ -69,12 +75,13 @@ class Setup:
 
     db: str  # "sqlite" or "postgres"
     processes: int
-    async_mode: str
+    async_mode: str  # "default": `run.py` with no mode option, as it comes
 
     @property
     def label(self) -> str:
         kind = "SQLite" if self.db == "sqlite" else "PG+Redis"
-        return f"{kind} ×{self.processes} {self.async_mode}"
+        mode = "run.py as it comes" if self.async_mode == DEFAULT_MODE else self.async_mode
+        return f"{kind} ×{self.processes} {mode}"
 
 
 @dataclass
@@ -82,6 +89,7 @@ class Deployment:
     """`with Deployment(setup) as deployment:` — fresh database, N `run.py` processes."""
 
     setup: Setup
+    hall_file: Callable[[Path], Path] = write_bench_hall
     servers: list[LiveServer] = field(default_factory=list)
     final_log: str = ""
     _workdir: Any = None
@@ -93,9 +101,12 @@ class Deployment:
     def __enter__(self) -> Deployment:
         self._workdir = tempfile.TemporaryDirectory(prefix="yihao-bench-")
         workdir = Path(self._workdir.name)
-        hall = write_bench_hall(workdir / "bench-hall.yaml")
-        args = ["--no-scheduler", "--config", str(hall), "--async-mode", self.setup.async_mode]
-        env = {"YIHAO_SECRET_KEY": "bench-secret", "YIHAO_ASYNC_MODE": self.setup.async_mode}
+        hall = self.hall_file(workdir / "bench-hall.yaml")
+        args = ["--no-scheduler", "--config", str(hall)]
+        env = {"YIHAO_SECRET_KEY": "bench-secret"}
+        if self.setup.async_mode != DEFAULT_MODE:
+            args += ["--async-mode", self.setup.async_mode]
+            env["YIHAO_ASYNC_MODE"] = self.setup.async_mode
         database = None
         if self.setup.db == "postgres":
             reset_postgres()
@@ -106,13 +117,29 @@ class Deployment:
             LiveServer(workdir, *args, database=database, env=env)
             for _ in range(self.setup.processes)
         ]
+        pinned = os.environ.get(PIN_ENV) == "1"
+        mine = os.sched_getaffinity(0)
         try:
+            if pinned:  # the servers (and every thread they start) on core 0
+                os.sched_setaffinity(0, {SERVER_CORE})
             for server in self.servers:
                 server.start(timeout=60)
         except BaseException:
             self.__exit__()
             raise
+        finally:
+            os.sched_setaffinity(0, mine)
         return self
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server processes have used so far (all their threads)."""
+        total = 0.0
+        for server in self.servers:
+            assert server.process is not None
+            fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1]
+            utime, stime = fields.split()[11:13]
+            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def __exit__(self, *exc: object) -> None:
         for server in self.servers:

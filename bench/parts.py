@@ -8,8 +8,11 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from bench.browsers import HallBrowsers
+from bench.city import clerk_name, line_prefix, site_code, write_city_hall
 from bench.deploy import Deployment, Setup
 from bench.http_clients import Http, issue_tickets, percentile, run_clerks, run_load
 from bench.socket_clients import Fleet
@@ -32,6 +35,13 @@ class Sizes:
     outside_scale: float = 60.0  # the hall clock of outside-estimates, × the wall clock
     outside_seeds: tuple[int, ...] = (1, 2, 3)
     outside_days: int | None = None  # all three
+    browsers: int = 20  # Chromium hall screens during the largest screen level
+    city_sites: int = 200
+    city_screens_per_site: int = 10
+    city_phones_per_site: int = 20
+    city_calls_per_s: float = 40.0
+    city_issue_per_s: float = 100.0
+    city_seconds: float = 10.0
 
 
 FULL = Sizes()
@@ -50,6 +60,13 @@ QUICK = Sizes(
     outside_scale=120.0,
     outside_seeds=(1,),
     outside_days=1,  # 20 at once, no history: half a minute
+    browsers=2,
+    city_sites=10,
+    city_screens_per_site=3,
+    city_phones_per_site=2,
+    city_calls_per_s=5.0,
+    city_issue_per_s=10.0,
+    city_seconds=3.0,
 )
 
 Cells = dict[str, str]
@@ -139,7 +156,9 @@ def part_calls(setup: Setup, sizes: Sizes) -> Cells:
 
 
 # -- call → screen ----------------------------------------------------------------------------
-def _caller(url: str, counter: int, token: str, times: list[float], sent: dict[str, float]) -> None:
+def _caller(
+    url: str, counter: int, token: str, times: list[float], sent: dict[str, float], wall: Any
+) -> None:
     client = Http(url, token)
     holding = False
     for at in times:
@@ -147,22 +166,27 @@ def _caller(url: str, counter: int, token: str, times: list[float], sent: dict[s
             time.sleep(min(0.005, at - now))
         if holding:
             client.request("POST", f"/api/v1/counters/{counter}/finish")
-        started = time.perf_counter()
+        started, started_wall = time.perf_counter(), time.time()
         status, body = client.request("POST", f"/api/v1/counters/{counter}/call-next")
         assert status == 200, (status, body)
         ticket = body.get("ticket")
         holding = ticket is not None
         if ticket is not None:
             sent[ticket["number"]] = started
+            wall[ticket["number"]] = started_wall
     if holding:
         client.request("POST", f"/api/v1/counters/{counter}/finish")
 
 
 def paced_calls(
-    clerks: list[tuple[str, int, str]], calls_per_s: float, seconds: float
+    clerks: list[tuple[str, int, str]],
+    calls_per_s: float,
+    seconds: float,
+    wall: dict[str, float] | None = None,
 ) -> dict[str, float]:
     """Calls at `calls_per_s` in all, round robin over the clerks (one thread per clerk, so a
-    slow call does not hold back the others). Returns number → when its call-next was sent."""
+    slow call does not hold back the others). Returns number → when its call-next was sent
+    (perf_counter); `wall` gets the same moments as epoch seconds (for browsers' stamps)."""
     total = round(calls_per_s * seconds)
     start = time.perf_counter() + 0.2
     schedules: list[list[float]] = [[] for _ in clerks]
@@ -170,7 +194,9 @@ def paced_calls(
         schedules[index % len(clerks)].append(start + index / calls_per_s)
     sent: dict[str, float] = {}
     workers = [
-        threading.Thread(target=_caller, args=(*clerk, schedules[index], sent))
+        threading.Thread(
+            target=_caller, args=(*clerk, schedules[index], sent, {} if wall is None else wall)
+        )
         for index, clerk in enumerate(clerks)
     ]
     for worker in workers:
@@ -180,51 +206,153 @@ def paced_calls(
     return sent
 
 
+def server_rss_kb(deployment: Deployment) -> int:
+    """Resident memory of the deployment's server processes, KB (Linux)."""
+    total = 0
+    for server in deployment.servers:
+        assert server.process is not None
+        status = Path(f"/proc/{server.process.pid}/status").read_text()
+        total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+    return total
+
+
+def screen_level(
+    deployment: Deployment,
+    fleet: Fleet,
+    clerks: list[tuple[str, int, str]],
+    sizes: Sizes,
+    level: int,
+    label: str,
+    browsers: HallBrowsers | None = None,
+) -> tuple[Cells, list[str]]:
+    """`level` screens connected, calls at `sizes.calls_per_s`: the latency row `label`, and
+    with `browsers` the row of the Chromium screens connected meanwhile."""
+    calls_each = round(sizes.calls_per_s * sizes.screen_seconds)
+    connected = fleet.connect(level)
+    time.sleep(0.5)
+    fleet.reset()
+    if browsers is not None:
+        browsers.reset()
+    wall: dict[str, float] = {}
+    cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
+    sent = paced_calls(clerks, sizes.calls_per_s, sizes.screen_seconds, wall)
+    time.sleep(1.5)  # late deliveries still count, and show in p99
+    server_cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
+    result = fleet.collect()
+    browser_cells = {} if browsers is None else browser_row(browsers, wall, level)
+    latencies = [
+        (at - sent[number]) * 1000 for number, at, _ in result["records"] if number in sent
+    ]
+    expected = len(sent) * connected
+    missed = expected - len(latencies)
+    cell = f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
+    notes = []
+    if connected < level:
+        notes.append(f"{connected} connected")
+    if missed:
+        notes.append(f"{missed} of {expected} missed")
+    if result["drops"]:
+        notes.append(f"{result['drops']} drops")
+    if len(sent) < calls_each:
+        notes.append(f"{len(sent)} calls")
+    notes.append(f"server {server_cores:.2f} core")
+    cell += " (" + ", ".join(notes) + ")"
+    return {label: cell, **browser_cells}, list(sent)
+
+
+def browser_row(browsers: HallBrowsers, wall: dict[str, float], level: int) -> Cells:
+    """Call → drawn on each Chromium page (the page's own stamp against the request's)."""
+    latencies, missed = [], 0
+    for drawn in browsers.drawn():
+        for number, sent_at in wall.items():
+            if number in drawn:
+                latencies.append(drawn[number] - sent_at * 1000)
+            else:
+                missed += 1
+    cell = f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
+    if missed:
+        cell += f" ({missed} of {len(wall) * browsers.count} not drawn)"
+    label = f"call→screen {browsers.count} Chromium hall screens (with {level}): p50/p99 ms"
+    return {label: cell}
+
+
 def part_screen(setup: Setup, sizes: Sizes, screens: tuple[int, ...] | None = None) -> Cells:
+    """Screens that offer permessage-deflate as browsers do, at every level; then, at the
+    largest level, screens that offer no extension (the second row)."""
     cells: Cells = {}
     levels = screens or sizes.screens
     calls_each = round(sizes.calls_per_s * sizes.screen_seconds)
     with Deployment(setup) as deployment:
-        tickets = issue_tickets(deployment.urls, calls_each * len(levels) + 10)
+        tickets = issue_tickets(deployment.urls, calls_each * (len(levels) + 1) + 10)
         check_numbers([ticket["number"] for ticket in tickets])
         clerks = sign_in(deployment, 6)
         processes = 1 if max(levels) <= 50 else 2
-        fleet = Fleet(deployment.urls, "/display", processes)
         all_called: list[str] = []
-        try:
-            for level in levels:
-                connected = fleet.connect(level)
-                time.sleep(0.5)
-                fleet.reset()
-                sent = paced_calls(clerks, sizes.calls_per_s, sizes.screen_seconds)
-                time.sleep(1.5)  # late deliveries still count, and show in p99
-                result = fleet.collect()
-                all_called += list(sent)
-                latencies = [
-                    (at - sent[number]) * 1000 for number, at in result["records"] if number in sent
-                ]
-                expected = len(sent) * connected
-                missed = expected - len(latencies)
-                label = f"call→screen {level:>4} screens: p50/p99 ms"
-                cells[label] = (
-                    f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))}"
+        for deflate, chosen in ((True, levels), (False, levels[-1:])):
+            fleet = Fleet(deployment.urls, "/display", processes, deflate=deflate)
+            try:
+                for level in chosen:
+                    offer = "deflate offered" if deflate else "no extension"
+                    label = f"call→screen {level:>4} screens, {offer}: p50/p99 ms"
+                    if deflate and level == max(levels) and sizes.browsers:
+                        with HallBrowsers(deployment.urls[0], sizes.browsers) as browsers:
+                            level_cells, called = screen_level(
+                                deployment, fleet, clerks, sizes, level, label, browsers
+                            )
+                    else:
+                        level_cells, called = screen_level(
+                            deployment, fleet, clerks, sizes, level, label
+                        )
+                    cells.update(level_cells)
+                    all_called += called
+                compressed = fleet.collect()["compressed"]
+            finally:
+                fleet.close()
+            if deflate:
+                cells["call→screen: connections the server compressed"] = (
+                    f"{compressed} of {max(chosen)}"
                 )
-                notes = []
-                if connected < level:
-                    notes.append(f"{connected} connected")
-                if missed:
-                    notes.append(f"{missed} of {expected} missed")
-                if result["drops"]:
-                    notes.append(f"{result['drops']} drops")
-                if len(sent) < calls_each:
-                    notes.append(f"{len(sent)} calls")
-                if notes:
-                    cells[label] += " (" + ", ".join(notes) + ")"
-        finally:
-            fleet.close()
     check_calls(all_called, all_called)
     cells["call→screen: log lines 'Invalid HTTP method'"] = str(
         deployment.final_log.count("Invalid HTTP method")
+    )
+    return cells
+
+
+# -- memory per idle connection ---------------------------------------------------------------
+def part_memory(setup: Setup, sizes: Sizes) -> Cells:
+    """Server RSS growth ÷ connections: idle screens (deflate offered) then idle phones."""
+    cells: Cells = {}
+    screens, phones = max(sizes.screens), sizes.phones // 2
+    with Deployment(setup) as deployment:
+        tickets = issue_tickets(deployment.urls, max(1, phones // sizes.phones_per_ticket))
+        auths: list[Any] = [{"ticket": ticket["id"]} for ticket in tickets]
+        warm = Fleet(deployment.urls, "/display", 1)  # the first connections build caches
+        try:
+            warm.connect(20)
+        finally:
+            warm.close()
+        time.sleep(1)
+        screen_fleet = Fleet(deployment.urls, "/display", 2)
+        phone_fleet = Fleet(deployment.urls, "/ticket", 2, auths)
+        try:
+            before = server_rss_kb(deployment)
+            connected = screen_fleet.connect(screens)
+            time.sleep(3)
+            with_screens = server_rss_kb(deployment)
+            held = phone_fleet.connect(phones)
+            time.sleep(3)
+            with_phones = server_rss_kb(deployment)
+        finally:
+            screen_fleet.close()
+            phone_fleet.close()
+    cells["memory per idle /display screen (deflate offered)"] = (
+        f"{(with_screens - before) / max(1, connected):.0f} KB ({connected} screens, "
+        f"RSS {before / 1024:.0f} → {with_screens / 1024:.0f} MB)"
+    )
+    cells["memory per idle /ticket phone (deflate offered)"] = (
+        f"{(with_phones - with_screens) / max(1, held):.0f} KB ({held} phones, "
+        f"RSS → {with_phones / 1024:.0f} MB)"
     )
     return cells
 
@@ -257,6 +385,160 @@ def part_phones(setup: Setup, sizes: Sizes, phones: int | None = None) -> Cells:
     return cells
 
 
+# -- a city's halls on one deployment ---------------------------------------------------------
+Issued = tuple[str, str, float, str]  # site, number, ms, ticket id
+
+
+def _issuer(url: str, plan: list[tuple[float, str]], out: list[Issued], errors: list[int]) -> None:
+    client = Http(url)
+    for at, site in plan:
+        while (now := time.perf_counter()) < at:
+            time.sleep(min(0.005, at - now))
+        started = time.perf_counter()
+        status, body = client.request(
+            "POST", "/api/v1/tickets", {"service": "employment", "site": site}
+        )
+        if status in (200, 201):
+            ticket = body["ticket"]
+            out.append(
+                (site, ticket["number"], (time.perf_counter() - started) * 1000, ticket["id"])
+            )
+        else:
+            errors.append(status)
+
+
+def paced_issue(
+    urls: list[str], sites: list[str], per_s: float, seconds: float, threads: int = 16
+) -> tuple[list[Issued], list[int], float]:
+    """Tickets at `per_s` in all, round robin over the sites and the servers: (site, number,
+    ms, id) per ticket, the error statuses, and the seconds it took."""
+    total = round(per_s * seconds)
+    start = time.perf_counter() + 0.2
+    plans: list[list[tuple[float, str]]] = [[] for _ in range(threads)]
+    for index in range(total):
+        plans[index % threads].append((start + index / per_s, sites[index % len(sites)]))
+    out: list[Issued] = []
+    errors: list[int] = []
+    workers = [
+        threading.Thread(target=_issuer, args=(urls[index % len(urls)], plan, out, errors))
+        for index, plan in enumerate(plans)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return out, errors, time.perf_counter() - start
+
+
+def part_city(setup: Setup, sizes: Sizes) -> Cells:
+    """`sizes.city_sites` sites on PostgreSQL + Redis, 10 screens and 20 phones each; calls at
+    `city_calls_per_s` spread over the sites while tickets are issued at `city_issue_per_s`.
+    A screen's record carries its site: a call of another site counts as a wrong delivery."""
+    if setup.db != "postgres":
+        return {"city: part skipped": "needs PostgreSQL + Redis (--db postgres --processes 2)"}
+    cells: Cells = {}
+    count = sizes.city_sites
+    sites = [site_code(index) for index in range(1, count + 1)]
+    site_of_prefix = {line_prefix(index): site_code(index) for index in range(1, count + 1)}
+    with Deployment(setup, hall_file=lambda path: write_city_hall(path, count)) as deployment:
+        servers = deployment.servers
+        clerks = []
+        for index in range(1, count + 1):
+            server = servers[index % len(servers)]
+            token = server.login(clerk_name(index))
+            response = server.post("/api/v1/counters/1/sign-in", token=token)
+            assert response.status_code == 200, response.text
+            clerks.append((server.url, 1, token))
+        followed, errors, _ = paced_issue(
+            deployment.urls, sites, 200, sizes.city_phones_per_site * count / 200
+        )
+        assert not errors, errors[:5]
+        check_numbers([number for _, number, _, _ in followed])
+        auths: list[Any] = [{"ticket": ticket_id} for _, _, _, ticket_id in followed]
+        phone_tags = [("", site) for site, _, _, _ in followed]
+        screens = Fleet(
+            deployment.urls,
+            "/display",
+            2,
+            queries=[
+                (f"&site={site}", site)
+                for _ in range(sizes.city_screens_per_site)
+                for site in sites
+            ],
+        )
+        phones_fleet: Fleet | None = None
+        try:
+            before = server_rss_kb(deployment)
+            connected = screens.connect(count * sizes.city_screens_per_site)
+            phones_fleet = Fleet(deployment.urls, "/ticket", 2, auths, queries=phone_tags)
+            phones_held = phones_fleet.connect(len(auths))
+            time.sleep(2)
+            after = server_rss_kb(deployment)
+            screens.reset()
+            phones_fleet.reset()
+            wall: dict[str, float] = {}
+            load: dict[str, Any] = {}
+            issuer = threading.Thread(
+                target=lambda: load.update(
+                    zip(
+                        ("issued", "errors", "seconds"),
+                        paced_issue(
+                            deployment.urls, sites, sizes.city_issue_per_s, sizes.city_seconds
+                        ),
+                        strict=True,
+                    )
+                )
+            )
+            cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
+            issuer.start()
+            sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
+            issuer.join()
+            time.sleep(2)
+            cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
+            seen = screens.collect()
+            phones_seen = phones_fleet.collect()
+        finally:
+            screens.close()
+            if phones_fleet is not None:
+                phones_fleet.close()
+    latencies: list[float] = []
+    last: dict[str, float] = {}
+    wrong = 0
+    for number, at, tag in seen["records"]:
+        if number not in sent:
+            continue
+        if site_of_prefix.get(number.rstrip("0123456789")) != tag:
+            wrong += 1
+            continue
+        latency = (at - sent[number]) * 1000
+        latencies.append(latency)
+        last[number] = max(last.get(number, 0.0), latency)
+    expected = len(sent) * sizes.city_screens_per_site
+    issued = load.get("issued", [])
+    cells["city: sites, screens, phones connected"] = (
+        f"{count} sites, {connected} screens, {phones_held} phones"
+    )
+    cells["city: call→screen of its site p50/p99 ms (last screen p99)"] = (
+        f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))} "
+        f"({ms(percentile(list(last.values()), 0.99))}); {len(sent)} calls, "
+        f"{expected - len(latencies)} of {expected} missed"
+    )
+    cells["city: deliveries to the wrong site"] = str(wrong)
+    cells["city: server processes' CPU during the load"] = f"{cores:.2f} core (2 processes)"
+    cells["city: tickets/s issued (target, p99 ms)"] = (
+        f"{len(issued) / load.get('seconds', 1):.0f} ({sizes.city_issue_per_s:.0f}, "
+        f"{ms(percentile([row[2] for row in issued], 0.99))})"
+        + (f", {len(load.get('errors', []))} errors" if load.get("errors") else "")
+    )
+    cells["city: phone updates delivered"] = f"{phones_seen['events']} `ticket` events"
+    cells["city: drops (screens, phones)"] = f"{seen['drops']}, {phones_seen['drops']}"
+    cells["city: memory per idle connection"] = (
+        f"{(after - before) / max(1, connected + phones_held):.0f} KB "
+        f"(RSS {before / 1024:.0f} → {after / 1024:.0f} MB, 2 processes)"
+    )
+    return cells
+
+
 def part_estimates(setup: Setup, sizes: Sizes) -> Cells:
     """Wait estimates against simulated days (bench/estimates.py): no server, no database;
     the same figures in every column, so it runs in the first one only."""
@@ -283,6 +565,8 @@ PARTS = {
     "calls": part_calls,
     "screen": part_screen,
     "phones": part_phones,
+    "memory": part_memory,
+    "city": part_city,
     "estimates": part_estimates,
     "outside-estimates": part_outside_estimates,
 }

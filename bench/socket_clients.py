@@ -4,6 +4,11 @@ enough WebSocket (RFC 6455, parsed by hand: the server's frames are unmasked, so
 auth, answer pings, record `call` events. A client costs a few microseconds per frame, so at
 1,000 screens the server, not the clients, is what is measured.
 
+With `deflate` a client offers permessage-deflate (RFC 7692) as every browser does
+(`permessage-deflate; client_max_window_bits`); if the server accepts, compressed messages
+(RSV1 set) are inflated with the context the server's answer implies. Each connection
+records what the server negotiated, so a row can say which path its clients took.
+
 Each client process is driven through a pipe by a `Fleet` in the parent."""
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import os
 import re
 import struct
 import time
+import zlib
 from multiprocessing.connection import Connection
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,13 +29,18 @@ from urllib.parse import urlsplit
 NUMBER = re.compile(rb'"number":\s*"([^"]+)"')
 CONNECTS_AT_ONCE = 25
 OP_TEXT, OP_CLOSE, OP_PING = 0x1, 0x8, 0x9
+RSV1 = 0x40
+DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"  # what Chromium sends
+DEFLATE_TAIL = b"\x00\x00\xff\xff"  # RFC 7692 §7.2.2: removed by the sender, put back
 
 
 class Stats:
     def __init__(self) -> None:
-        self.records: list[tuple[str, float]] = []
+        self.records: list[tuple[str, float, str]] = []  # (number, when, the client's tag)
+        self.events = 0  # other events received (e.g. a phone's `ticket` updates)
         self.drops = 0
         self.refused = 0
+        self.compressed = 0  # connections on which the server accepted permessage-deflate
 
 
 def client_frame(opcode: int, payload: bytes) -> bytes:
@@ -47,7 +58,19 @@ def client_frame(opcode: int, payload: bytes) -> bytes:
 
 
 class SocketClient(asyncio.Protocol):
-    def __init__(self, url: str, namespace: str, auth: dict[str, Any] | None, stats: Stats):
+    def __init__(
+        self,
+        url: str,
+        namespace: str,
+        auth: dict[str, Any] | None,
+        stats: Stats,
+        deflate: bool = False,
+        query: str = "",
+        tag: str = "",
+    ) -> None:
+        self.deflate, self.query, self.tag = deflate, query, tag
+        self.inflater: Any = None  # set when the server accepted permessage-deflate
+        self.fresh_context = False  # server_no_context_takeover: a new inflater per message
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.namespace, self.auth, self.stats = namespace, auth, stats
@@ -72,14 +95,24 @@ class SocketClient(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         key = base64.b64encode(os.urandom(16)).decode()
+        offer = f"Sec-WebSocket-Extensions: {DEFLATE_OFFER}\r\n" if self.deflate else ""
         transport.write(
             (
-                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"GET /socket.io/?EIO=4&transport=websocket{self.query} HTTP/1.1\r\n"
                 f"Host: {self.host}:{self.port}\r\n"
                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
             ).encode()
         )
+
+    def _negotiated(self, head: str) -> None:
+        """What the server's 101 answer accepted (RFC 7692 §5)."""
+        for line in head.split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "sec-websocket-extensions" and "permessage-deflate" in value:
+                self.inflater = zlib.decompressobj(-15)
+                self.fresh_context = "server_no_context_takeover" in value
+                self.stats.compressed += 1
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
@@ -91,6 +124,7 @@ class SocketClient(asyncio.Protocol):
             if not buffer.startswith(b"HTTP/1.1 101"):
                 self._end()
                 return
+            self._negotiated(bytes(buffer[:end]).decode("latin-1"))
             del buffer[: end + 4]
             self.upgraded = True
         position, size = 0, len(buffer)
@@ -119,7 +153,12 @@ class SocketClient(asyncio.Protocol):
     # -- frames and packets ----------------------------------------------------------
     def _frame(self, first: int, buffer: bytearray, start: int, end: int) -> None:
         opcode, final = first & 0x0F, first & 0x80
-        if opcode == OP_TEXT and final:
+        if first & RSV1 and self.inflater is not None and final and opcode == OP_TEXT:
+            if self.fresh_context:
+                self.inflater = zlib.decompressobj(-15)
+            text = bytearray(self.inflater.decompress(bytes(buffer[start:end]) + DEFLATE_TAIL))
+            self._message(text, 0, len(text))
+        elif opcode == OP_TEXT and final:
             self._message(buffer, start, end)
         elif opcode in (OP_TEXT, 0x0):  # a fragmented message (not sent by our server)
             self.fragments = (self.fragments or bytearray()) + buffer[start:end]
@@ -137,8 +176,10 @@ class SocketClient(asyncio.Protocol):
         if data.startswith(self.call_prefix, start):
             match = NUMBER.search(data, start, end)
             if match:
-                self.stats.records.append((match.group(1).decode(), time.perf_counter()))
-        elif not data.startswith(self.event_prefix, start):
+                self.stats.records.append((match.group(1).decode(), time.perf_counter(), self.tag))
+        elif data.startswith(self.event_prefix, start):
+            self.stats.events += 1
+        else:
             self._packet(bytes(data[start:end]).decode())
 
     def _packet(self, packet: str) -> None:
@@ -181,7 +222,14 @@ class SocketClient(asyncio.Protocol):
             self.transport.close()
 
 
-async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[Any]) -> None:
+async def _serve(
+    pipe: Connection,
+    urls: list[str],
+    namespace: str,
+    auths: list[Any],
+    deflate: bool,
+    queries: list[tuple[str, str]],
+) -> None:
     loop = asyncio.get_running_loop()
     stats = Stats()
     clients: list[SocketClient] = []
@@ -191,8 +239,15 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
     async def connect_one(index: int) -> None:
         nonlocal failed
         async with gate:
+            query, tag = queries[index % len(queries)]
             client = SocketClient(
-                urls[index % len(urls)], namespace, auths[index % len(auths)], stats
+                urls[index % len(urls)],
+                namespace,
+                auths[index % len(auths)],
+                stats,
+                deflate,
+                query,
+                tag,
             )
             try:
                 ok = await client.open()
@@ -215,6 +270,7 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
             for client in clients:
                 client.pings = 0
             stats.drops = 0
+            stats.events = 0
             pipe.send(True)
         elif command == "collect":
             pipe.send(
@@ -225,6 +281,8 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
                     "refused": stats.refused,
                     "failed": failed,
                     "min_pings": min((client.pings for client in clients), default=0),
+                    "compressed": stats.compressed,
+                    "events": stats.events,
                 }
             )
         elif command == "close":
@@ -233,15 +291,32 @@ async def _serve(pipe: Connection, urls: list[str], namespace: str, auths: list[
             return
 
 
-def _process(pipe: Connection, urls: list[str], namespace: str, auths: list[Any]) -> None:
-    asyncio.run(_serve(pipe, urls, namespace, auths))
+def _process(
+    pipe: Connection,
+    urls: list[str],
+    namespace: str,
+    auths: list[Any],
+    deflate: bool,
+    queries: list[tuple[str, str]],
+) -> None:
+    asyncio.run(_serve(pipe, urls, namespace, auths, deflate, queries))
 
 
 class Fleet:
-    """`processes` client processes holding Socket.IO connections to `urls` (round robin)."""
+    """`processes` client processes holding Socket.IO connections to `urls` (round robin);
+    with `deflate` they offer permessage-deflate as browsers do. `queries` gives each client
+    a query string (e.g. `&site=s001`) and a tag its records carry; `auths` the Socket.IO
+    auth: client i of the fleet takes queries[i % len(queries)] and auths[i % len(auths)]
+    (process k holds clients k, k + processes, …)."""
 
     def __init__(
-        self, urls: list[str], namespace: str, processes: int, auths: list[Any] | None = None
+        self,
+        urls: list[str],
+        namespace: str,
+        processes: int,
+        auths: list[Any] | None = None,
+        deflate: bool = True,
+        queries: list[tuple[str, str]] | None = None,
     ) -> None:
         context = multiprocessing.get_context("fork")
         self.pipes: list[Connection] = []
@@ -252,7 +327,14 @@ class Fleet:
             rotated = urls[index % len(urls) :] + urls[: index % len(urls)]
             process = context.Process(
                 target=_process,
-                args=(child, rotated, namespace, auths or [None]),
+                args=(
+                    child,
+                    rotated,
+                    namespace,
+                    (auths or [None])[index::processes] or [None],
+                    deflate,
+                    (queries or [("", "")])[index::processes] or [("", "")],
+                ),
                 daemon=True,
             )
             process.start()
@@ -282,6 +364,8 @@ class Fleet:
             "refused": sum(part["refused"] for part in parts),
             "failed": sum(part["failed"] for part in parts),
             "min_pings": min(part["min_pings"] for part in parts),
+            "compressed": sum(part["compressed"] for part in parts),
+            "events": sum(part["events"] for part in parts),
         }
 
     def close(self) -> None:

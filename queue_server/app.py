@@ -30,7 +30,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         make_session_factory,
         writer_gate,
     )
-    from queue_server.realtime.fanout import fanout_manager, use_shared_frames
+    from queue_server.realtime.fanout import decline_compression, fanout_manager, use_shared_frames
     from queue_server.realtime.message_queue import MessageQueueWatch
     from queue_server.realtime.namespaces import register_namespaces
     from queue_server.realtime.publisher import Publisher
@@ -85,6 +85,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_timeout=settings.ping_timeout_s,
     )
     use_shared_frames(socketio.server.eio, client_manager)
+    # Outside Socket.IO's middleware: every WebSocket handshake negotiates no extension.
+    app.wsgi_app = decline_compression(app.wsgi_app)  # type: ignore[method-assign]
     extension.socketio = socketio
     extension.publisher = Publisher(socketio, extension)
     register_namespaces(socketio, extension)

@@ -446,7 +446,9 @@ class Settings(BaseSettings):
     printer_timeout_s: float = Field(3.0, gt=0)
     secret_key: str | None = None
     token_max_age_s: int = Field(12 * 3600, gt=0)
-    async_mode: Literal["threading", "gevent"] = "threading"  # gevent: run.py patches first
+    # An app built in process (tests, scripts) is threaded; run.py starts gevent unless told
+    # otherwise, and monkey-patches before anything else is imported.
+    async_mode: Literal["threading", "gevent"] = "threading"
     message_queue_check_s: float = Field(2.0, gt=0)  # how often Redis is pinged
     message_queue_channel: str = "yihao"  # halls (or test runs) sharing one Redis use their own
     scheduler_lease_s: float = Field(30, gt=0)  # a dead scheduler is replaced within this (+⅓)

@@ -107,10 +107,12 @@ def _public(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ticket_site(ticket_id: str) -> SiteConfig:
-    for site in yihao().hall.config.sites:
-        if yihao().read(site, tickets.ticket_in_site, ticket_id):
-            return site
-    raise NotFound("没有这张号票")
+    hall = yihao().hall.config
+    code = yihao().read(hall.sites[0], tickets.site_of_ticket, ticket_id)
+    site = hall.site(code) if code else None
+    if site is None:
+        raise NotFound("没有这张号票")
+    return site
 
 
 @operation(

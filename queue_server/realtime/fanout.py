@@ -8,29 +8,42 @@ serializer and one `send` per message. Here:
 
 - A server's frames are never masked (RFC 6455 §5.1), so without a negotiated extension a
   text message is the same bytes on every connection: `FrameCache` builds it once.
-  Connections that negotiated permessage-deflate (browsers offer it) compress per
-  connection and keep the library's path.
+  Browsers offer permessage-deflate; `decline_compression` answers every handshake without
+  it, so browsers are plain connections too (a connection that did negotiate it, behind
+  some other front, would compress per connection and keep the library's path).
 - `CoalescedWrites` (gevent): the frames a connection is given in one go — a call's `call`,
   `counter` and `evaluate` — leave in one `send`, made by the hub once the sender yields.
 - `DirectFanout`, the Socket.IO client manager: a broadcast appends the frame to each
   plain WebSocket's pending writes directly, when nothing older is waiting in that client's
   queue (so a client's messages keep their order); otherwise, and for every other client,
   it takes the library's path.
+- A connecting client's broadcasts wait in `DirectFanout` until its snapshot has gone
+  (`hold`/`release`, used by realtime/namespaces.py).
+
+The transport and the manager lean on engine.io, python-socketio and simple-websocket
+internals: `library_problems` lists what is not where they expect, start-up then keeps the
+library's path, and tests/integration/test_fanout.py fails on the list.
 """
 
 from __future__ import annotations
 
+import inspect
+import logging
 import struct
+import threading
 import time
 from typing import Any
 
+import engineio.socket
 import gevent
+import simple_websocket.ws
 import socketio
 from engineio import packet as eio_packet
 from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from socketio import packet as sio_packet
 
 FIN_TEXT = 0x81
+log = logging.getLogger(__name__)
 
 
 class FrameCache:
@@ -131,11 +144,43 @@ class CoalescedWrites:
 
 class DirectFanout(socketio.Manager):
     """The client manager: broadcasts as described in the module's docstring. Combined with
-    a message-queue manager (`fanout_manager`), it delivers what arrives from the queue."""
+    a message-queue manager (`fanout_manager`), it delivers what arrives from the queue.
+
+    It also keeps a connecting client's broadcasts back until its snapshot has gone
+    (`hold` … `release`): a namespace joins the client to its rooms first, then reads the
+    snapshot (a database read, which yields under gevent), so whatever is broadcast
+    meanwhile is neither lost nor delivered before the snapshot."""
 
     websockets: dict[str, Any]  # engine.io sid -> its SharedFrames transport, this process
     direct_frames = 0  # broadcast frames written directly / handed to a client's queue
     queued_frames = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.websockets = {}
+        # sid -> the broadcasts (engine.io sid, packet, text) waiting for its snapshot
+        self.held: dict[str, list[tuple[str, Any, str]]] = {}
+        self.lock = threading.RLock()
+
+    def hold(self, sid: str) -> None:
+        """Keep broadcasts to `sid` back until `release` (or `forget_hold`)."""
+        with self.lock:
+            self.held.setdefault(sid, [])
+
+    def forget_hold(self, sid: str) -> None:
+        """The connection was refused: what was kept back for it is dropped."""
+        with self.lock:
+            self.held.pop(sid, None)
+
+    def release(self, sid: str, namespace: str, first: list[tuple[str, Any]]) -> None:
+        """Send `first` (event, payload) to `sid` (in this process only), then what was kept
+        back for it, in order; later broadcasts wait for the lock, so nothing overtakes."""
+        with self.lock:
+            waiting = self.held.pop(sid, [])
+            for event, payload in first:
+                DirectFanout.emit(self, event, payload, namespace, to=sid)
+            for eio_sid, message, text in waiting:
+                self._send(eio_sid, message, text)
 
     def emit(  # type: ignore[override]
         self,
@@ -149,40 +194,44 @@ class DirectFanout(socketio.Manager):
         **kwargs: Any,
     ) -> None:
         room = to or room
-        websockets = getattr(self, "websockets", None)
-        if callback or not websockets or namespace not in self.rooms:
+        if callback or namespace not in self.rooms:
             return super().emit(  # type: ignore[no-any-return]
                 event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
             )
         if isinstance(data, tuple):
-            data = list(data)
+            arguments = list(data)
         elif data is not None:
-            data = [data]
+            arguments = [data]
         else:
-            data = []
+            arguments = []
         encoded = self.server.packet_class(
-            sio_packet.EVENT, namespace=namespace, data=[event] + data
+            sio_packet.EVENT, namespace=namespace, data=[event] + arguments
         ).encode()
-        if isinstance(encoded, list):  # binary attachments: the library's path
+        if isinstance(encoded, list):  # binary attachments (Yihao sends none): the library's
             return super().emit(  # type: ignore[no-any-return]
                 event, data, namespace, room=room, skip_sid=skip_sid, callback=callback, **kwargs
             )
         message = eio_packet.Packet(eio_packet.MESSAGE, encoded)
         text = message.encode()
         skipped = skip_sid if isinstance(skip_sid, list) else [skip_sid]
-        direct = queued = 0
-        for sid, eio_sid in self.get_participants(namespace, room):
-            if sid in skipped:
-                continue
-            websocket = websockets.get(eio_sid)
-            if websocket is not None and websocket.deliver(text):
-                direct += 1
-            else:
-                self.server._send_eio_packet(eio_sid, message)
-                queued += 1
-        self.direct_frames += direct
-        self.queued_frames += queued
+        with self.lock:
+            for sid, eio_sid in self.get_participants(namespace, room):
+                if sid in skipped:
+                    continue
+                waiting = self.held.get(sid)
+                if waiting is not None:
+                    waiting.append((eio_sid, message, text))
+                else:
+                    self._send(eio_sid, message, text)
         return None
+
+    def _send(self, eio_sid: str, message: Any, text: str) -> None:
+        websocket = self.websockets.get(eio_sid)
+        if websocket is not None and websocket.deliver(text):
+            self.direct_frames += 1
+        else:
+            self.server._send_eio_packet(eio_sid, message)
+            self.queued_frames += 1
 
 
 class WatchedQueue:
@@ -215,7 +264,7 @@ class WatchedRedis(WatchedQueue):
                 time.sleep(self.LISTEN_RETRY_S)
 
 
-def fanout_manager(url: str | None, channel: str) -> socketio.Manager:
+def fanout_manager(url: str | None, channel: str) -> DirectFanout:
     """The client manager Flask-SocketIO would build for `url`, with `DirectFanout` as its
     local delivery."""
     if not url:
@@ -236,22 +285,79 @@ def fanout_manager(url: str | None, channel: str) -> socketio.Manager:
     # MRO: Queue manager -> PubSubManager -> DirectFanout -> Manager: what arrives from the
     # queue is delivered by DirectFanout.emit.
     combined = type(f"Direct{queue_class.__name__}", (watched, queue_class, DirectFanout), {})
-    manager: socketio.Manager = combined(url, channel=channel, write_only=False, **options)
+    manager: DirectFanout = combined(url, channel=channel, write_only=False, **options)
     return manager
 
 
-def use_shared_frames(engineio_server: Any, manager: Any) -> None:
+def decline_compression(wsgi_app: Any) -> Any:
+    """WSGI middleware: a request's `Sec-WebSocket-Extensions` offer is taken out before the
+    WebSocket handshake sees it, so the server answers with no extension (RFC 7692 §5: a
+    server declines by not listing it) and browsers, which all offer permessage-deflate, speak
+    uncompressed. Then every screen and phone is a plain connection: one shared frame per
+    broadcast, written straight to its socket, and no compression context per connection
+    (docs/PERFORMANCE.md, "Browsers on the direct path")."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
+def library_problems(engineio_server: Any) -> list[str]:
+    """What `use_shared_frames` needs of engine.io, python-socketio and simple-websocket's
+    internals that is not where it expects (empty: all is). They are not public API, so a
+    library upgrade may move them: start-up then logs each problem and leaves broadcasts on
+    the library's own path, and tests/integration/test_fanout.py fails on the list."""
+    problems: list[str] = []
+    transports = getattr(engineio_server, "_async", None)
+    transport = transports.get("websocket") if isinstance(transports, dict) else None
+    if not (isinstance(transport, type) and issubclass(transport, SimpleWebSocketWSGI)):
+        problems.append("engineio Server._async['websocket'] is not a SimpleWebSocketWSGI")
+    expected = {
+        SimpleWebSocketWSGI.__init__: ["self", "handler", "server", "kwargs"],
+        SimpleWebSocketWSGI.__call__: ["self", "environ", "start_response"],
+        SimpleWebSocketWSGI.send: ["self", "message"],
+        SimpleWebSocketWSGI.close: ["self"],
+        socketio.Server._send_eio_packet: ["self", "eio_sid", "eio_pkt"],
+        socketio.Manager.get_participants: ["self", "namespace", "room"],
+        engineio.socket.Socket._websocket_handler: ["self", "ws"],
+    }
+    for function, parameters in expected.items():
+        found = list(inspect.signature(function).parameters)
+        if found != parameters:
+            problems.append(f"{function.__qualname__}{tuple(found)}, expected {tuple(parameters)}")
+    if "self.app(self)" not in inspect.getsource(SimpleWebSocketWSGI.__call__):
+        problems.append("SimpleWebSocketWSGI.__call__ no longer calls self.app(self)")
+    if "_websocket_handler" not in inspect.getsource(engineio.socket.Socket._upgrade_websocket):
+        problems.append("engineio Socket no longer hands _websocket_handler to its transport")
+    probe = engineio.socket.Socket(engineio_server, "shape-check")
+    for name in ("sid", "closed", "upgrading", "upgraded"):
+        if not hasattr(probe, name):
+            problems.append(f"engineio Socket has no attribute {name!r}")
+    if not callable(getattr(getattr(probe, "queue", None), "qsize", None)):
+        problems.append("engineio Socket.queue has no qsize()")
+    for name in ("sock", "connected"):
+        if f"self.{name} =" not in inspect.getsource(simple_websocket.ws.Base.__init__):
+            problems.append(f"simple_websocket Base sets no {name!r}")
+    return problems
+
+
+def use_shared_frames(engineio_server: Any, manager: DirectFanout) -> None:
     """Have `engineio_server` send plain text frames from the shared cache and, under
     gevent, coalesce writes and accept direct broadcasts from `manager`. Only for the
-    simple-websocket transports (threading, and gevent without gevent-websocket)."""
-    transport = engineio_server._async.get("websocket")
-    if not (isinstance(transport, type) and issubclass(transport, SimpleWebSocketWSGI)):
+    simple-websocket transports (threading, and gevent without gevent-websocket), and only
+    while the libraries' internals are where `library_problems` expects them."""
+    problems = library_problems(engineio_server)
+    if problems:
+        log.error(
+            "broadcasts take the library's path: its internals moved (%s)", "; ".join(problems)
+        )
         return
+    transport = engineio_server._async["websocket"]
     coalesce = engineio_server.async_mode == "gevent"
     frames = FrameCache()
-    websockets: dict[str, Any] = {}
-    if coalesce and isinstance(manager, DirectFanout):
-        manager.websockets = websockets
+    websockets: dict[str, Any] = manager.websockets if coalesce else {}
 
     class SharedFrames(transport):  # type: ignore[misc, valid-type]
         writes: CoalescedWrites | None = None

@@ -1,12 +1,18 @@
 """Socket.IO namespaces, one per kind of client; each authenticates on connect and sends
-`snapshot` first, so a client that reconnects never misses the current state."""
+`snapshot` first, so a client that reconnects never misses the current state.
+
+A client joins its rooms before its snapshot is read, and what is broadcast to it meanwhile
+waits in the client manager until the snapshot has gone (`send_snapshot_first`): the
+snapshot is always its first message, and nothing committed after the snapshot's seq is
+lost (clients drop what is not newer than their snapshot)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
-from flask_socketio import Namespace, emit, join_room
+from flask_socketio import Namespace, join_room
 
 from queue_server.app_context import Yihao
 from queue_server.config import SiteConfig, UserConfig
@@ -26,11 +32,13 @@ from queue_server.protocol import (
     SITE_QUERY,
     TICKET_NAMESPACE,
 )
+from queue_server.realtime.fanout import DirectFanout
 from queue_server.realtime.publisher import queues_payload
 from queue_server.realtime.routes import counter_room
 from queue_server.services.counters import counter_snapshot
 from queue_server.services.reports import live_stats
 from queue_server.services.steps import get_ticket
+from queue_server.services.tickets import site_of_ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import display_snapshot, public_ticket, site_seq, ticket_view
 
@@ -43,6 +51,23 @@ class YihaoNamespace(Namespace):
     def __init__(self, namespace: str, yihao: Yihao) -> None:
         super().__init__(namespace)
         self.yihao = yihao
+
+    def send_snapshot_first(
+        self, rooms: list[str], read: Callable[[], Any], events: tuple[str, ...] = (EVENT_SNAPSHOT,)
+    ) -> None:
+        """Join `rooms`, read the snapshot, send it as `events`, then what was broadcast to
+        this client meanwhile. A refusal raised by `read` drops what was held back."""
+        manager: DirectFanout = self.socketio.server.manager
+        sid = _sid()
+        manager.hold(sid)
+        try:
+            for room in rooms:
+                join_room(room)
+            payload = read()
+        except BaseException:
+            manager.forget_hold(sid)
+            raise
+        manager.release(sid, self.namespace, [(event, payload) for event in events])
 
     def site_from_query(self) -> SiteConfig:
         site = self.yihao.hall.config.site(request.args.get(SITE_QUERY))
@@ -72,8 +97,7 @@ class DisplayNamespace(YihaoNamespace):
 
     def on_connect(self, auth: Any = None) -> None:
         site = self.site_from_query()
-        join_room(site.code)
-        emit(EVENT_SNAPSHOT, self.yihao.read(site, display_snapshot))
+        self.send_snapshot_first([site.code], lambda: self.yihao.read(site, display_snapshot))
 
 
 class CounterNamespace(YihaoNamespace):
@@ -84,12 +108,16 @@ class CounterNamespace(YihaoNamespace):
         site = self.site_of(user)
         try:
             number = int(request.args.get(COUNTER_QUERY, ""))
-            snapshot = self.yihao.read(site, counter_snapshot, number)
-        except (ValueError, YihaoError):
+        except ValueError:
             raise ConnectionRefusedError("unknown counter") from None
-        join_room(site.code)
-        join_room(counter_room(site.code, number))
-        emit(EVENT_SNAPSHOT, snapshot)
+
+        def read() -> dict[str, Any]:
+            try:
+                return self.yihao.read(site, counter_snapshot, number)
+            except YihaoError:
+                raise ConnectionRefusedError("unknown counter") from None
+
+        self.send_snapshot_first([site.code, counter_room(site.code, number)], read)
 
 
 class TicketNamespace(YihaoNamespace):
@@ -99,18 +127,22 @@ class TicketNamespace(YihaoNamespace):
         ticket_id = auth.get(AUTH_TICKET) if isinstance(auth, dict) else None
         if not isinstance(ticket_id, str) or not ticket_id:
             raise ConnectionRefusedError("unknown ticket")
-        for site in self.yihao.hall.config.sites:
+
+        def read() -> dict[str, Any]:
+            hall = self.yihao.hall.config
+            code = self.yihao.read(hall.sites[0], site_of_ticket, ticket_id)
+            site = hall.site(code) if code else None
+            if site is None:
+                raise ConnectionRefusedError("unknown ticket")
             try:
                 payload = self.yihao.read(site, _public_view, ticket_id)
             except YihaoError:
-                continue
-            join_room(ticket_id)
+                raise ConnectionRefusedError("unknown ticket") from None
             if self.yihao.publisher is not None:
                 self.yihao.publisher.watch_ticket(_sid(), site.code, ticket_id)
-            emit(EVENT_SNAPSHOT, payload)
-            emit(EVENT_TICKET, payload)
-            return
-        raise ConnectionRefusedError("unknown ticket")
+            return payload
+
+        self.send_snapshot_first([ticket_id], read, (EVENT_SNAPSHOT, EVENT_TICKET))
 
     def on_disconnect(self, reason: Any = None) -> None:
         if self.yihao.publisher is not None:
@@ -132,10 +164,9 @@ class ManagerNamespace(YihaoNamespace):
         if user.role not in ("manager", "admin"):
             raise ConnectionRefusedError("forbidden")
         site = self.site_of(user)
-        join_room(site.code)
-        stats = self.yihao.read(site, live_stats)
-        emit(EVENT_SNAPSHOT, stats)
-        emit(EVENT_STATS, stats)
+        self.send_snapshot_first(
+            [site.code], lambda: self.yihao.read(site, live_stats), (EVENT_SNAPSHOT, EVENT_STATS)
+        )
 
 
 def register_namespaces(socketio: Any, yihao: Yihao) -> None:

@@ -23,6 +23,7 @@ from queue_server.protocol import (
 )
 from queue_server.realtime.routes import messages
 from queue_server.services.counters import lines_detail
+from queue_server.services.estimates import event_seqs
 from queue_server.services.reports import live_stats
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import HallState, public_ticket, site_seq, ticket_views
@@ -89,7 +90,15 @@ class Publisher:
         so its screens get the new estimates as soon as they exist."""
         cache = self.yihao.hall.estimates
         push = set(changed)
-        for site in self.yihao.hall.config.sites:
+        sites = self.yihao.hall.config.sites
+        seqs = self.yihao.read(sites[0], event_seqs)  # every site's, in one statement
+        now = self.yihao.hall.clock()
+        for site in sites:
+            if cache.is_fresh(site.code, seqs.get(site.code, 0), now):
+                if site.code in changed:
+                    with self._lock:
+                        self._dirty_sites.add(site.code)
+                continue
             before = cache.board_of(site.code)
             board = self.yihao.read(site, cache.refresh)
             if board is not before:

@@ -192,6 +192,15 @@ class Board:
 EVENT_SEQ = select(SiteSequence.value).where(
     SiteSequence.site_code == bindparam("site"), SiteSequence.name == "event"
 )
+EVENT_SEQS = select(SiteSequence.site_code, SiteSequence.value).where(SiteSequence.name == "event")
+
+
+def event_seqs(uow: UnitOfWork) -> dict[str, int]:
+    """Every site's event seq in one statement (whatever the unit of work's own site): the
+    publisher's tick asks which boards are stale without a read per site."""
+    return {code: value or 0 for code, value in uow.session.connection().execute(EVENT_SEQS)}
+
+
 LIVE_COUNTERS = select(
     Counter.number, Counter.queues, Counter.strategy, Counter.state, Counter.current_ticket_id
 ).where(Counter.site_code == bindparam("site"), Counter.state.in_(("open", "paused")))
@@ -336,6 +345,14 @@ def compute_board(
     )
 
 
+def _still_fresh(kept: Board, seq: int, now: datetime) -> bool:
+    """The board of the hall's current seq and under `BOARD_MAX_AGE_S` old by the hall
+    clock, or a costly one not to be remade at once."""
+    return (kept.seq == seq and kept.hall_age_s(now) < BOARD_MAX_AGE_S) or (
+        kept.age_s < SLOWDOWN * kept.cost_s
+    )
+
+
 class EstimateCache:
     """This process's copy of each site's learned model and of its latest board.
 
@@ -371,13 +388,12 @@ class EstimateCache:
     def refresh(self, uow: UnitOfWork) -> Board:
         """The site's board, recomputed when the hall changed since (another event seq) or
         it is older than `BOARD_MAX_AGE_S`: for the publisher's loop, not for requests."""
-        return self._board(
-            uow,
-            lambda kept, seq: (
-                (kept.seq == seq and kept.hall_age_s(uow.now) < BOARD_MAX_AGE_S)
-                or kept.age_s < SLOWDOWN * kept.cost_s
-            ),  # a costly board: not remade at once
-        )
+        return self._board(uow, lambda kept, seq: _still_fresh(kept, seq, uow.now))
+
+    def is_fresh(self, site_code: str, seq: int, now: datetime) -> bool:
+        """Whether `refresh` would keep the site's board at event `seq` (no database)."""
+        kept = self._boards.get(site_code)
+        return kept is not None and _still_fresh(kept, seq, now)
 
     def board(self, uow: UnitOfWork) -> Board:
         """What T reads. In the background mode, the latest board whatever its seq (the loop

@@ -419,6 +419,12 @@ def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:
     return ticket is not None and ticket.site_code == uow.site.code
 
 
+def site_of_ticket(uow: UnitOfWork, ticket_id: str) -> str | None:
+    """The code of the site a ticket belongs to, whichever site `uow` is for (one look by
+    primary key, not one per site: a city's deployment hosts hundreds)."""
+    return uow.session.scalar(select(Ticket.site_code).where(Ticket.id == ticket_id))
+
+
 # -- the kiosk's look-up (我已有号) ------------------------------------------------------
 
 

@@ -181,3 +181,24 @@ def test_a_line_with_no_counter_open_has_no_estimate(client: FlaskClient) -> Non
     )
     lines = {line["code"]: line for line in client.get("/api/v1/queues").json}
     assert lines["A"]["est_wait_s"] is None
+
+
+def test_an_idle_publisher_tick_reads_every_sites_seq_in_one_statement(
+    make_app: Callable[..., Flask], tmp_path: Any
+) -> None:
+    """The loop runs 4×/s: with 200 sites it used to open a session and read a seq per site
+    (800 reads a second); now one statement tells which boards are stale."""
+    from sqlalchemy import event
+
+    from bench.city import write_city_hall
+
+    app = make_app(CONFIG=str(write_city_hall(tmp_path / "city.yaml", sites=12)))
+    yihao = yihao_of(app)
+    publisher = yihao.publisher
+    assert publisher is not None
+    assert publisher.refresh_estimates(set()) == {site.code for site in yihao.hall.config.sites}
+    statements: list[str] = []
+    event.listen(yihao.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert publisher.refresh_estimates(set()) == set(), "nothing changed: no board remade"
+    assert len([text for text in statements if "site_sequences" in text]) == 1
+    assert len(statements) <= 2, statements  # (SQLite: the read's BEGIN)

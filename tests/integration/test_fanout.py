@@ -24,7 +24,7 @@ import socketio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
-from queue_server.realtime.fanout import FrameCache
+from queue_server.realtime.fanout import FrameCache, library_problems
 from tests.conftest import postgres_and_redis, reset_postgres
 from tests.live_server import ROOT, LiveServer, processes_on
 
@@ -54,6 +54,19 @@ def test_a_shared_frame_reads_back_as_the_same_text_message(text: str) -> None:
     assert events[0].data == text
     assert events[0].message_finished
     assert frames.frame(text) is frames.frame(text), "built once, then shared"
+
+
+# -- the libraries' internals the direct path uses --------------------------------------
+@pytest.mark.parametrize("async_mode", ["gevent", "threading"])
+def test_the_library_internals_the_direct_path_uses_are_where_it_expects(
+    async_mode: str,
+) -> None:
+    """fanout.py uses engine.io, python-socketio and simple-websocket internals (not public
+    API). When an upgrade moves one, this test names it; the server itself then logs the
+    same list and keeps broadcasts on the library's path."""
+    import engineio
+
+    assert library_problems(engineio.Server(async_mode=async_mode)) == []
 
 
 # -- one gevent process --------------------------------------------------------------

@@ -209,3 +209,60 @@ def test_manager_namespace(app: Flask, login: Callable[[str], Staff], make_ticke
     assert stats[-1]["queues"][0]["waiting"] == 1
     clerk = login("clerk01")
     assert not connect(app, "/manager", auth={"token": clerk.token}).is_connected("/manager")
+
+
+# -- snapshot first, nothing lost: a commit lands while the snapshot is being read --------
+def commit_while_reading(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, use_case: Any, commit: Callable[[], None]
+) -> None:
+    """`commit` runs (a real call-next, its messages broadcast, then the coalesced updates)
+    right after the snapshot's read and before the namespace sends it: the moment a yield
+    of the read hands to another greenlet under gevent."""
+    yihao = app.extensions["yihao"]
+    read = yihao.read
+
+    def read_then_commit(site: Any, case: Any, *args: Any, **kwargs: Any) -> Any:
+        result = read(site, case, *args, **kwargs)
+        if case is use_case:
+            commit()
+            flush(app)
+        return result
+
+    monkeypatch.setattr(yihao, "read", read_then_commit)
+
+
+@pytest.mark.parametrize(
+    ("namespace", "news"), [("/display", "call"), ("/counter", "counter"), ("/ticket", "ticket")]
+)
+def test_what_is_broadcast_while_a_client_connects_follows_its_snapshot(
+    app: Flask,
+    clerk_at: Callable[[int], Staff],
+    make_ticket: Issue,
+    monkeypatch: pytest.MonkeyPatch,
+    namespace: str,
+    news: str,
+) -> None:
+    from queue_server.realtime.namespaces import _public_view
+    from queue_server.services.counters import counter_snapshot
+    from queue_server.services.views import display_snapshot
+
+    ticket = make_ticket()
+    clerk = clerk_at(5)
+    use_case, options = {
+        "/display": (display_snapshot, {"query_string": "site=main"}),
+        "/counter": (
+            counter_snapshot,
+            {"query_string": "counter=5", "auth": {"token": clerk.token}},
+        ),
+        "/ticket": (_public_view, {"auth": {"ticket": ticket["id"]}}),
+    }[namespace]
+    commit_while_reading(app, monkeypatch, use_case, lambda: clerk.counter(5, "call-next"))
+    client = connect(app, namespace, **options)
+    messages = received(client, namespace)
+    names = [name for name, _ in messages]
+    assert names[0] == "snapshot", names
+    snapshot_seq = messages[0][1]["seq"]
+    newer = [payload for name, payload in messages[1:] if name == news]
+    assert any(payload["seq"] > snapshot_seq for payload in newer), (
+        f"the {news} of the commit made during the read was lost: {names}"
+    )

@@ -164,6 +164,18 @@ def test_a_hall_screen_gets_each_call_over_websocket(server: LiveServer) -> None
     assert call["received"] - sent < 2
 
 
+def test_run_py_as_it_comes_is_the_production_server(server: LiveServer) -> None:
+    """`python run.py` with no mode option serves under gevent: not Werkzeug's development
+    server, and none of its warnings."""
+    response = server.get("/healthz")
+    assert response.status_code == 200
+    assert "Werkzeug" not in response.headers.get("Server", "")
+    log = server.log_path.read_text(errors="replace")
+    assert "Yihao serving on" in log
+    assert "development server" not in log
+    assert "werkzeug" not in log.lower()
+
+
 def test_healthz_and_demo_login_through_http(server: LiveServer) -> None:
     assert server.get("/healthz").json() == {
         "status": "ok",
