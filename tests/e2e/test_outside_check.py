@@ -6,8 +6,11 @@ the counter-top screen's stored Chinese words, and the visits report said "1 vis
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
+import chinese_calendar
 import pytest
 from playwright.sync_api import expect
 
@@ -19,18 +22,36 @@ from tests.live_server import LiveServer
 pytestmark = pytest.mark.e2e
 
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# The first year the calendar library does not know, whichever release is installed.
+UNKNOWN_YEAR = max(day.year for day in chinese_calendar.holidays) + 1
+PICKUP_DAY = next(
+    day
+    for day in (date(UNKNOWN_YEAR, 1, 4) + timedelta(days=offset) for offset in range(7))
+    if day.weekday() < 5
+)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A morning of 1 December of the last year the library knows (a rehearsal's hall
+    clock), so the pickup below is within a year and in a year the calendar does not know."""
+    morning = f"{UNKNOWN_YEAR - 1}-12-01T09:35:00+08:00"
+    with LiveServer(
+        tmp_path_factory.mktemp("live"), "--no-scheduler", env={"YIHAO_CLOCK_START": morning}
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def calendar_alert(live_server: LiveServer) -> str:
-    """A visit whose pickup is set in 2099, a year the calendar does not know: the managers
-    get a `calendar` alert (SPEC §9) instead of a guess."""
+    """A visit whose pickup is set in a year the calendar does not know: the managers get a
+    `calendar` alert (SPEC §9) instead of a guess."""
     clerk = live_server.login("clerk01")
     assert live_server.post("/api/v1/counters/1/sign-in", token=clerk).ok
     assert live_server.post("/api/v1/tickets", json={"service": "admin_approval"}).ok
     assert live_server.post("/api/v1/counters/1/call-next", token=clerk).ok
     finished = live_server.post(
-        "/api/v1/counters/1/finish", json={"pickup_on": "2099-01-05"}, token=clerk
+        "/api/v1/counters/1/finish", json={"pickup_on": PICKUP_DAY.isoformat()}, token=clerk
     )
     assert finished.ok, finished.text
     # A bad rating with the reasons the counter-top screen stores (its Chinese words).
@@ -58,15 +79,17 @@ def test_an_english_board_shows_the_calendar_alert_in_english(
 ) -> None:
     page = open_board(new_page, live_server, "en", {"width": 1920, "height": 1080})
     alert = page.locator("#alerts li.calendar")
-    expect(alert).to_contain_text("The hall calendar has no holidays and make-up workdays for 2099")
-    expect(alert).to_contain_text("(needed for 2099-01-05)")
+    expect(alert).to_contain_text(
+        f"The hall calendar has no holidays and make-up workdays for {UNKNOWN_YEAR}"
+    )
+    expect(alert).to_contain_text(f"(needed for {PICKUP_DAY.isoformat()})")
     assert not HAN.search(alert.inner_text())
     # Nothing Chinese on the board but people's names and the language switch, and no
     # full-width brackets around a clerk's number.
     assert visible_han(page, ("孙经理", "张敏", "中文")) == []
     expect(page.locator('#clerks tr[data-clerk="clerk01"] td').first).to_have_text("张敏 (RS001)")
     screenshot(page, "outside-check-manager-board-en-calendar-alert")
-    # The visit waiting for its 2099 pickup, in the reports: no "1 visits".
+    # The visit waiting for its pickup, in the reports: no "1 visits".
     page.click("[data-tab=reports]")
     expect(page.locator("#visits-summary")).to_contain_text("Visits: 1; picked up: 0;")
     # The bad review's reasons in English too, as the counter-top screen says them.
