@@ -116,7 +116,9 @@
     var first = firstHour === null ? hour : Math.min(firstHour, hour);
     var shown = counts.slice(first, hour + 1);
     var top = Math.max.apply(null, shown.concat([1]));
-    var step = width / Math.max(shown.length, 1);
+    // At least a working day's ten slots wide, so the first hour of the morning reads as
+    // one hour, not as a full bar.
+    var step = width / Math.max(shown.length, 10);
     shown.forEach(function (count, index) {
       var bar = document.createElementNS(svgNs, "rect");
       var barHeight = count ? Math.max(2, Math.round((height - 2) * count / top)) : 0;
