@@ -78,22 +78,6 @@ def _iso(zone: tzinfo, moment: datetime | None) -> str | None:
     return moment.astimezone(zone).isoformat(timespec="seconds")
 
 
-def to_waiting(step: Step) -> WaitingStep:
-    assert step.sort_at is not None
-    assert step.enqueued_at is not None
-    assert step.overdue_at is not None
-    return WaitingStep(
-        step_id=step.id,
-        queue=step.queue_code,
-        priority_class=step.priority_class,
-        sort_at=step.sort_at,
-        enqueued_at=step.enqueued_at,
-        overdue_at=step.overdue_at,
-        reason=step.reason,
-        reserved_counter=step.reserved_counter,
-    )
-
-
 def waiting_steps(uow: UnitOfWork, queues: list[str] | None = None) -> list[Step]:
     """Today's waiting steps of the site (earlier days' are expired, whether or not the
     day-close job has run)."""
