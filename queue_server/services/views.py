@@ -22,8 +22,8 @@ from queue_server.domain.dispatch import (
 from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
 from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.numbering import call_words
-from queue_server.models import STEP_IS_WAITING, Counter, Event, SiteSequence, Step, Ticket
-from queue_server.services.estimates import WAITING_COLUMNS, Board, waiting_step
+from queue_server.models import STEP_IS_WAITING, Counter, Event, Step, Ticket
+from queue_server.services.estimates import EVENT_SEQ, WAITING_COLUMNS, Board, waiting_step
 from queue_server.services.unit_of_work import UnitOfWork
 
 # What a visitor's own page shows of the ticket (never staff fields, never the id).
@@ -92,12 +92,8 @@ def waiting_steps(uow: UnitOfWork, queues: list[str] | None = None) -> list[Step
 
 
 def site_seq(uow: UnitOfWork) -> int:
-    value = uow.session.scalar(
-        select(SiteSequence.value).where(
-            SiteSequence.site_code == uow.site.code, SiteSequence.name == "event"
-        )
-    )
-    return value or 0
+    """The site's event seq (the prebuilt statement the estimate boards read too)."""
+    return uow.session.scalar(EVENT_SEQ, {"site": uow.site.code}) or 0
 
 
 def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
