@@ -34,6 +34,7 @@ from queue_server.domain.dispatch import (
     WaitingStep,
     base_placement,
     call_rank,
+    calls_before,
     can_call,
 )
 
@@ -306,12 +307,24 @@ def joining(queue: str, now: datetime, may_wait: timedelta, green: bool = False)
     )
 
 
+def places_ahead(
+    target: WaitingStep, waiting: Sequence[WaitingStep], plans: Iterable[CounterPlan], now: datetime
+) -> int:
+    """How many of `waiting` are called before `target`, as T's `waiting_ahead` counts them
+    (SPEC §4): the fewest any one of the open counters' `plans` would call first; with none
+    open, the line's own order."""
+    plans = list(plans) or [CounterPlan(0, (target.queue,), "fifo")]
+    return min(calls_before(target, waiting, plan, now) for plan in plans)
+
+
 @dataclass(frozen=True)
 class InHand:
-    """The step a counter is on: its businesses and when it was called."""
+    """The step a counter is on: its businesses, when it was called and (in the running
+    hall) its ticket."""
 
     services: tuple[str, ...]
     called_at: datetime
+    ticket_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, select
 
 from queue_server.config import SiteConfig
 from queue_server.domain.dispatch import CounterPlan, WaitingStep
@@ -40,6 +40,7 @@ from queue_server.domain.estimates import (
     estimate_waits,
     joining,
     learn_service_times,
+    places_ahead,
 )
 from queue_server.models import (
     STEP_IS_WAITING,
@@ -148,9 +149,11 @@ class Board:
     steps: Mapping[int, Estimate]
     joining: Mapping[tuple[str, bool], Estimate]
     cost_s: float = 0.0  # how long the estimator ran
-    # Steps issued after the run: the newest step id it saw, and per line the mean seconds
-    # one more step ahead adds (the mean counter time ÷ the line's open counters).
-    last_step_id: int = 0
+    # For steps the run did not see: how many were ahead of each line's joiner (T's
+    # `waiting_ahead` then), the tickets the counters had in hand, and per line the mean
+    # seconds one more step ahead adds (the mean counter time ÷ the line's open counters).
+    joining_ahead: Mapping[tuple[str, bool], int] = field(default_factory=dict)
+    in_hand: frozenset[str] = frozenset()
     step_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
@@ -163,17 +166,20 @@ class Board:
         return abs((now - self.computed_at).total_seconds())
 
     def of_step(
-        self, step_id: int, queue: str, green: bool, newer_ahead: int = 0
+        self, step_id: int, queue: str, green: bool, waiting_ahead: int, called_since: int
     ) -> Estimate | None:
         """A step's estimate; one not yet in the board (issued, moved or returned since the
-        run) is the line's joining one: it is at the back of its class, behind
-        `newer_ahead` steps of its line that the run did not see either (a burst of
-        tickets faster than the boards), each adding the line's `step_s`."""
+        run) is the line's joining one, behind the steps the run did not see either (a burst
+        of tickets faster than the boards), each adding the line's `step_s`. Those are, with
+        no query: the steps ahead of it now (`waiting_ahead`, T's count) and those its
+        line's counters took since the run (`called_since`, still at a counter), less those
+        that were ahead of the joiner in the run."""
         known = self.steps.get(step_id)
         if known is not None:
             return known
         joining = self.joining.get((queue, green))
-        if joining is None or not newer_ahead or joining.est_wait_s is None:
+        newer_ahead = waiting_ahead + called_since - self.joining_ahead.get((queue, green), 0)
+        if joining is None or newer_ahead <= 0 or joining.est_wait_s is None:
             return joining
         extra = round(newer_ahead * self.step_s.get(queue, 0.0))
         low, high = joining.range_s or (joining.est_wait_s, joining.est_wait_s)
@@ -183,10 +189,6 @@ class Board:
             range_s=(low + extra, high + extra),
             mean_s=None if joining.mean_s is None else joining.mean_s + extra,
         )
-
-    def is_behind(self, step_id: int) -> bool:
-        """Whether the step came after the run (so steps newer than the run may be ahead)."""
-        return step_id not in self.steps and step_id > self.last_step_id
 
 
 EVENT_SEQ = select(SiteSequence.value).where(
@@ -252,7 +254,7 @@ def hall_now(
     if ids:
         for ticket_id, codes, called_at in connection.execute(IN_HAND.where(Ticket.id.in_(ids))):
             if called_at is not None:
-                in_hand[ticket_id] = InHand(tuple(codes or ()), called_at)
+                in_hand[ticket_id] = InHand(tuple(codes or ()), called_at, ticket_id)
     counters = [
         CounterNow(
             CounterPlan(row.number, tuple(row.queues), row.strategy),
@@ -292,7 +294,6 @@ def compute_board(
     they change nobody's wait. The reads happen here; the run itself through `offload`
     (a real thread under gevent) when given."""
     counters, waiting, services = hall_now(uow)
-    last_step_id = uow.session.connection().scalar(select(func.max(Step.id))) or 0
     served = sorted({code for counter in counters for code in counter.plan.queues})
     may_wait = timedelta(minutes=20 * uow.site.policy.max_wait_factor)
     phantom_of: dict[int, tuple[str, bool]] = {}
@@ -327,12 +328,21 @@ def compute_board(
     for step_id, key in phantom_of.items():
         joiners[key] = estimates.pop(step_id)
     step_s = {}
+    joining_ahead = {}
     for queue in served:
-        serving = sum(
-            1 for counter in counters if counter.state == "open" and queue in counter.plan.queues
-        )
+        serving = [
+            counter.plan
+            for counter in counters
+            if counter.state == "open" and queue in counter.plan.queues
+        ]
         if serving:
-            step_s[queue] = times.fallback.mean * times.pace / serving
+            step_s[queue] = times.fallback.mean * times.pace / len(serving)
+        plans = {(plan.queues, plan.strategy) for plan in serving}
+        distinct = [CounterPlan(0, queues, strategy) for queues, strategy in plans]
+        for phantom in phantoms:
+            if phantom.queue == queue:
+                key = phantom_of[phantom.step_id]
+                joining_ahead[key] = places_ahead(phantom, waiting, distinct, now)
     return Board(
         seq,
         now,
@@ -340,7 +350,12 @@ def compute_board(
         estimates,
         joiners,
         time.monotonic() - started,
-        last_step_id,
+        joining_ahead,
+        frozenset(
+            counter.in_hand.ticket_id
+            for counter in counters
+            if counter.in_hand is not None and counter.in_hand.ticket_id is not None
+        ),
         step_s,
     )
 

@@ -276,30 +276,16 @@ class HallState:
         request in a served hall."""
         return self.uow.hall.estimates.board(self.uow)
 
-    def estimate_of(self, step: Any, green: bool) -> Any:
-        """The board's estimate of a waiting step; for a step the board has not seen, its
-        line's joining one behind the steps of its line that came after the board too and
-        are called before it (one COUNT, only then)."""
+    def estimate_of(self, step: Step, green: bool, waiting_ahead: int) -> Any:
+        """The board's estimate of a waiting step, counting for one the board has not seen
+        the calls its line's counters made since (their tickets in hand now, not then)."""
         board = self.board
-        newer_ahead = 0
-        if board.is_behind(step.id):
-            newer_ahead = (
-                self.uow.session.scalar(
-                    select(func.count()).where(
-                        Step.site_code == self.site.code,
-                        Step.business_day == self.today,
-                        STEP_IS_WAITING,
-                        Step.queue_code == step.queue_code,
-                        Step.id > board.last_step_id,
-                        or_(
-                            Step.priority_class < step.priority_class,
-                            (Step.priority_class == step.priority_class) & (Step.id < step.id),
-                        ),
-                    )
-                )
-                or 0
-            )
-        return board.of_step(step.id, step.queue_code, green, newer_ahead)
+        called_since = sum(
+            1
+            for row in self.serving(step.queue_code)
+            if row.current_ticket_id and row.current_ticket_id not in board.in_hand
+        )
+        return board.of_step(step.id, step.queue_code, green, waiting_ahead, called_since)
 
     def line_estimate(self, queue: str) -> int | None:
         """What the next ticket of the line would wait (`GET /queues` `est_wait_s`)."""
@@ -498,7 +484,7 @@ def ticket_view(
         line_open = state.line_open(step.queue_code)
         waiting_ahead = state.position(step.id, step.queue_code, step)
         green = step.priority_class == PriorityClass.GREEN
-        estimate = state.estimate_of(step, green) if line_open else None
+        estimate = state.estimate_of(step, green, waiting_ahead) if line_open else None
         if estimate is not None and estimate.est_wait_s is not None:
             est_wait_s = estimate.est_wait_s
             est_range = list(estimate.range_s) if estimate.range_s else None

@@ -172,6 +172,40 @@ def test_issuing_never_runs_the_estimator_in_a_served_hall(
     assert last["est_wait_s"] > first["est_wait_s"]
 
 
+def test_a_ticket_newer_than_the_board_counts_only_the_steps_the_board_did_not_see(
+    app: Flask, client: FlaskClient, clerk_at: ClerkAt
+) -> None:
+    """The burst correction without a query: the board keeps how many were ahead of each
+    line's joiner and the tickets in hand; a newer step adds `step_s` for each step ahead
+    of it now (T's own `waiting_ahead`) or called since, beyond the joiner's count."""
+    yihao = yihao_of(app)
+    site = yihao.hall.config.sites[0]
+    cache = yihao.hall.estimates
+    cache.background = True
+    clerk = clerk_at(1)
+    seen = [issue(client), issue(client)]
+    board = yihao.read(site, cache.refresh)
+    assert board.joining_ahead[("A", False)] == 2
+    joining = board.joining[("A", False)]
+    step_s = board.step_s["A"]
+    third, fourth = issue(client), issue(client)
+    assert (third["waiting_ahead"], third["est_wait_s"]) == (2, joining.est_wait_s)
+    assert (fourth["waiting_ahead"], fourth["est_wait_s"]) == (
+        3,
+        joining.est_wait_s + round(step_s),
+    )
+    # A call since the run: one ahead fewer, but at the counter still (what the COUNT of
+    # newer steps ahead said before, the same figure).
+    called = clerk.counter(1, "call-next").json
+    assert called["ticket"]["number"] == seen[0]["number"]
+    fourth = client.get(f"/api/v1/tickets/{fourth['id']}").json["ticket"]
+    assert (fourth["waiting_ahead"], fourth["est_wait_s"]) == (
+        2,
+        joining.est_wait_s + round(step_s),
+    )
+    assert cache.board_of(site.code) is board  # no run meanwhile
+
+
 def test_a_line_with_no_counter_open_has_no_estimate(client: FlaskClient) -> None:
     ticket = issue(client)
     assert (ticket["line_open"], ticket["est_wait_s"], ticket["est_wait_range_s"]) == (

@@ -26,6 +26,7 @@ from queue_server.domain.estimates import (
     estimate_waits,
     joining,
     learn_service_times,
+    places_ahead,
     waiting_ahead,
 )
 
@@ -136,6 +137,23 @@ def test_waiting_ahead_is_the_fewest_any_open_counter_would_call_first() -> None
     assert waiting_ahead(3, [ordered], waiting, NOW) == 3
     assert waiting_ahead(3, [ordered, counter(1)], waiting, NOW) == 2
     assert waiting_ahead(3, [counter(1, state="paused"), ordered], waiting, NOW) == 3
+
+
+def test_places_ahead_of_a_joiner_count_as_t_does() -> None:
+    """The board's count of who is ahead of each line's joiner (services/estimates.py):
+    T's `waiting_ahead` rule, the fewest any open plan calls first; none open: the line."""
+    waiting = [step(1, "B", 1), step(2, "B", 2), step(3, "A", 3), step(4, "A", 4, cls=GREEN)]
+    ordinary_a = joining("A", NOW, timedelta(minutes=40))
+    green_a = joining("A", NOW, timedelta(minutes=40), green=True)
+    fifo = CounterPlan(0, ("A", "B"), "fifo")
+    ordered = CounterPlan(0, ("B", "A"), "ordered")
+    assert places_ahead(ordinary_a, waiting, [fifo], NOW) == 4
+    assert places_ahead(ordinary_a, waiting, [ordered], NOW) == 4
+    assert places_ahead(green_a, waiting, [fifo], NOW) == 1
+    assert places_ahead(green_a, waiting, [ordered], NOW) == 3
+    assert places_ahead(green_a, waiting, [fifo, ordered], NOW) == 1
+    assert places_ahead(ordinary_a, waiting, [], NOW) == 2  # the line's own order
+    assert places_ahead(green_a, waiting, [], NOW) == 1
 
 
 @pytest.mark.parametrize("seed", range(30))
