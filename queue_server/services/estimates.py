@@ -203,9 +203,12 @@ def event_seqs(uow: UnitOfWork) -> dict[str, int]:
     return {code: value or 0 for code, value in uow.session.connection().execute(EVENT_SEQS)}
 
 
-LIVE_COUNTERS = select(
+# Every counter's number, lines, strategy, state and ticket in hand (services/views.py's
+# HallState reads them too); the live ones are those the estimator runs with.
+COUNTER_STATES = select(
     Counter.number, Counter.queues, Counter.strategy, Counter.state, Counter.current_ticket_id
-).where(Counter.site_code == bindparam("site"), Counter.state.in_(("open", "paused")))
+).where(Counter.site_code == bindparam("site"))
+LIVE_COUNTERS = COUNTER_STATES.where(Counter.state.in_(("open", "paused")))
 IN_HAND = (
     select(Ticket.id, Step.services, Step.called_at)
     .join(Step, (Step.ticket_id == Ticket.id) & (Step.position == Ticket.current_step))

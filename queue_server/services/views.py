@@ -23,7 +23,13 @@ from queue_server.domain.events import CounterChanged, TicketCalled, TicketChang
 from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.numbering import call_words
 from queue_server.models import STEP_IS_WAITING, Counter, Event, Step, Ticket
-from queue_server.services.estimates import EVENT_SEQ, WAITING_COLUMNS, Board, waiting_step
+from queue_server.services.estimates import (
+    COUNTER_STATES,
+    EVENT_SEQ,
+    WAITING_COLUMNS,
+    Board,
+    waiting_step,
+)
 from queue_server.services.unit_of_work import UnitOfWork
 
 # What a visitor's own page shows of the ticket (never staff fields, never the id).
@@ -136,9 +142,6 @@ def _position_statements() -> tuple[Any, Any, Any, Any]:
 
 
 WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = _position_statements()
-COUNTER_STATES = select(
-    Counter.number, Counter.queues, Counter.strategy, Counter.state, Counter.current_ticket_id
-).where(Counter.site_code == bindparam("site"))
 
 
 def _line_head_statements(for_counter: bool) -> tuple[Any, Any]:
