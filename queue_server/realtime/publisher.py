@@ -85,9 +85,9 @@ class Publisher:
         """Each site's wait estimates, recomputed when its event seq moved (a commit here or
         in another process) or they are older than half a minute: off the request path, at
         most once a tick however many tickets a burst issues (services/estimates.py).
-        Returns the sites to push: those whose estimates are new, and the `changed` ones.
-        A changed site whose costly board was not remade yet stays due for the next tick,
-        so its screens get the new estimates as soon as they exist."""
+        Returns the sites to push: the `changed` ones, and those whose estimates are new. A
+        costly board not remade at once is remade on a later tick (its seq is behind), and
+        pushed then."""
         cache = self.yihao.hall.estimates
         push = set(changed)
         sites = self.yihao.hall.config.sites
@@ -95,17 +95,10 @@ class Publisher:
         now = self.yihao.hall.clock()
         for site in sites:
             if cache.is_fresh(site.code, seqs.get(site.code, 0), now):
-                if site.code in changed:
-                    with self._lock:
-                        self._dirty_sites.add(site.code)
                 continue
             before = cache.board_of(site.code)
-            board = self.yihao.read(site, cache.refresh)
-            if board is not before:
+            if self.yihao.read(site, cache.refresh) is not before:
                 push.add(site.code)
-            elif site.code in changed:
-                with self._lock:
-                    self._dirty_sites.add(site.code)
         return push
 
     def flush(self) -> None:

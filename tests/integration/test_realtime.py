@@ -266,3 +266,23 @@ def test_what_is_broadcast_while_a_client_connects_follows_its_snapshot(
     assert any(payload["seq"] > snapshot_seq for payload in newer), (
         f"the {news} of the commit made during the read was lost: {names}"
     )
+
+
+def test_a_site_is_pushed_once_per_change_even_when_its_board_is_already_current(
+    app: Flask, clerk_at: Callable[[int], Staff], make_ticket: Issue
+) -> None:
+    """A board may already reflect the change the tick is about to push (made by a read
+    after the commit, or by the tick itself while the commit landed): the changed site is
+    pushed once, and the next ticks, with nothing new, push nothing (a site kept due while
+    its board stayed fresh was pushed every tick for up to `BOARD_MAX_AGE_S`)."""
+    clerk_at(5)
+    screen = connect(app, "/display", query_string="site=main")
+    received(screen, "/display")
+    ticket = make_ticket()
+    looked_up = app.test_client().get(f"/api/v1/tickets/{ticket['id']}").json["ticket"]
+    assert looked_up["est_wait_s"] is not None  # the board of the seq after the issue
+    flush(app)
+    assert [name for name, _ in received(screen, "/display")].count("queues") == 1
+    flush(app)
+    flush(app)
+    assert [name for name, _ in received(screen, "/display")].count("queues") == 0
