@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,7 +20,7 @@ from queue_server.config import HallConfig, SiteConfig, UserConfig
 from queue_server.db import is_retryable
 from queue_server.domain.events import HallEvent
 from queue_server.models import Event, SiteSequence, Step, Ticket
-from queue_server.services.estimates import EstimateCache
+from queue_server.services.estimates import EVENT_SEQ, EstimateCache
 
 ResultT = TypeVar("ResultT")
 
@@ -49,9 +49,6 @@ ADVANCE_EVENT_SEQ = (
     .returning(SiteSequence.value)
 )
 INSERT_EVENTS = insert(Event)
-EVENT_SEQ = select(SiteSequence.value).where(
-    SiteSequence.site_code == bindparam("site"), SiteSequence.name == "event"
-)
 
 
 @dataclass
