@@ -19,6 +19,7 @@ from queue_server.domain.dispatch import (
     calls_before,
     line_order,
 )
+from queue_server.domain.estimates import Estimate
 from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
 from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
 from queue_server.domain.numbering import call_words
@@ -279,7 +280,7 @@ class HallState:
         request in a served hall."""
         return self.uow.hall.estimates.board(self.uow)
 
-    def estimate_of(self, step: Step, green: bool, waiting_ahead: int) -> Any:
+    def estimate_of(self, step: Step, green: bool, waiting_ahead: int) -> Estimate | None:
         """The board's estimate of a waiting step, counting for one the board has not seen
         the calls its line's counters made since (their tickets in hand now, not then)."""
         board = self.board
