@@ -172,13 +172,17 @@ class QueueConfig(_Strict):
     prefix: str = Field(pattern=r"^[A-Z]{1,2}$")
 
 
+# A business's target wait when the hall file names none; also a step's with no business.
+DEFAULT_TARGET_WAIT_MIN = 20
+
+
 class ServiceConfig(_Strict):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
     name_en: str | None = None
     category: Literal["comprehensive", "special", "pickup"]
     parties: tuple[Literal["individual", "enterprise"], ...] = ("individual", "enterprise")
-    target_wait_min: float = Field(20, gt=0)
+    target_wait_min: float = Field(DEFAULT_TARGET_WAIT_MIN, gt=0)
     daily_quota: int | None = Field(None, ge=1)
     service_s: float | None = Field(None, gt=0)  # typical counter time, before any history
 

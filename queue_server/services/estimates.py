@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, select
 
-from queue_server.config import SiteConfig
+from queue_server.config import DEFAULT_TARGET_WAIT_MIN, SiteConfig
 from queue_server.domain.dispatch import CounterPlan, WaitingStep
 from queue_server.domain.estimates import (
     WALK_PRIOR_S,
@@ -298,7 +298,8 @@ def compute_board(
     (a real thread under gevent) when given."""
     counters, waiting, services = hall_now(uow)
     served = sorted({code for counter in counters for code in counter.plan.queues})
-    may_wait = timedelta(minutes=20 * uow.site.policy.max_wait_factor)
+    # A joiner not yet issued has no business: it waits as a step without one does.
+    may_wait = timedelta(minutes=DEFAULT_TARGET_WAIT_MIN * uow.site.policy.max_wait_factor)
     phantom_of: dict[int, tuple[str, bool]] = {}
     phantoms: list[WaitingStep] = []
     for index, (queue, green) in enumerate((q, g) for q in served for g in (False, True)):

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from queue_server.config import ServiceConfig
+from queue_server.config import DEFAULT_TARGET_WAIT_MIN, ServiceConfig
 from queue_server.domain.dispatch import Placement
 from queue_server.domain.events import TicketChanged
 from queue_server.domain.lifecycle import (
@@ -123,7 +123,7 @@ def overdue_at(uow: UnitOfWork, services: list[str]) -> timedelta:
     """How long a step may wait before it outranks every class: factor × its first
     business's target."""
     service = uow.site.service(services[0]) if services else None
-    target_min = service.target_wait_min if service else 20
+    target_min = service.target_wait_min if service else DEFAULT_TARGET_WAIT_MIN
     return timedelta(minutes=target_min * uow.site.policy.max_wait_factor)
 
 
