@@ -9,9 +9,14 @@ from sqlalchemy import select
 from queue_server.domain.routing import reachable_queues
 from queue_server.models import Event
 from queue_server.services import day_board
-from queue_server.services.counters import list_counters
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import HallState, local_iso, site_seq
+from queue_server.services.views import (
+    HallState,
+    counter_payload,
+    current_numbers,
+    local_iso,
+    site_seq,
+)
 
 EVENTS_PAGE = 1000
 
@@ -57,19 +62,21 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
         if over:
             alerts.append(line_alert(uow, code, summary["name"], over))
     began = day_board.in_hand(uow)
+    numbers = current_numbers(uow)  # one query for the tickets in hand, not one per counter
     counters = []
-    for counter, row in zip(state.counters, list_counters(uow), strict=True):
+    for counter in state.counters:
+        view = counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))
         since = counter.idle_since if counter.state == "open" else None
         counters.append(
             {
                 "number": counter.number,
                 "name": counter.name,
                 "state": counter.state,
-                "clerk_name": row["clerk_name"],
-                "current": row["current"],
+                "clerk_name": view["clerk_name"],
+                "current": view["current"],
                 "idle_s": day_board.seconds_since(uow, since),
                 "service_s": day_board.seconds_since(uow, began.get(counter.number))
-                if row["current"]
+                if view["current"]
                 else None,
                 "state_since": local_iso(uow.site, counter.state_since),
             }
