@@ -26,7 +26,7 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
     each line now and today, each counter, each clerk today, the day's totals, and the lines
     where a waiting ticket is past its own business's target wait."""
     state = state or HallState(uow)
-    rules = uow.site.rules()
+    targets = line_targets(uow)
     lines = day_board.line_hours(uow)
     histogram = day_board.wait_histogram(uow)
     over_by_line: dict[str, list[day_board.OverTarget]] = {}
@@ -37,11 +37,6 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
     alerts: list[dict[str, Any]] = []
     for summary in state.queue_summaries():
         code = summary["code"]
-        targets = [
-            service.target_wait_min * 60
-            for service in uow.site.services
-            if code in reachable_queues(rules, service.category, service.parties)
-        ]
         day = lines.get(code)
         over = over_by_line.get(code, [])
         queues.append(
@@ -50,7 +45,7 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
                 "name": summary["name"],
                 "waiting": summary["waiting"],
                 "longest_wait_s": summary["longest_wait_s"],
-                "target_wait_s": int(min(targets)) if targets else None,
+                "target_wait_s": targets.get(code),
                 "over_target": sum(group.over for group in over),
                 "est_wait_s": summary["est_wait_s"],
                 "tickets": day.tickets if day else 0,
@@ -89,6 +84,18 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
         "clerks": clerks_today(uow, state),
         "alerts": alerts,
     }
+
+
+def line_targets(uow: UnitOfWork) -> dict[str, int]:
+    """Each line's shortest target wait (s) over the businesses that can be routed to it:
+    the routing walked once per business, not once per line and business."""
+    rules = uow.site.rules()
+    targets: dict[str, int] = {}
+    for service in uow.site.services:
+        target_s = int(service.target_wait_min * 60)
+        for code in reachable_queues(rules, service.category, service.parties):
+            targets[code] = min(targets.get(code, target_s), target_s)
+    return targets
 
 
 def line_alert(
