@@ -76,6 +76,10 @@
     });
   }
 
+  // The page's other scripts (whatif.js, bookings.js, loaded after this one) call the API
+  // and word things through these: one token for the page, renewed once for all of them.
+  window.yihaoManager = { api: api, el: el, words: words, duration: duration };
+
   // -- tabs -----------------------------------------------------------------------------
   document.querySelectorAll("#tabs button").forEach(function (button) {
     button.addEventListener("click", function () {
