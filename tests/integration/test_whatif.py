@@ -4,15 +4,18 @@ error shape."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from queue_server.simulation.whatif import Changes, counters_for
 from tests.conftest import FakeClock, Staff
+from tests.integration.test_i18n import form_login
 
 
 def record_a_day(clock: FakeClock, clerk: Staff, make_ticket: Callable[..., Any]) -> str:
@@ -137,3 +140,14 @@ def test_who_may_run_one(
     assert clerk_at(1).post("/api/v1/whatif", json={"date": "2026-11-19"}).status_code == 403
     missing = login("manager").get("/api/v1/whatif/nothing")
     assert (missing.status_code, missing.json["error"]["code"]) == (404, "not_found")
+
+
+def test_the_page_offers_the_halls_yesterday(client: Any, clock: FakeClock) -> None:
+    """07:30 on the 20th in Shanghai is still the 19th in UTC: the what-if's first choice is
+    the hall's yesterday (the 19th), not the day before UTC's date."""
+    clock.now = datetime(2026, 11, 19, 23, 30, tzinfo=UTC)
+    form_login(client, "manager")
+    html = client.get("/manager").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="manager-config">(.*?)</script>', html)
+    assert found, html
+    assert json.loads(found.group(1))["yesterday"] == "2026-11-19"

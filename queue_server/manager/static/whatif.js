@@ -128,7 +128,6 @@
     }).catch(function (failure) { status.textContent = ""; error.textContent = failure.message; });
   });
 
-  // Yesterday by default: the latest day that can be replayed.
-  var yesterday = new Date(Date.now() - 86400000);
-  form.elements.date.value = yesterday.toISOString().slice(0, 10);
+  // Yesterday in the hall by default (the page's config): the latest day that can be replayed.
+  form.elements.date.value = config.yesterday;
 }());
