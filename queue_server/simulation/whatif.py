@@ -13,7 +13,7 @@ well under a second.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,8 +28,6 @@ from queue_server.simulation.cli import (
     summary,
 )
 from queue_server.simulation.engine import CounterSetup, DayResult, Hall, Visit
-
-Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -209,24 +207,3 @@ def counters_view(counters: Sequence[CounterSetup]) -> list[dict[str, Any]]:
         }
         for counter in counters
     ]
-
-
-def what_if(
-    site: SiteConfig,
-    visits: Sequence[Visit],
-    history: Sequence[FinishedStep],
-    changes: Changes,
-    seed: int = 0,
-    progress: Progress | None = None,
-    base: Sequence[CounterSetup] | None = None,
-) -> dict[str, Any]:
-    """{"original": day, "changed": day, "counters": the changed day's}: each day with its
-    lines' p50/p90 wait and within-target share, the whole day's within-target share, and
-    the people waiting by hour."""
-    tell = progress or (lambda share: None)
-    times = service_times_for(site, history)
-    original, _ = replay(site, visits, times, None, seed, base)
-    tell(0.5)
-    changed, counters = replay(site, visits, times, changes, seed, base)
-    tell(1.0)
-    return {"original": original, "changed": changed, "counters": counters_view(counters)}
