@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -92,13 +93,22 @@ def test_counters_per_hour(
 ) -> None:
     day = record_a_day(clock, clerk_at(1), make_ticket)
     manager = login("manager")
-    hour = (clock.now - timedelta(days=1)).astimezone(clock.now.tzinfo).hour
+    hour = (clock.now - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai")).hour
+    assert hour == 9  # the hall's hour of the recorded day (the UTC one changed nothing)
     response = manager.post(
         "/api/v1/whatif", json={"date": day, "counters_by_hour": {str(hour): 0}}
     )
     assert response.status_code == 202, response.json
     run = wait_for(manager, response.json["run"]["id"])
     assert run["state"] == "done"
+    # The day's one counter served only from 9 to 10: closed then, nobody is called all day,
+    # and the twelve who came 25 s apart from 09:00 wait out the hour (not only to 09:04:35):
+    # Σ (3600 − 25k) s over k = 0…11 = 41,550 s, 11.5 people on average.
+    original, changed = run["result"]["original"], run["result"]["changed"]
+    line = {line["line"]: line for line in changed["lines"]}["A"]
+    assert (line["visitors"], line["p50_wait_s"], changed["within_target_pct"]) == (12, None, 0)
+    assert changed["waiting_by_hour"] == [{"hour": 9, "waiting": 11.5}]
+    assert original["waiting_by_hour"][0]["waiting"] < 11.5
 
 
 def test_counters_open_per_hour_are_the_first_ones(demo_hall: Any) -> None:
