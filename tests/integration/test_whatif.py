@@ -13,7 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 
+from queue_server.manager.whatif import MAX_RUNNING, STALE_AFTER
+from queue_server.models import WhatIfRun
 from queue_server.simulation.whatif import Changes, counters_for
 from tests.conftest import FakeClock, Staff
 from tests.integration.test_i18n import form_login
@@ -161,3 +164,49 @@ def test_the_page_offers_the_halls_yesterday(client: Any, clock: FakeClock) -> N
     found = re.search(r'<script type="application/json" id="manager-config">(.*?)</script>', html)
     assert found, html
     assert json.loads(found.group(1))["yesterday"] == "2026-11-19"
+
+
+def left_running(app: Flask, clock: FakeClock, day: str, ago: timedelta) -> str:
+    """A run stored as `running` `ago` before now whose process is gone (no one executes
+    it): as a restart or a crash leaves it."""
+    extension = app.extensions["yihao"]
+    run_id = f"left-{int(ago.total_seconds())}"
+    with extension.sessions() as session:
+        session.add(
+            WhatIfRun(
+                id=run_id,
+                site_code=extension.hall.config.sites[0].code,
+                created_at=clock.now - ago,
+                created_by="manager",
+                state="running",
+                progress=0.1,
+                request={"date": day},
+            )
+        )
+        session.commit()
+    return run_id
+
+
+def test_at_most_two_runs_at_once_and_a_lost_one_reads_failed(
+    app: Flask,
+    clock: FakeClock,
+    clerk_at: Callable[[int], Staff],
+    login: Callable[[str], Staff],
+    make_ticket: Callable[..., Any],
+) -> None:
+    day = record_a_day(clock, clerk_at(1), make_ticket)
+    manager = login("manager")
+    lost = left_running(app, clock, day, STALE_AFTER + timedelta(seconds=1))
+    run = manager.get(f"/api/v1/whatif/{lost}").json["run"]
+    assert (run["state"], run["error"], run["result"]) == ("failed", "simulation_lost", None)
+    for index in range(MAX_RUNNING):  # fresh ones still running; the lost one no longer counts
+        left_running(app, clock, day, timedelta(seconds=index + 1))
+    refused = manager.post("/api/v1/whatif", json={"date": day})
+    assert refused.status_code == 409, refused.json
+    assert set(refused.json) == {"error"}
+    assert refused.json["error"]["code"] == "invalid_state"
+    assert refused.json["error"]["message"]
+    clock.advance(minutes=11)  # both lost in turn: a new run may start, and finishes
+    started = manager.post("/api/v1/whatif", json={"date": day})
+    assert started.status_code == 202, started.json
+    assert wait_for(manager, started.json["run"]["id"])["state"] == "done"
