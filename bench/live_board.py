@@ -7,7 +7,8 @@ Builds the demo hall on a fresh SQLite file (or the PostgreSQL database given, w
 schema is wiped first), then plays a day through the API with a fake clock: a number taken
 every 15 s from 08:30, six comprehensive counters calling and finishing, one rating in four.
 Prints the median time of `live_stats` as a whole and of the day-board queries alone
-(services/day_board.py), with the row counts they read.
+(services/day_board.py), with the row counts they read, and how many SQL statements one
+`live_stats` sends.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, event, func, select, text
 
 from queue_server import create_app
 from queue_server.db import normalise_url
@@ -119,6 +120,14 @@ def main() -> None:
 
     with app.app_context():
         stats = extension.read(site, live_stats)
+        statements: list[str] = []
+
+        def count(*_: Any) -> None:
+            statements.append("")
+
+        event.listen(extension.engine, "before_cursor_execute", count)
+        extension.read(site, live_stats)
+        event.remove(extension.engine, "before_cursor_execute", count)
         steps = extension.read(
             site, lambda uow: uow.session.scalar(select(func.count()).select_from(Step))
         )
@@ -144,7 +153,10 @@ def main() -> None:
         f"p50 {stats['today']['p50_wait_s']} s, p90 {stats['today']['p90_wait_s']} s, "
         f"clerks {len(stats['clerks'])}"
     )
-    print(f"live_stats (whole payload), median of {arguments.runs}: {whole:.1f} ms")
+    print(
+        f"live_stats (whole payload), median of {arguments.runs}: {whole:.1f} ms, "
+        f"{len(statements)} SQL statements"
+    )
     print(f"day-board queries alone (5 aggregates), median of {arguments.runs}: {queries:.1f} ms")
     print(
         "  each, in its own read: " + ", ".join(f"{name} {ms:.1f} ms" for name, ms in parts.items())

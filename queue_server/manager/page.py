@@ -8,6 +8,7 @@ in its configuration (renewed through /manager/token) and uses the JSON API and 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
@@ -18,6 +19,7 @@ from queue_server.config import SiteConfig
 from queue_server.errors import N_, Unauthenticated
 from queue_server.i18n import current_language, local_name, page_strings
 from queue_server.manager.texts import PREFIX, TEXTS
+from queue_server.services.views import business_day
 from queue_server.staff.pages import (
     MANAGER_ROLES,
     language,
@@ -63,6 +65,8 @@ def index() -> Any:
         "reason_words": reason_words(),
         "site": site.code,
         "site_name": local_name(site),
+        # The what-if's first choice: the latest day it can replay, in the hall's time zone.
+        "yesterday": (business_day(site, extension.hall.clock()) - timedelta(days=1)).isoformat(),
         "token": session_token(user),
         "user": {"username": user.username, "name": user.name, "role": user.role},
         "urls": {

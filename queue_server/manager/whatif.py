@@ -2,9 +2,9 @@
 
 `start(uow, request)` checks the request against the hall and the day and stores a run
 (`whatif_runs`, state `running`); `execute(...)` — called off the request path by the process
-that took the request — replays the day unchanged and changed
-(`simulation.whatif.what_if`), writing its progress and then its result to the row, each in a
-short transaction of its own; `view(uow, run_id)` is what a poll answers, from any process.
+that took the request — replays the day unchanged and changed (`simulation.whatif.replay`),
+writing its progress and then its result to the row, each in a short transaction of its own;
+`view(uow, run_id)` is what a poll answers, from any process.
 """
 
 from __future__ import annotations

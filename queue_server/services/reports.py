@@ -9,9 +9,14 @@ from sqlalchemy import select
 from queue_server.domain.routing import reachable_queues
 from queue_server.models import Event
 from queue_server.services import day_board
-from queue_server.services.counters import list_counters
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import HallState, local_iso, site_seq
+from queue_server.services.views import (
+    HallState,
+    counter_payload,
+    current_numbers,
+    local_iso,
+    site_seq,
+)
 
 EVENTS_PAGE = 1000
 
@@ -21,7 +26,7 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
     each line now and today, each counter, each clerk today, the day's totals, and the lines
     where a waiting ticket is past its own business's target wait."""
     state = state or HallState(uow)
-    rules = uow.site.rules()
+    targets = line_targets(uow)
     lines = day_board.line_hours(uow)
     histogram = day_board.wait_histogram(uow)
     over_by_line: dict[str, list[day_board.OverTarget]] = {}
@@ -32,11 +37,6 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
     alerts: list[dict[str, Any]] = []
     for summary in state.queue_summaries():
         code = summary["code"]
-        targets = [
-            service.target_wait_min * 60
-            for service in uow.site.services
-            if code in reachable_queues(rules, service.category, service.parties)
-        ]
         day = lines.get(code)
         over = over_by_line.get(code, [])
         queues.append(
@@ -45,7 +45,7 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
                 "name": summary["name"],
                 "waiting": summary["waiting"],
                 "longest_wait_s": summary["longest_wait_s"],
-                "target_wait_s": int(min(targets)) if targets else None,
+                "target_wait_s": targets.get(code),
                 "over_target": sum(group.over for group in over),
                 "est_wait_s": summary["est_wait_s"],
                 "tickets": day.tickets if day else 0,
@@ -57,19 +57,21 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
         if over:
             alerts.append(line_alert(uow, code, summary["name"], over))
     began = day_board.in_hand(uow)
+    numbers = current_numbers(uow)  # one query for the tickets in hand, not one per counter
     counters = []
-    for counter, row in zip(state.counters, list_counters(uow), strict=True):
+    for counter in state.counters:
+        view = counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))
         since = counter.idle_since if counter.state == "open" else None
         counters.append(
             {
                 "number": counter.number,
                 "name": counter.name,
                 "state": counter.state,
-                "clerk_name": row["clerk_name"],
-                "current": row["current"],
+                "clerk_name": view["clerk_name"],
+                "current": view["current"],
                 "idle_s": day_board.seconds_since(uow, since),
                 "service_s": day_board.seconds_since(uow, began.get(counter.number))
-                if row["current"]
+                if view["current"]
                 else None,
                 "state_since": local_iso(uow.site, counter.state_since),
             }
@@ -82,6 +84,18 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
         "clerks": clerks_today(uow, state),
         "alerts": alerts,
     }
+
+
+def line_targets(uow: UnitOfWork) -> dict[str, int]:
+    """Each line's shortest target wait (s) over the businesses that can be routed to it:
+    the routing walked once per business, not once per line and business."""
+    rules = uow.site.rules()
+    targets: dict[str, int] = {}
+    for service in uow.site.services:
+        target_s = int(service.target_wait_min * 60)
+        for code in reachable_queues(rules, service.category, service.parties):
+            targets[code] = min(targets.get(code, target_s), target_s)
+    return targets
 
 
 def line_alert(

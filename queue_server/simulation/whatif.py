@@ -13,7 +13,7 @@ well under a second.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,8 +28,6 @@ from queue_server.simulation.cli import (
     summary,
 )
 from queue_server.simulation.engine import CounterSetup, DayResult, Hall, Visit
-
-Progress = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -136,23 +134,27 @@ def counters_for(
 
 
 def waiting_by_hour(site: SiteConfig, result: DayResult) -> list[dict[str, Any]]:
-    """Per hour of the day, the mean number of people waiting (steps queued, not yet called)
-    over that hour; a step never called counts until the day's last call."""
+    """Per hour of the day, from the first arrival's to the last call's (or arrival's), the
+    mean number of people waiting (steps queued, not yet called) over that hour; a step never
+    called waits to the end of the last hour (a changed day that serves fewer people must not
+    read as fewer waiting)."""
     if not result.steps:
         return []
     last = max(step.called_at or step.enqueued_at for step in result.steps)
-    intervals = [(step.enqueued_at, step.called_at or last) for step in result.steps]
-    moment = min(start for start, _ in intervals).astimezone(site.zone)
-    moment = moment.replace(minute=0, second=0, microsecond=0)
+    first = min(step.enqueued_at for step in result.steps).astimezone(site.zone)
+    first = first.replace(minute=0, second=0, microsecond=0)
+    count = (last - first) // timedelta(hours=1) + 1
+    close = first + timedelta(hours=count)
+    intervals = [(step.enqueued_at, step.called_at or close) for step in result.steps]
     hours = []
-    while moment <= last:
+    for index in range(count):
+        moment = first + timedelta(hours=index)
         until = moment + timedelta(hours=1)
         seconds = sum(
             max((min(end, until) - max(start, moment)).total_seconds(), 0.0)
             for start, end in intervals
         )
         hours.append({"hour": moment.hour, "waiting": round(seconds / 3600, 1)})
-        moment = until
     return hours
 
 
@@ -209,24 +211,3 @@ def counters_view(counters: Sequence[CounterSetup]) -> list[dict[str, Any]]:
         }
         for counter in counters
     ]
-
-
-def what_if(
-    site: SiteConfig,
-    visits: Sequence[Visit],
-    history: Sequence[FinishedStep],
-    changes: Changes,
-    seed: int = 0,
-    progress: Progress | None = None,
-    base: Sequence[CounterSetup] | None = None,
-) -> dict[str, Any]:
-    """{"original": day, "changed": day, "counters": the changed day's}: each day with its
-    lines' p50/p90 wait and within-target share, the whole day's within-target share, and
-    the people waiting by hour."""
-    tell = progress or (lambda share: None)
-    times = service_times_for(site, history)
-    original, _ = replay(site, visits, times, None, seed, base)
-    tell(0.5)
-    changed, counters = replay(site, visits, times, changes, seed, base)
-    tell(1.0)
-    return {"original": original, "changed": changed, "counters": counters_view(counters)}

@@ -88,6 +88,7 @@ def test_a_what_if_shows_both_days(
 
     page.click('#tabs button[data-tab="whatif"]')
     expect(page.locator("#whatif-form")).to_be_visible()
+    expect(page.locator('#whatif-form input[name="date"]')).to_have_value(day)  # by default
     page.fill('#whatif-form input[name="date"]', day)
     page.fill('#whatif-form input[name="counters"]', "3")
     page.click('#whatif-form button[type="submit"]')

@@ -4,15 +4,22 @@ error shape."""
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from flask import Flask
 
+from queue_server.manager.whatif import MAX_RUNNING, STALE_AFTER
+from queue_server.models import WhatIfRun
 from queue_server.simulation.whatif import Changes, counters_for
 from tests.conftest import FakeClock, Staff
+from tests.integration.test_i18n import form_login
 
 
 def record_a_day(clock: FakeClock, clerk: Staff, make_ticket: Callable[..., Any]) -> str:
@@ -89,13 +96,22 @@ def test_counters_per_hour(
 ) -> None:
     day = record_a_day(clock, clerk_at(1), make_ticket)
     manager = login("manager")
-    hour = (clock.now - timedelta(days=1)).astimezone(clock.now.tzinfo).hour
+    hour = (clock.now - timedelta(days=1)).astimezone(ZoneInfo("Asia/Shanghai")).hour
+    assert hour == 9  # the hall's hour of the recorded day (the UTC one changed nothing)
     response = manager.post(
         "/api/v1/whatif", json={"date": day, "counters_by_hour": {str(hour): 0}}
     )
     assert response.status_code == 202, response.json
     run = wait_for(manager, response.json["run"]["id"])
     assert run["state"] == "done"
+    # The day's one counter served only from 9 to 10: closed then, nobody is called all day,
+    # and the twelve who came 25 s apart from 09:00 wait out the hour (not only to 09:04:35):
+    # Σ (3600 − 25k) s over k = 0…11 = 41,550 s, 11.5 people on average.
+    original, changed = run["result"]["original"], run["result"]["changed"]
+    line = {line["line"]: line for line in changed["lines"]}["A"]
+    assert (line["visitors"], line["p50_wait_s"], changed["within_target_pct"]) == (12, None, 0)
+    assert changed["waiting_by_hour"] == [{"hour": 9, "waiting": 11.5}]
+    assert original["waiting_by_hour"][0]["waiting"] < 11.5
 
 
 def test_counters_open_per_hour_are_the_first_ones(demo_hall: Any) -> None:
@@ -137,3 +153,60 @@ def test_who_may_run_one(
     assert clerk_at(1).post("/api/v1/whatif", json={"date": "2026-11-19"}).status_code == 403
     missing = login("manager").get("/api/v1/whatif/nothing")
     assert (missing.status_code, missing.json["error"]["code"]) == (404, "not_found")
+
+
+def test_the_page_offers_the_halls_yesterday(client: Any, clock: FakeClock) -> None:
+    """07:30 on the 20th in Shanghai is still the 19th in UTC: the what-if's first choice is
+    the hall's yesterday (the 19th), not the day before UTC's date."""
+    clock.now = datetime(2026, 11, 19, 23, 30, tzinfo=UTC)
+    form_login(client, "manager")
+    html = client.get("/manager").get_data(as_text=True)
+    found = re.search(r'<script type="application/json" id="manager-config">(.*?)</script>', html)
+    assert found, html
+    assert json.loads(found.group(1))["yesterday"] == "2026-11-19"
+
+
+def left_running(app: Flask, clock: FakeClock, day: str, ago: timedelta) -> str:
+    """A run stored as `running` `ago` before now whose process is gone (no one executes
+    it): as a restart or a crash leaves it."""
+    extension = app.extensions["yihao"]
+    run_id = f"left-{int(ago.total_seconds())}"
+    with extension.sessions() as session:
+        session.add(
+            WhatIfRun(
+                id=run_id,
+                site_code=extension.hall.config.sites[0].code,
+                created_at=clock.now - ago,
+                created_by="manager",
+                state="running",
+                progress=0.1,
+                request={"date": day},
+            )
+        )
+        session.commit()
+    return run_id
+
+
+def test_at_most_two_runs_at_once_and_a_lost_one_reads_failed(
+    app: Flask,
+    clock: FakeClock,
+    clerk_at: Callable[[int], Staff],
+    login: Callable[[str], Staff],
+    make_ticket: Callable[..., Any],
+) -> None:
+    day = record_a_day(clock, clerk_at(1), make_ticket)
+    manager = login("manager")
+    lost = left_running(app, clock, day, STALE_AFTER + timedelta(seconds=1))
+    run = manager.get(f"/api/v1/whatif/{lost}").json["run"]
+    assert (run["state"], run["error"], run["result"]) == ("failed", "simulation_lost", None)
+    for index in range(MAX_RUNNING):  # fresh ones still running; the lost one no longer counts
+        left_running(app, clock, day, timedelta(seconds=index + 1))
+    refused = manager.post("/api/v1/whatif", json={"date": day})
+    assert refused.status_code == 409, refused.json
+    assert set(refused.json) == {"error"}
+    assert refused.json["error"]["code"] == "invalid_state"
+    assert refused.json["error"]["message"]
+    clock.advance(minutes=11)  # both lost in turn: a new run may start, and finishes
+    started = manager.post("/api/v1/whatif", json={"date": day})
+    assert started.status_code == 202, started.json
+    assert wait_for(manager, started.json["run"]["id"])["state"] == "done"

@@ -1,36 +1,15 @@
 /* The managers' live board: today's bookings (预约) by slot, who came and who did not.
-   Kept apart from manager.js: it reads the same #manager-config and calls the JSON API. */
+   Kept apart from manager.js: it reads the same #manager-config and calls the JSON API
+   through manager.js's helpers (window.yihaoManager). */
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("manager-config").textContent);
   var t = config.strings;
-  var token = config.token;
+  var shared = window.yihaoManager;  // manager.js: the page's API calls and wording
+  var el = shared.el, words = shared.words;
   var REFRESH_MS = 30000;
   var services = {};
   (config.services || []).forEach(function (service) { services[service.code] = service.name; });
-
-  function el(tag, text, className) {
-    var node = document.createElement(tag);
-    if (text !== undefined && text !== null) { node.textContent = String(text); }
-    if (className) { node.className = className; }
-    return node;
-  }
-  function words(key, vars) {
-    return (t[key] || key).replace(/\{(\w+)\}/g, function (match, name) { return String(vars[name]); });
-  }
-  function get(path) {
-    var headers = { Authorization: "Bearer " + token, "Accept-Language": config.lang };
-    return fetch(config.urls.api + path, { headers: headers }).then(function (response) {
-      if (response.status === 401) {
-        return fetch(config.urls.token, { credentials: "same-origin" }).then(function (renewed) {
-          if (!renewed.ok) { throw new Error("signed out"); }
-          return renewed.json().then(function (data) { token = data.token; return get(path); });
-        });
-      }
-      if (!response.ok) { throw new Error(String(response.status)); }
-      return response.json();
-    });
-  }
 
   function render(appointments) {
     var body = document.querySelector("#bookings tbody");
@@ -66,7 +45,7 @@
   }
 
   function load() {
-    get("/appointments?site=" + encodeURIComponent(config.site)).then(function (data) {
+    shared.api("GET", "/appointments?site=" + encodeURIComponent(config.site)).then(function (data) {
       render(data.appointments);
     }).catch(function () {});
   }

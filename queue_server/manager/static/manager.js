@@ -76,6 +76,10 @@
     });
   }
 
+  // The page's other scripts (whatif.js, bookings.js, loaded after this one) call the API
+  // and word things through these: one token for the page, renewed once for all of them.
+  window.yihaoManager = { api: api, el: el, words: words, duration: duration };
+
   // -- tabs -----------------------------------------------------------------------------
   document.querySelectorAll("#tabs button").forEach(function (button) {
     button.addEventListener("click", function () {
@@ -105,15 +109,14 @@
       td.textContent = duration(Math.floor(seconds));
     });
   }
-  function sparkline(counts, hour) {
-    // Arrivals per hour, an inline SVG (no chart library, no CDN): the hours from the day's
-    // first arrival in the hall to now.
+  function sparkline(counts, first, hour) {
+    // Arrivals per hour, an inline SVG (no chart library, no CDN): the hours from `first`
+    // (the day's first arrival in the hall, the same for every line) to now.
     var svgNs = "http://www.w3.org/2000/svg";
     var svg = document.createElementNS(svgNs, "svg");
     var width = 120, height = 22;
     svg.setAttribute("viewBox", "0 0 " + width + " " + height);
     svg.setAttribute("class", "spark");
-    var first = firstHour === null ? hour : Math.min(firstHour, hour);
     var shown = counts.slice(first, hour + 1);
     var top = Math.max.apply(null, shown.concat([1]));
     // At least a working day's ten slots wide, so the first hour of the morning reads as
@@ -135,7 +138,6 @@
     svg.setAttribute("data-total", String(shown.reduce(function (a, b) { return a + b; }, 0)));
     return svg;
   }
-  var firstHour = null;
   function renderStats(stats) {
     var today = stats.today || {};
     var waitingNow = stats.queues.reduce(function (sum, queue) { return sum + queue.waiting; }, 0);
@@ -144,13 +146,13 @@
     $("#kpi-waiting").textContent = waitingNow;
     $("#kpi-p50").textContent = duration(today.p50_wait_s);
     $("#kpi-p90").textContent = duration(today.p90_wait_s);
-    firstHour = null;
+    var hourNow = today.hour === undefined ? new Date().getHours() : today.hour;
+    var firstHour = hourNow;
     stats.queues.forEach(function (queue) {
       (queue.by_hour || []).forEach(function (count, hour) {
-        if (count && (firstHour === null || hour < firstHour)) { firstHour = hour; }
+        if (count && hour < firstHour) { firstHour = hour; }
       });
     });
-    var hourNow = today.hour === undefined ? new Date().getHours() : today.hour;
     var lines = $("#lines tbody");
     lines.textContent = "";
     stats.queues.forEach(function (queue) {
@@ -165,7 +167,7 @@
       cell(row, duration(queue.est_wait_s), "num");
       cell(row, queue.tickets, "num");
       cell(row, queue.served, "num");
-      cell(row, "", "spark-cell").appendChild(sparkline(queue.by_hour || [], hourNow));
+      cell(row, "", "spark-cell").appendChild(sparkline(queue.by_hour || [], firstHour, hourNow));
       lines.appendChild(row);
     });
     var counters = $("#counters tbody");

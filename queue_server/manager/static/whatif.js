@@ -6,9 +6,9 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("manager-config").textContent);
-  var lang = config.lang === "en" ? "en" : "zh";
   var t = config.strings;
-  var token = config.token;
+  var shared = window.yihaoManager;  // manager.js: the page's API calls and wording
+  var api = shared.api, words = shared.words, duration = shared.duration;
   var form = document.getElementById("whatif-form");
   if (!form) { return; }
   var status = document.getElementById("whatif-status");
@@ -16,38 +16,9 @@
   var chart = null;
   var polling = null;
 
-  function format(text, values) {
-    return String(text).replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
-  }
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined) { return "—"; }
-    var minutes = Math.floor(seconds / 60);
-    return minutes > 0 ? minutes + t.min + (seconds % 60 ? " " + Math.round(seconds % 60) + t.s : "")
-                       : Math.round(seconds) + t.s;
-  }
   function lineName(code) {
     var line = (config.queues || []).filter(function (queue) { return queue.code === code; })[0];
     return line ? code + " " + line.name : code;
-  }
-
-  function api(method, path, body) {
-    var options = { method: method, headers: { Authorization: "Bearer " + token, "Accept-Language": lang } };
-    if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
-    }
-    return fetch(config.urls.api + path, options).then(function (response) {
-      if (response.status === 401) {  // the page's token ran out: a fresh one, once
-        return fetch(config.urls.token, { credentials: "same-origin" }).then(function (renewed) {
-          if (!renewed.ok) { throw new Error(response.statusText); }
-          return renewed.json().then(function (data) { token = data.token; return api(method, path, body); });
-        });
-      }
-      return response.json().then(function (data) {
-        if (!response.ok) { throw new Error((data.error && data.error.message) || response.status); }
-        return data;
-      });
-    });
   }
 
   /* "9=6, 10=8" → {"9": 6, "10": 8} */
@@ -94,9 +65,7 @@
       row.setAttribute("data-line", line.line);
       [lineName(line.line), line.visitors, duration(line.p50_wait_s), duration(line.p90_wait_s),
        line.within_target_pct === null ? "—" : line.within_target_pct].forEach(function (text) {
-        var cell = document.createElement("td");
-        cell.textContent = String(text);
-        row.appendChild(cell);
+        row.appendChild(shared.el("td", text));
       });
       body.appendChild(row);
     });
@@ -125,7 +94,7 @@
 
   function show(run) {
     if (run.state === "running") {
-      status.textContent = format(t.wi_running, { percent: Math.round(run.progress * 100) });
+      status.textContent = words("wi_running", { percent: Math.round(run.progress * 100) });
       return false;
     }
     if (run.state === "failed") {
@@ -153,13 +122,12 @@
     if (polling) { window.clearTimeout(polling); polling = null; }
     var body;
     try { body = request(); } catch (failure) { error.textContent = failure.message; return; }
-    status.textContent = format(t.wi_running, { percent: 0 });
+    status.textContent = words("wi_running", { percent: 0 });
     api("POST", "/whatif", body).then(function (data) {
       if (!show(data.run)) { poll(data.run.id); }
     }).catch(function (failure) { status.textContent = ""; error.textContent = failure.message; });
   });
 
-  // Yesterday by default: the latest day that can be replayed.
-  var yesterday = new Date(Date.now() - 86400000);
-  form.elements.date.value = yesterday.toISOString().slice(0, 10);
+  // Yesterday in the hall by default (the page's config): the latest day that can be replayed.
+  form.elements.date.value = config.yesterday;
 }());
