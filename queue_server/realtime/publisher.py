@@ -40,20 +40,13 @@ def queues_payload(uow: UnitOfWork, state: HallState | None = None) -> dict[str,
     return {"seq": site_seq(uow), "queues": (state or HallState(uow)).queue_summaries()}
 
 
-def lines_payload(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any]:
-    """For clerks: each line's count and its next tickets (numbers only)."""
-    return {
-        "seq": site_seq(uow),
-        "queues": (state or HallState(uow)).queue_summaries(),
-        "lines": lines_detail(uow),
-    }
-
-
 def site_payloads(uow: UnitOfWork) -> tuple[dict[str, Any], ...]:
     """What the screens, the terminals and the managers' board get, from one look at the
-    site: the line counts are read once, not three times."""
+    site: the seq and the line counts read once (the clerks' payload is the screens' plus
+    each line's next tickets, numbers only)."""
     state = HallState(uow)
-    return queues_payload(uow, state), lines_payload(uow, state), live_stats(uow, state)
+    queues = queues_payload(uow, state)
+    return queues, {**queues, "lines": lines_detail(uow)}, live_stats(uow, state)
 
 
 class Publisher:
