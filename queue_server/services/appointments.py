@@ -377,9 +377,10 @@ def _get(uow: UnitOfWork, appointment_id: str) -> Appointment:
     return booking
 
 
-def appointment_in_site(uow: UnitOfWork, appointment_id: str) -> bool:
-    booking = uow.session.get(Appointment, appointment_id)
-    return booking is not None and booking.site_code == uow.site.code
+def site_of_appointment(uow: UnitOfWork, appointment_id: str) -> str | None:
+    """The code of the site a booking belongs to, whichever site `uow` is for (one look by
+    primary key, not one per site; as `tickets.site_of_ticket`)."""
+    return uow.session.scalar(select(Appointment.site_code).where(Appointment.id == appointment_id))
 
 
 def cancel(uow: UnitOfWork, appointment_id: str) -> dict[str, Any]:

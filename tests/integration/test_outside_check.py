@@ -280,6 +280,24 @@ def test_a_cancelled_booking_of_a_later_day_is_not_too_early(client: FlaskClient
     assert "已取消" in refused.get_json()["error"]["message"]
 
 
+# -- a booking or a ticket of the second site is found by its id ----------------------------
+def test_a_booking_and_a_ticket_of_another_site_are_found_by_id(hall_client: FlaskClient) -> None:
+    booking = {"service": "social_insurance", "visitor_id": VISITOR, "start": "10:00"}
+    north = ok(
+        hall_client.post(
+            "/api/v1/appointments", json={**booking, "date": "2026-11-21", "site": "north"}
+        )
+    )["appointment"]
+    cancelled = ok(hall_client.post(f"/api/v1/appointments/{north['id']}/cancel", json={}))
+    assert cancelled["appointment"]["state"] == "cancelled"
+    expect(hall_client.post("/api/v1/appointments/nope/cancel", json={}), 404, "not_found")
+    ticket = ok(
+        hall_client.post("/api/v1/tickets", json={"service": "employment", "site": "north"})
+    )["ticket"]
+    assert ok(hall_client.get(f"/api/v1/tickets/{ticket['id']}"))["ticket"]["id"] == ticket["id"]
+    expect(hall_client.get("/api/v1/tickets/nope"), 404, "not_found")
+
+
 # -- the paper never says "约 0 分钟" ---------------------------------------------------------
 def test_the_paper_says_soon_when_a_counter_is_free(
     app: Flask, client: FlaskClient, clerk_at: Callable[[int], Staff]
