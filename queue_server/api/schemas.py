@@ -580,23 +580,21 @@ class AppointmentsOut(BaseModel):
 # -- managers: reports, reviews, alerts, settings --------------------------------------
 
 
-class StatsQuery(_Request):
+class RangeQuery(_Request):
+    """A report's days (manager/stats.py `parse_range`), and the site for staff of none."""
+
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
     to: IsoDate | None = Field(
         None,
         description="last local date, inclusive (default: `from`, else today)",
     )
+    site: str | None = None
+
+
+class StatsQuery(RangeQuery):
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
-    site: str | None = None
-
-
-class RangeQuery(_Request):
-    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: IsoDate | None = Field(None, alias="from")
-    to: IsoDate | None = None
-    site: str | None = None
 
 
 class StatsRowOut(BaseModel):
@@ -790,16 +788,9 @@ class SettingsOut(BaseModel):
 
 
 # -- visits across days and bookings in reports (manager/visit_stats.py) ------------------
-class AppointmentStatsQuery(_Request):
-    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
-    to: IsoDate | None = Field(
-        None,
-        description="last local date, inclusive (default: `from`, else today)",
-    )
+class AppointmentStatsQuery(RangeQuery):
     group: Literal["service", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
-    site: str | None = None
 
 
 class AppointmentStatsRowOut(BaseModel):
@@ -824,14 +815,8 @@ class AppointmentStatsOut(BaseModel):
     total: AppointmentStatsRowOut
 
 
-class VisitsQuery(_Request):
-    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: IsoDate | None = Field(None, alias="from", description="first day of 受理, inclusive")
-    to: IsoDate | None = Field(
-        None,
-        description="last day of 受理, inclusive (default: `from`, else today)",
-    )
-    site: str | None = None
+class VisitsQuery(RangeQuery):
+    """`from`/`to` are days of 受理 (the visit's first day)."""
 
 
 class VisitPickupOut(BaseModel):
