@@ -19,7 +19,7 @@ docs/appointments.md, "Visits across days".
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -46,6 +46,10 @@ def check_pickup_on(uow: UnitOfWork, day: date, outcome: str) -> None:
     the managers' `calendar` alert) and the step ends `done`."""
     if outcome != TicketState.DONE:
         raise BadRequest("只有办结的业务才能约定出件日期", code="invalid_field")
+    # The calendar is asked last: a day refused by the date alone (today, a past one, one past
+    # the horizon) never looks up, nor alerts about, a year the calendar does not know.
+    if day <= uow.today:
+        _not_a_working_day(day)
     last = uow.today + timedelta(days=PICKUP_HORIZON_DAYS)
     if day > last:
         raise BadRequest(
@@ -57,10 +61,14 @@ def check_pickup_on(uow: UnitOfWork, day: date, outcome: str) -> None:
     except CalendarUnknown as unknown:
         calendar_alert(uow, unknown, "约定出件日期")
         working = calendar.is_working_day(day, assume=True)
-    if day <= uow.today or not working:
-        raise BadRequest(
-            "出件日期应为今天以后的工作日：%(day)s", code="invalid_field", day=day.isoformat()
-        )
+    if not working:
+        _not_a_working_day(day)
+
+
+def _not_a_working_day(day: date) -> NoReturn:
+    raise BadRequest(
+        "出件日期应为今天以后的工作日：%(day)s", code="invalid_field", day=day.isoformat()
+    )
 
 
 def pending_visit(
