@@ -278,12 +278,18 @@ def staff_site(user: UserConfig) -> SiteConfig:
     return _site_of_user(yihao(), user)
 
 
-def _site_of_user(extension: Yihao, user: UserConfig) -> SiteConfig:
-    """Staff who belong to a site work in it, whatever their role (as on Socket.IO); staff
-    of no site (the hall's own managers and admins) may name any with ?site=."""
-    requested = request.args.get("site")
-    if user.site and requested and requested != user.site:
+def check_staff_site(user: UserConfig, code: str) -> None:
+    """Staff who belong to a site work in it, whatever their role (as on Socket.IO): 403 for
+    any other; staff of no site (the hall's own managers and admins) work in any."""
+    if user.site and code != user.site:
         raise Forbidden(N_("没有权限"))
+
+
+def _site_of_user(extension: Yihao, user: UserConfig) -> SiteConfig:
+    """The site named by ?site= (`check_staff_site`), else the user's own."""
+    requested = request.args.get("site")
+    if requested:
+        check_staff_site(user, requested)
     site = extension.hall.config.site(requested or user.site)
     if site is None:
         raise NotFound("没有这个站点：%(site)s", site=requested)
