@@ -623,10 +623,15 @@ class StatsRowOut(BaseModel):
     rating_avg: float | None
 
 
-class StatsOut(BaseModel):
+class RangeOut(BaseModel):
+    """A report's answer: the days it covers (`RangeQuery`, resolved), then what it says."""
+
     model_config = ConfigDict(populate_by_name=True)
     from_: str = Field(alias="from")
     to: str
+
+
+class StatsOut(RangeOut):
     group: str
     rows: list[StatsRowOut]
     total: StatsRowOut
@@ -640,10 +645,7 @@ class HeatmapCellOut(BaseModel):
     p90_wait_s: int | None
 
 
-class HeatmapOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str
+class HeatmapOut(RangeOut):
     cells: list[HeatmapCellOut]
 
 
@@ -806,10 +808,7 @@ class AppointmentStatsRowOut(BaseModel):
     on_time_pct: float | None = Field(description="on-time check-ins ÷ check-ins")
 
 
-class AppointmentStatsOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str
+class AppointmentStatsOut(RangeOut):
     group: str
     rows: list[AppointmentStatsRowOut]
     total: AppointmentStatsRowOut
@@ -846,10 +845,7 @@ class VisitsTotalOut(BaseModel):
     avg_total_s: int | None
 
 
-class VisitsOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str
+class VisitsOut(RangeOut):
     rows: list[VisitRowOut]
     total: VisitsTotalOut
 
