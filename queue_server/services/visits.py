@@ -30,7 +30,7 @@ from queue_server.domain.dispatch import Placement, returning_placement
 from queue_server.domain.identity import Identity
 from queue_server.domain.lifecycle import UNFINISHED, TicketState
 from queue_server.errors import BadRequest
-from queue_server.models import Ticket
+from queue_server.models import Ticket, tickets_of_visitor
 from queue_server.services.hours import calendar_alert, hall_calendar
 from queue_server.services.unit_of_work import UnitOfWork
 
@@ -78,12 +78,8 @@ def pending_visit(
     a pickup business is asked for (the earliest such visit), else None."""
     if service.category != PICKUP_CATEGORY:
         return None
-    secret = uow.hall.secret
-    if identity is not None:
-        match = Ticket.identity_hash == identity.keyed_hash(secret)
-    elif phone is not None:
-        match = and_(Ticket.identity_hash.is_(None), Ticket.phone_hash == phone.keyed_hash(secret))
-    else:
+    match = tickets_of_visitor(identity, phone, uow.hall.secret)
+    if match is None:
         return None
     pickup = aliased(Ticket)
     collected = exists().where(
