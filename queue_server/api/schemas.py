@@ -28,7 +28,9 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# Lax by itself (a JSON body carries a date as a string), so a strict body need not unstrict
+# each date field; `_iso_date` keeps the laxness to YYYY-MM-DD.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_iso_date)]
 
 
 class _Request(BaseModel):
@@ -79,7 +81,6 @@ class FinishIn(_Request):
     services: list[str] | None = Field(None, min_length=1, max_length=20)
     pickup_on: IsoDate | None = Field(
         None,
-        strict=False,
         description="出件 on a later day: the visit ends done and its pickup waits for this "
         "future working day (SPEC §8)",
     )
@@ -533,7 +534,7 @@ class BookIn(_Request):
         description="ID card (individual) or unified social credit code (enterprise)",
     )
     phone: str | None = Field(None, max_length=20)
-    date: Day = Field(strict=False, description="YYYY-MM-DD")
+    date: Day = Field(description="YYYY-MM-DD")
     start: str = Field(min_length=4, max_length=5, description="the slot's start, HH:MM")
     site: str | None = Field(None, max_length=32)
 
