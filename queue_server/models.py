@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    ColumnElement,
     Date,
     Float,
     ForeignKey,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     literal_column,
     text,
 )
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from queue_server.db import Base, UTCDateTime
 from queue_server.domain.appointments import BOOKING_STATES, OPEN_STATES
 from queue_server.domain.dispatch import PriorityClass
+from queue_server.domain.identity import Identity
 from queue_server.domain.lifecycle import UNFINISHED, StepOutcome, StepStatus, TicketState
 
 # The lifecycle's states, from the domain (migration 0001 spells the same; a test checks).
@@ -155,6 +158,20 @@ class Ticket(Base):
     # `visit_of`; no foreign key: SQLite cannot add one to a table that others refer to).
     pickup_on: Mapped[date | None] = mapped_column(Date)
     visit_of: Mapped[str | None] = mapped_column(String(40), index=True)
+
+
+def tickets_of_visitor(
+    identity: Identity | None, phone: Identity | None, secret: bytes
+) -> ColumnElement[bool] | None:
+    """Which tickets are the visitor's, as the one-number policy matches them (SPEC §2): by
+    the visitor_id when one is given; by the phone only when none is, and then only tickets
+    keyed by that phone (a shared agent's or family's phone never merges visitors). None
+    without either."""
+    if identity is not None:
+        return Ticket.identity_hash == identity.keyed_hash(secret)
+    if phone is not None:
+        return and_(Ticket.identity_hash.is_(None), Ticket.phone_hash == phone.keyed_hash(secret))
+    return None
 
 
 class Step(Base):

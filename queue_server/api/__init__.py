@@ -26,6 +26,7 @@ from queue_server.errors import (
     YihaoError,
 )
 from queue_server.i18n import error_message
+from queue_server.services.unit_of_work import UnitOfWork
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -238,6 +239,16 @@ def public_site(code: str | None) -> SiteConfig:
     return site
 
 
+def site_holding(
+    site_code_of: Callable[[UnitOfWork, str], str | None], key: str
+) -> SiteConfig | None:
+    """The site whose row `key` is (a ticket, a booking): one look by primary key in any
+    site's session, never one look per site (a city's deployment hosts hundreds)."""
+    hall = yihao().hall.config
+    code = yihao().read(hall.sites[0], site_code_of, key)
+    return hall.site(code) if code else None
+
+
 def current_user(*roles: str) -> UserConfig:
     return _user_of_token(yihao(), roles)
 
@@ -267,12 +278,18 @@ def staff_site(user: UserConfig) -> SiteConfig:
     return _site_of_user(yihao(), user)
 
 
-def _site_of_user(extension: Yihao, user: UserConfig) -> SiteConfig:
-    """Staff who belong to a site work in it, whatever their role (as on Socket.IO); staff
-    of no site (the hall's own managers and admins) may name any with ?site=."""
-    requested = request.args.get("site")
-    if user.site and requested and requested != user.site:
+def check_staff_site(user: UserConfig, code: str) -> None:
+    """Staff who belong to a site work in it, whatever their role (as on Socket.IO): 403 for
+    any other; staff of no site (the hall's own managers and admins) work in any."""
+    if user.site and code != user.site:
         raise Forbidden(N_("没有权限"))
+
+
+def _site_of_user(extension: Yihao, user: UserConfig) -> SiteConfig:
+    """The site named by ?site= (`check_staff_site`), else the user's own."""
+    requested = request.args.get("site")
+    if requested:
+        check_staff_site(user, requested)
     site = extension.hall.config.site(requested or user.site)
     if site is None:
         raise NotFound("没有这个站点：%(site)s", site=requested)

@@ -11,6 +11,7 @@ from queue_server.api import (
     parse_body,
     parse_query,
     public_site,
+    site_holding,
     staff_site,
 )
 from queue_server.api.schemas import (
@@ -74,10 +75,10 @@ def book() -> Any:
 
 
 def _appointment_site(appointment_id: str) -> SiteConfig:
-    for site in yihao().hall.config.sites:
-        if yihao().read(site, appointments.appointment_in_site, appointment_id):
-            return site
-    raise NotFound("没有这个预约")
+    site = site_holding(appointments.site_of_appointment, appointment_id)
+    if site is None:
+        raise NotFound("没有这个预约")
+    return site
 
 
 @operation(

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from queue_server.api import (
     base_url,
+    check_staff_site,
     current_user,
     operation,
     parse_body,
@@ -28,7 +29,7 @@ from queue_server.api import (
 from queue_server.api.schemas import ReducedTicketEnvelope, TicketOut
 from queue_server.api.tickets import _public, _ticket_site
 from queue_server.app_context import yihao
-from queue_server.errors import BadRequest, Forbidden, YihaoError
+from queue_server.errors import BadRequest, YihaoError
 from queue_server.services import printing, tickets
 from queue_server.services.steps import get_ticket
 from queue_server.services.unit_of_work import UnitOfWork
@@ -123,8 +124,7 @@ def reprint(ticket_id: str) -> Any:
     user = current_user("clerk", "manager", "admin")
     body = parse_body(ReprintIn)
     site = _ticket_site(ticket_id)
-    if user.site and user.site != site.code:
-        raise Forbidden("没有权限")
+    check_staff_site(user, site.code)
     result = yihao().run(
         site,
         user.username,

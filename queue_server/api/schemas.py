@@ -28,7 +28,9 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# Lax by itself (a JSON body carries a date as a string), so a strict body need not unstrict
+# each date field; `_iso_date` keeps the laxness to YYYY-MM-DD.
+IsoDate = Annotated[date, Field(strict=False), BeforeValidator(_iso_date)]
 
 
 class _Request(BaseModel):
@@ -79,7 +81,6 @@ class FinishIn(_Request):
     services: list[str] | None = Field(None, min_length=1, max_length=20)
     pickup_on: IsoDate | None = Field(
         None,
-        strict=False,
         description="出件 on a later day: the visit ends done and its pickup waits for this "
         "future working day (SPEC §8)",
     )
@@ -533,7 +534,7 @@ class BookIn(_Request):
         description="ID card (individual) or unified social credit code (enterprise)",
     )
     phone: str | None = Field(None, max_length=20)
-    date: Day = Field(strict=False, description="YYYY-MM-DD")
+    date: Day = Field(description="YYYY-MM-DD")
     start: str = Field(min_length=4, max_length=5, description="the slot's start, HH:MM")
     site: str | None = Field(None, max_length=32)
 
@@ -580,23 +581,21 @@ class AppointmentsOut(BaseModel):
 # -- managers: reports, reviews, alerts, settings --------------------------------------
 
 
-class StatsQuery(_Request):
+class RangeQuery(_Request):
+    """A report's days (manager/stats.py `parse_range`), and the site for staff of none."""
+
     model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
     from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
     to: IsoDate | None = Field(
         None,
         description="last local date, inclusive (default: `from`, else today)",
     )
+    site: str | None = None
+
+
+class StatsQuery(RangeQuery):
     group: Literal["service", "queue", "counter", "clerk", "hour", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
-    site: str | None = None
-
-
-class RangeQuery(_Request):
-    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: IsoDate | None = Field(None, alias="from")
-    to: IsoDate | None = None
-    site: str | None = None
 
 
 class StatsRowOut(BaseModel):
@@ -625,10 +624,15 @@ class StatsRowOut(BaseModel):
     rating_avg: float | None
 
 
-class StatsOut(BaseModel):
+class RangeOut(BaseModel):
+    """A report's answer: the days it covers (`RangeQuery`, resolved), then what it says."""
+
     model_config = ConfigDict(populate_by_name=True)
     from_: str = Field(alias="from")
     to: str
+
+
+class StatsOut(RangeOut):
     group: str
     rows: list[StatsRowOut]
     total: StatsRowOut
@@ -642,10 +646,7 @@ class HeatmapCellOut(BaseModel):
     p90_wait_s: int | None
 
 
-class HeatmapOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str
+class HeatmapOut(RangeOut):
     cells: list[HeatmapCellOut]
 
 
@@ -790,16 +791,9 @@ class SettingsOut(BaseModel):
 
 
 # -- visits across days and bookings in reports (manager/visit_stats.py) ------------------
-class AppointmentStatsQuery(_Request):
-    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: IsoDate | None = Field(None, alias="from", description="first local date, inclusive")
-    to: IsoDate | None = Field(
-        None,
-        description="last local date, inclusive (default: `from`, else today)",
-    )
+class AppointmentStatsQuery(RangeQuery):
     group: Literal["service", "day"] = "service"
     lang: Literal["zh", "en"] = "zh"
-    site: str | None = None
 
 
 class AppointmentStatsRowOut(BaseModel):
@@ -815,23 +809,14 @@ class AppointmentStatsRowOut(BaseModel):
     on_time_pct: float | None = Field(description="on-time check-ins ÷ check-ins")
 
 
-class AppointmentStatsOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str
+class AppointmentStatsOut(RangeOut):
     group: str
     rows: list[AppointmentStatsRowOut]
     total: AppointmentStatsRowOut
 
 
-class VisitsQuery(_Request):
-    model_config = ConfigDict(strict=False, extra="ignore", populate_by_name=True)
-    from_: IsoDate | None = Field(None, alias="from", description="first day of 受理, inclusive")
-    to: IsoDate | None = Field(
-        None,
-        description="last day of 受理, inclusive (default: `from`, else today)",
-    )
-    site: str | None = None
+class VisitsQuery(RangeQuery):
+    """`from`/`to` are days of 受理 (the visit's first day)."""
 
 
 class VisitPickupOut(BaseModel):
@@ -861,10 +846,7 @@ class VisitsTotalOut(BaseModel):
     avg_total_s: int | None
 
 
-class VisitsOut(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-    from_: str = Field(alias="from")
-    to: str
+class VisitsOut(RangeOut):
     rows: list[VisitRowOut]
     total: VisitsTotalOut
 

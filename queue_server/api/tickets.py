@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from queue_server.api import base_url, operation, parse_body, parse_query, public_site
+from queue_server.api import (
+    base_url,
+    operation,
+    parse_body,
+    parse_query,
+    public_site,
+    site_holding,
+)
 from queue_server.api.schemas import (
     EmptyIn,
     IssueTicketIn,
@@ -107,9 +114,7 @@ def _public(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ticket_site(ticket_id: str) -> SiteConfig:
-    hall = yihao().hall.config
-    code = yihao().read(hall.sites[0], tickets.site_of_ticket, ticket_id)
-    site = hall.site(code) if code else None
+    site = site_holding(tickets.site_of_ticket, ticket_id)
     if site is None:
         raise NotFound("没有这张号票")
     return site

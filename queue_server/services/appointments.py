@@ -132,13 +132,14 @@ def appointment_view(
     uow: UnitOfWork, booking: Appointment, *, staff: bool = False
 ) -> dict[str, Any]:
     """A of SPEC §8; staff also see the masked identity."""
+    slot = _slot_of(booking)
     view: dict[str, Any] = {
         "id": booking.id,
         "code": booking.code,
         "service": booking.service_code,
         "date": booking.day.isoformat(),
-        "start": Slot(booking.start_min, booking.end_min).start_clock,
-        "end": Slot(booking.start_min, booking.end_min).end_clock,
+        "start": slot.start_clock,
+        "end": slot.end_clock,
         "state": state_of(uow, booking).value,
     }
     if staff:
@@ -317,7 +318,7 @@ def book(uow: UnitOfWork, request: BookRequest) -> dict[str, Any]:
             "您在%(date)s已有预约（%(start)s），每人每天只能预约一次",
             code="already_booked",
             date=booking.day,
-            start=Slot(booking.start_min, booking.end_min).start_clock,
+            start=_slot_of(booking).start_clock,
         )
 
     if _take_place(uow, service.code, request.date, slot.start) > capacity:
@@ -350,6 +351,10 @@ def book(uow: UnitOfWork, request: BookRequest) -> dict[str, Any]:
     return {"appointment": appointment_view(uow, booking)}
 
 
+def _slot_of(booking: Appointment) -> Slot:
+    return Slot(booking.start_min, booking.end_min)
+
+
 def _record(
     uow: UnitOfWork,
     booking: Appointment,
@@ -357,6 +362,7 @@ def _record(
     before: str | None,
     ticket: Ticket | None = None,
 ) -> None:
+    slot = _slot_of(booking)
     uow.record(
         kind,
         ticket=ticket,
@@ -365,8 +371,8 @@ def _record(
         appointment=booking.id,
         service=booking.service_code,
         date=booking.day.isoformat(),
-        start=Slot(booking.start_min, booking.end_min).start_clock,
-        end=Slot(booking.start_min, booking.end_min).end_clock,
+        start=slot.start_clock,
+        end=slot.end_clock,
     )
 
 
@@ -377,9 +383,10 @@ def _get(uow: UnitOfWork, appointment_id: str) -> Appointment:
     return booking
 
 
-def appointment_in_site(uow: UnitOfWork, appointment_id: str) -> bool:
-    booking = uow.session.get(Appointment, appointment_id)
-    return booking is not None and booking.site_code == uow.site.code
+def site_of_appointment(uow: UnitOfWork, appointment_id: str) -> str | None:
+    """The code of the site a booking belongs to, whichever site `uow` is for (one look by
+    primary key, not one per site; as `tickets.site_of_ticket`)."""
+    return uow.session.scalar(select(Appointment.site_code).where(Appointment.id == appointment_id))
 
 
 def cancel(uow: UnitOfWork, appointment_id: str) -> dict[str, Any]:
@@ -477,8 +484,8 @@ def check_in(uow: UnitOfWork, request: IssueRequest) -> tuple[CheckIn | None, Is
             month=booking.day.month,
             day=booking.day.day,
             weekday=WEEKDAYS[booking.day.weekday()],
-            start=Slot(booking.start_min, booking.end_min).start_clock,
-            end=Slot(booking.start_min, booking.end_min).end_clock,
+            start=_slot_of(booking).start_clock,
+            end=_slot_of(booking).end_clock,
             time=opens.strftime("%H:%M"),
         )
     if arrived is Arrival.MISSED:

@@ -88,12 +88,12 @@ def paper_view(
 
 def _service_names(uow: UnitOfWork, view: dict[str, Any]) -> str:
     """Every business of the visit (一窗通办: one joined later too), not only the first."""
+    if not view.get("services"):
+        return str(view.get("service_name") or view["service"])
     names = []
-    for code in view.get("services") or [view["service"]]:
+    for code in view["services"]:
         service = uow.site.service(code)
         names.append(service.name if service else code)
-    if not view.get("services") and view.get("service_name"):
-        names = [view["service_name"]]
     return "、".join(names)
 
 

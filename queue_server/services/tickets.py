@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, select
+from sqlalchemy import insert, select
 
 from queue_server.config import ServiceConfig
 from queue_server.domain.dispatch import (
@@ -36,7 +36,7 @@ from queue_server.domain.lifecycle import (
 from queue_server.domain.numbering import format_number
 from queue_server.domain.routing import route
 from queue_server.errors import N_, BadRequest, Conflict, Named, NotFound
-from queue_server.models import Step, Ticket
+from queue_server.models import Step, Ticket, tickets_of_visitor
 from queue_server.services import appointments, visits
 from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
@@ -265,16 +265,10 @@ def _check_hours(uow: UnitOfWork, line: str) -> None:
 def _open_ticket_of(
     uow: UnitOfWork, identity: Identity | None, phone: Identity | None
 ) -> Ticket | None:
-    """The visitor's unfinished ticket of today. The identity is the visitor_id when one is
-    given; the phone only when none is, and then only tickets keyed by that phone (a shared
-    agent's or family's phone never merges visitors: SPEC §2)."""
-    if identity:
-        match = Ticket.identity_hash == identity.keyed_hash(uow.hall.secret)
-    elif phone:
-        match = and_(
-            Ticket.identity_hash.is_(None), Ticket.phone_hash == phone.keyed_hash(uow.hall.secret)
-        )
-    else:
+    """The visitor's unfinished ticket of today, matched as `models.tickets_of_visitor` says
+    (the visitor_id, else a phone-keyed ticket's phone: SPEC §2)."""
+    match = tickets_of_visitor(identity, phone, uow.hall.secret)
+    if match is None:
         return None
     ticket = uow.session.scalars(
         select(Ticket)

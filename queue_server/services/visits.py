@@ -19,7 +19,7 @@ docs/appointments.md, "Visits across days".
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import aliased
@@ -30,7 +30,7 @@ from queue_server.domain.dispatch import Placement, returning_placement
 from queue_server.domain.identity import Identity
 from queue_server.domain.lifecycle import UNFINISHED, TicketState
 from queue_server.errors import BadRequest
-from queue_server.models import Ticket
+from queue_server.models import Ticket, tickets_of_visitor
 from queue_server.services.hours import calendar_alert, hall_calendar
 from queue_server.services.unit_of_work import UnitOfWork
 
@@ -46,6 +46,10 @@ def check_pickup_on(uow: UnitOfWork, day: date, outcome: str) -> None:
     the managers' `calendar` alert) and the step ends `done`."""
     if outcome != TicketState.DONE:
         raise BadRequest("只有办结的业务才能约定出件日期", code="invalid_field")
+    # The calendar is asked last: a day refused by the date alone (today, a past one, one past
+    # the horizon) never looks up, nor alerts about, a year the calendar does not know.
+    if day <= uow.today:
+        _not_a_working_day(day)
     last = uow.today + timedelta(days=PICKUP_HORIZON_DAYS)
     if day > last:
         raise BadRequest(
@@ -57,10 +61,14 @@ def check_pickup_on(uow: UnitOfWork, day: date, outcome: str) -> None:
     except CalendarUnknown as unknown:
         calendar_alert(uow, unknown, "约定出件日期")
         working = calendar.is_working_day(day, assume=True)
-    if day <= uow.today or not working:
-        raise BadRequest(
-            "出件日期应为今天以后的工作日：%(day)s", code="invalid_field", day=day.isoformat()
-        )
+    if not working:
+        _not_a_working_day(day)
+
+
+def _not_a_working_day(day: date) -> NoReturn:
+    raise BadRequest(
+        "出件日期应为今天以后的工作日：%(day)s", code="invalid_field", day=day.isoformat()
+    )
 
 
 def pending_visit(
@@ -70,12 +78,8 @@ def pending_visit(
     a pickup business is asked for (the earliest such visit), else None."""
     if service.category != PICKUP_CATEGORY:
         return None
-    secret = uow.hall.secret
-    if identity is not None:
-        match = Ticket.identity_hash == identity.keyed_hash(secret)
-    elif phone is not None:
-        match = and_(Ticket.identity_hash.is_(None), Ticket.phone_hash == phone.keyed_hash(secret))
-    else:
+    match = tickets_of_visitor(identity, phone, uow.hall.secret)
+    if match is None:
         return None
     pickup = aliased(Ticket)
     collected = exists().where(

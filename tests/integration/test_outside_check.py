@@ -280,6 +280,40 @@ def test_a_cancelled_booking_of_a_later_day_is_not_too_early(client: FlaskClient
     assert "已取消" in refused.get_json()["error"]["message"]
 
 
+# -- a booking or a ticket of the second site is found by its id ----------------------------
+def test_a_booking_and_a_ticket_of_another_site_are_found_by_id(hall_client: FlaskClient) -> None:
+    booking = {"service": "social_insurance", "visitor_id": VISITOR, "start": "10:00"}
+    north = ok(
+        hall_client.post(
+            "/api/v1/appointments", json={**booking, "date": "2026-11-21", "site": "north"}
+        )
+    )["appointment"]
+    cancelled = ok(hall_client.post(f"/api/v1/appointments/{north['id']}/cancel", json={}))
+    assert cancelled["appointment"]["state"] == "cancelled"
+    expect(hall_client.post("/api/v1/appointments/nope/cancel", json={}), 404, "not_found")
+    ticket = ok(
+        hall_client.post("/api/v1/tickets", json={"service": "employment", "site": "north"})
+    )["ticket"]
+    assert ok(hall_client.get(f"/api/v1/tickets/{ticket['id']}"))["ticket"]["id"] == ticket["id"]
+    expect(hall_client.get("/api/v1/tickets/nope"), 404, "not_found")
+
+
+def test_staff_of_one_site_reprint_only_its_tickets(hall_client: FlaskClient) -> None:
+    """The reprint's site comes from the ticket, and the same rule as `?site=` holds."""
+    main = ok(hall_client.post("/api/v1/tickets", json={"service": "employment", "kiosk": "K1"}))
+    north = ok(
+        hall_client.post(
+            "/api/v1/tickets", json={"service": "employment", "kiosk": "K1", "site": "north"}
+        )
+    )
+    clerk = staff(hall_client, "north_clerk")
+    expect(clerk.post(f"/api/v1/tickets/{main['ticket']['id']}/reprint", {}), 403, "forbidden")
+    reprinted = clerk.post(f"/api/v1/tickets/{north['ticket']['id']}/reprint", {})
+    assert reprinted.status_code == 202, reprinted.get_json()
+    admin = staff(hall_client, "admin")  # of no site: any
+    assert admin.post(f"/api/v1/tickets/{main['ticket']['id']}/reprint", {}).status_code == 202
+
+
 # -- the paper never says "约 0 分钟" ---------------------------------------------------------
 def test_the_paper_says_soon_when_a_counter_is_free(
     app: Flask, client: FlaskClient, clerk_at: Callable[[int], Staff]

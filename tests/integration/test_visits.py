@@ -74,15 +74,18 @@ def test_finish_with_a_pickup_day_ends_the_visit_and_shows_it(
 
 
 def test_a_pickup_day_must_be_a_future_working_day(
-    client: FlaskClient, clerk_at: Callable[[int], Staff]
+    client: FlaskClient, clerk_at: Callable[[int], Staff], login: Callable[[str], Staff]
 ) -> None:
     clerk = clerk_at(1)
     issue(client, visitor_id=id_card(2))
     clerk.counter(1, "call-next")
-    for day in ("2026-11-20", "2026-11-19", "2026-11-21", "2026-10-01", "2026-11-3x"):
+    days = ("2026-11-20", "2026-11-19", "2026-11-21", "2026-10-01", "2026-11-3x", "2003-03-03")
+    for day in days:  # 2003: a past year the calendar does not know
         response = clerk.counter(1, "finish", {"pickup_on": day})
         assert response.status_code == 400, day
         assert response.json["error"]["code"] == "invalid_field", day
+    alerts = login("manager").get("/api/v1/alerts").json["alerts"]
+    assert [alert for alert in alerts if alert["kind"] == "calendar"] == []
     refused = clerk.counter(1, "finish", {"pickup_on": "2026-11-23", "outcome": "cancelled"})
     assert refused.status_code == 400
     # Nothing was finished by the refusals: the ticket is still in hand.
