@@ -54,6 +54,7 @@ from queue_server.services.views import (
     call_views,
     counter_changed,
     counter_payload,
+    current_numbers,
     current_step,
     local_iso,
     site_seq,
@@ -636,10 +637,10 @@ def counter_detail(uow: UnitOfWork, number: int) -> dict[str, Any]:
 
 def list_counters(uow: UnitOfWork) -> list[dict[str, Any]]:
     state = HallState(uow)
-    numbers = {c.current_ticket_id: _current_number(uow, c) for c in state.counters}
+    numbers = current_numbers(uow, state)  # one query, not one per busy counter
     return [
         dict(
-            counter_payload(uow, counter, numbers.get(counter.current_ticket_id)),
+            counter_payload(uow, counter, numbers.get(counter.current_ticket_id or "")),
             queues=list(counter.queues),
             strategy=counter.strategy,
             clerk=counter.clerk_username,

@@ -57,7 +57,7 @@ def live_stats(uow: UnitOfWork, state: HallState | None = None) -> dict[str, Any
         if over:
             alerts.append(line_alert(uow, code, summary["name"], over))
     began = day_board.in_hand(uow)
-    numbers = current_numbers(uow)  # one query for the tickets in hand, not one per counter
+    numbers = current_numbers(uow, state)  # one query for the tickets in hand, not one per counter
     counters = []
     for counter in state.counters:
         view = counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))

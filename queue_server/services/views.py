@@ -717,8 +717,10 @@ def call_views(
     )
 
 
-def current_numbers(uow: UnitOfWork) -> dict[str, str]:
-    ids = [c.current_ticket_id for c in HallState(uow).counters if c.current_ticket_id]
+def current_numbers(uow: UnitOfWork, state: HallState | None = None) -> dict[str, str]:
+    """The numbers in hand at the counters, by ticket id, in one query."""
+    counters = (state or HallState(uow)).counters
+    ids = [c.current_ticket_id for c in counters if c.current_ticket_id]
     if not ids:
         return {}
     rows = uow.session.execute(select(Ticket.id, Ticket.number).where(Ticket.id.in_(ids))).all()
@@ -727,7 +729,7 @@ def current_numbers(uow: UnitOfWork) -> dict[str, str]:
 
 def counter_views(uow: UnitOfWork, state: HallState) -> list[dict[str, Any]]:
     """Counters for a screen that (re)connects, with the rating window if one is open."""
-    numbers = current_numbers(uow)
+    numbers = current_numbers(uow, state)
     views = []
     for counter in state.counters:
         view = counter_payload(uow, counter, numbers.get(counter.current_ticket_id or ""))
