@@ -166,17 +166,34 @@ class Board:
         return abs((now - self.computed_at).total_seconds())
 
     def of_step(
-        self, step_id: int, queue: str, green: bool, waiting_ahead: int, called_since: int
+        self,
+        step_id: int,
+        queue: str,
+        green: bool,
+        waiting_ahead: int,
+        called_since: int,
+        free_now: int = 0,
     ) -> Estimate | None:
         """A step's estimate; one not yet in the board (issued, moved or returned since the
         run) is the line's joining one, behind the steps the run did not see either (a burst
         of tickets faster than the boards), each adding the line's `step_s`. Those are, with
         no query: the steps ahead of it now (`waiting_ahead`, T's count) and those its
         line's counters took since the run (`called_since`, still at a counter), less those
-        that were ahead of the joiner in the run."""
-        known = self.steps.get(step_id)
-        if known is not None:
-            return known
+        that were ahead of the joiner in the run.
+
+        A step with fewer ahead of it than its line has open counters free now (`free_now`)
+        is called at once, as a fresh run would say, whatever the board (made before those
+        counters finished) said."""
+        estimate = self.steps.get(step_id) or self._joining(
+            queue, green, waiting_ahead, called_since
+        )
+        if estimate is not None and estimate.est_wait_s is not None and waiting_ahead < free_now:
+            return replace(estimate, est_wait_s=0, range_s=(0, 0), mean_s=0)
+        return estimate
+
+    def _joining(
+        self, queue: str, green: bool, waiting_ahead: int, called_since: int
+    ) -> Estimate | None:
         joining = self.joining.get((queue, green))
         newer_ahead = waiting_ahead + called_since - self.joining_ahead.get((queue, green), 0)
         if joining is None or newer_ahead <= 0 or joining.est_wait_s is None:

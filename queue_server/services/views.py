@@ -284,12 +284,14 @@ class HallState:
         """The board's estimate of a waiting step, counting for one the board has not seen
         the calls its line's counters made since (their tickets in hand now, not then)."""
         board = self.board
+        serving = self.serving(step.queue_code)
         called_since = sum(
             1
-            for row in self.serving(step.queue_code)
+            for row in serving
             if row.current_ticket_id and row.current_ticket_id not in board.in_hand
         )
-        return board.of_step(step.id, step.queue_code, green, waiting_ahead, called_since)
+        free_now = sum(1 for row in serving if row.state == "open" and not row.current_ticket_id)
+        return board.of_step(step.id, step.queue_code, green, waiting_ahead, called_since, free_now)
 
     def line_estimate(self, queue: str) -> int | None:
         """What the next ticket of the line would wait (`GET /queues` `est_wait_s`)."""

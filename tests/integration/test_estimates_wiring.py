@@ -206,6 +206,44 @@ def test_a_ticket_newer_than_the_board_counts_only_the_steps_the_board_did_not_s
     assert cache.board_of(site.code) is board  # no run meanwhile
 
 
+def test_a_counter_freed_since_the_board_calls_the_next_ticket_at_once(
+    app: Flask, client: FlaskClient, clerk_at: ClerkAt, clock: FakeClock
+) -> None:
+    """The board was made while counter 1 had a visitor (the joiner waits for them); the
+    clerk finished since and nobody waits: the next ticket is called at once, and its paper
+    and phone page say so now, not after the loop's next tick (CI's e2e
+    test_the_kiosk_never_says_about_0_minutes printed "About 6 minutes" there)."""
+    yihao = yihao_of(app)
+    site = yihao.hall.config.sites[0]
+    cache = yihao.hall.estimates
+    cache.background = True
+    clerk = clerk_at(1)
+    issue(client)
+    clerk.counter(1, "call-next")
+    board = yihao.read(site, cache.refresh)
+    assert board.joining[("A", False)].est_wait_s > 0  # behind the visitor at counter 1
+    waiting = issue(client)
+    assert waiting["est_wait_s"] > 0
+    clock.advance(minutes=1)
+    clerk.counter(1, "finish")
+    ticket = issue(client)
+    assert cache.board_of(site.code) is board  # no run meanwhile
+    # The earlier one is called first: the new one waits still, the earlier one does not.
+    assert (ticket["waiting_ahead"], ticket["est_wait_s"] > 0) == (1, True)
+    view = client.get(f"/api/v1/tickets/{waiting['id']}").json["ticket"]
+    assert (view["waiting_ahead"], view["est_wait_s"], view["est_wait_range_s"]) == (
+        0,
+        0,
+        [0, 0],
+    )
+    clerk.counter(1, "call-next")
+    clerk.counter(1, "finish")
+    # Nobody ahead, counter 1 free: at once, though the board still says otherwise.
+    view = client.get(f"/api/v1/tickets/{ticket['id']}").json["ticket"]
+    assert (view["waiting_ahead"], view["est_wait_s"]) == (0, 0)
+    assert cache.board_of(site.code) is board
+
+
 def test_a_line_with_no_counter_open_has_no_estimate(client: FlaskClient) -> None:
     ticket = issue(client)
     assert (ticket["line_open"], ticket["est_wait_s"], ticket["est_wait_range_s"]) == (
