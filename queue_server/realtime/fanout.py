@@ -250,9 +250,20 @@ class WatchedQueue:
 class WatchedRedis(WatchedQueue):
     """The Redis listener, retried every LISTEN_RETRY_S while Redis is away (the library
     backs off to 60 s, so a process could stay deaf for a minute after Redis returned), and
-    quietly: the watch logs the outage once."""
+    quietly: the watch logs the outage once.
+
+    A publish the library gave up on (it returns None, not the count of subscribers) marks
+    the queue down at once: the next messages are not tried (two tries, two error lines and
+    up to a connect timeout each) until the watch's next ping, which then says the outage
+    or, finding Redis back, resends the snapshots the lost message was part of."""
 
     LISTEN_RETRY_S = 1.0
+
+    def _publish(self, data: Any) -> Any:
+        published = super()._publish(data)
+        if published is None:
+            self.queue_down = True
+        return published
 
     def _redis_listen_with_retries(self) -> Any:
         while True:

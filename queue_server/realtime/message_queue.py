@@ -79,8 +79,8 @@ class MessageQueueWatch:
         error = ping(self.url)
         if error is not None and self.down_since is None:
             self._went_down(error)
-        elif error is None and self.down_since is not None:
-            self._came_back()
+        elif error is None and (self.down_since is not None or self.manager.queue_down):
+            self._came_back()  # (or a publish failed, fanout.py `WatchedRedis`, on a blip)
         return self.status
 
     def _went_down(self, error: str) -> None:
@@ -105,8 +105,7 @@ class MessageQueueWatch:
                 log.exception("could not store the message-queue alert")
 
     def _came_back(self) -> None:
-        assert self.down_since is not None
-        seconds = (datetime.now(UTC) - self.down_since).total_seconds()
+        seconds = (datetime.now(UTC) - (self.down_since or datetime.now(UTC))).total_seconds()
         self.down_since = None
         self.manager.queue_down = False
         log.warning(

@@ -153,6 +153,39 @@ def test_screens_keep_their_process_and_get_a_snapshot_when_redis_returns(
     assert log.count("Cannot publish to redis... giving up") <= 1
 
 
+def test_a_publish_that_fails_stops_the_next_ones_before_the_watch_pings(
+    make_app: Callable[..., Flask], own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis dies between two pings: the first publish that fails marks the queue down, so
+    the messages after it are not tried (CI once logged four give-ups, each up to a connect
+    timeout, between Redis dying and the watch's next ping). The next ping says the outage
+    once; a ping that finds Redis answering (a blip) resumes publishing."""
+    app = make_app(MESSAGE_QUEUE=own_redis.url, MESSAGE_QUEUE_CHANNEL=f"test-{own_redis.port}")
+    yihao = app.extensions["yihao"]
+    client = app.test_client()
+    assert client.get("/healthz").json["status"] == "ok"
+    own_redis.stop()
+    with caplog.at_level(logging.WARNING):
+        for _ in range(5):
+            yihao.socketio.emit("queues", {}, namespace="/display", to="S1")
+    gave_up = [r for r in caplog.records if "giving up" in r.getMessage()]
+    assert len(gave_up) == 1
+    assert yihao.message_queue_watch.manager.queue_down
+    assert yihao.message_queue_watch.status == "ok"  # not pinged yet: the log says it next
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="yihao.message_queue"):
+        assert client.get("/healthz").json["message_queue"] == "down"
+    assert len([r for r in caplog.records if "cannot be reached" in r.getMessage()]) == 1
+
+    own_redis.start()
+    assert client.get("/healthz").json["message_queue"] == "ok"
+    assert not yihao.message_queue_watch.manager.queue_down
+    # A blip: a publish fails, but Redis answers the next ping: publishing resumes.
+    yihao.message_queue_watch.manager.queue_down = True
+    assert client.get("/healthz").json["message_queue"] == "ok"
+    assert not yihao.message_queue_watch.manager.queue_down
+
+
 def test_a_message_queue_that_refuses_at_start_is_a_degraded_start(
     make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture
 ) -> None:
