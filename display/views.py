@@ -248,12 +248,10 @@ def counter_screen(number: int) -> Response:
 def find_public_ticket(ticket_id: str) -> tuple[SiteConfig, dict[str, Any]] | None:
     if not TICKET_ID.fullmatch(ticket_id):
         return None
-    app_state = yihao()
-    for site in app_state.hall.config.sites:
-        if app_state.read(site, tickets.ticket_in_site, ticket_id):
-            view = app_state.read(site, tickets.find_ticket, ticket_id)
-            return site, public_ticket(view)
-    return None
+    site = yihao().site_holding(tickets.site_of_ticket, ticket_id)
+    if site is None:
+        return None
+    return site, public_ticket(yihao().read(site, tickets.find_ticket, ticket_id))
 
 
 def english_ticket(site: SiteConfig, ticket: dict[str, Any]) -> dict[str, Any]:

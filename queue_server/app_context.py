@@ -115,6 +115,15 @@ class Yihao:
             session.rollback()
             session.close()
 
+    def site_holding(
+        self, site_code_of: Callable[[UnitOfWork, str], str | None], key: str
+    ) -> SiteConfig | None:
+        """The site whose row `key` is (a ticket, a booking): one look by primary key in any
+        site's session, never one look per site (a city's deployment hosts hundreds)."""
+        hall = self.hall.config
+        code = self.read(hall.sites[0], site_code_of, key)
+        return hall.site(code) if code else None
+
 
 def make_readonly_sessions(engine: Engine) -> sessionmaker[Session]:
     """Sessions for `Yihao.read`. On PostgreSQL a look is one REPEATABLE READ snapshot: under

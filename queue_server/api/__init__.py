@@ -26,7 +26,6 @@ from queue_server.errors import (
     YihaoError,
 )
 from queue_server.i18n import error_message
-from queue_server.services.unit_of_work import UnitOfWork
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -237,16 +236,6 @@ def public_site(code: str | None) -> SiteConfig:
     if site is None:
         raise BadRequest("没有这个站点：%(site)s", code="invalid_field", site=code)
     return site
-
-
-def site_holding(
-    site_code_of: Callable[[UnitOfWork, str], str | None], key: str
-) -> SiteConfig | None:
-    """The site whose row `key` is (a ticket, a booking): one look by primary key in any
-    site's session, never one look per site (a city's deployment hosts hundreds)."""
-    hall = yihao().hall.config
-    code = yihao().read(hall.sites[0], site_code_of, key)
-    return hall.site(code) if code else None
 
 
 def current_user(*roles: str) -> UserConfig:

@@ -11,7 +11,6 @@ from queue_server.api import (
     parse_body,
     parse_query,
     public_site,
-    site_holding,
     staff_site,
 )
 from queue_server.api.schemas import (
@@ -75,7 +74,7 @@ def book() -> Any:
 
 
 def _appointment_site(appointment_id: str) -> SiteConfig:
-    site = site_holding(appointments.site_of_appointment, appointment_id)
+    site = yihao().site_holding(appointments.site_of_appointment, appointment_id)
     if site is None:
         raise NotFound("没有这个预约")
     return site

@@ -11,7 +11,6 @@ from queue_server.api import (
     parse_body,
     parse_query,
     public_site,
-    site_holding,
 )
 from queue_server.api.schemas import (
     EmptyIn,
@@ -114,7 +113,7 @@ def _public(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ticket_site(ticket_id: str) -> SiteConfig:
-    site = site_holding(tickets.site_of_ticket, ticket_id)
+    site = yihao().site_holding(tickets.site_of_ticket, ticket_id)
     if site is None:
         raise NotFound("没有这张号票")
     return site

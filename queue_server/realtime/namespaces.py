@@ -129,9 +129,7 @@ class TicketNamespace(YihaoNamespace):
             raise ConnectionRefusedError("unknown ticket")
 
         def read() -> dict[str, Any]:
-            hall = self.yihao.hall.config
-            code = self.yihao.read(hall.sites[0], site_of_ticket, ticket_id)
-            site = hall.site(code) if code else None
+            site = self.yihao.site_holding(site_of_ticket, ticket_id)
             if site is None:
                 raise ConnectionRefusedError("unknown ticket")
             try:

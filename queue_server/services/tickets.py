@@ -408,11 +408,6 @@ def reinstate_ticket(uow: UnitOfWork, ticket_id: str) -> dict[str, Any]:
     return ticket_changed(uow, ticket)
 
 
-def ticket_in_site(uow: UnitOfWork, ticket_id: str) -> bool:
-    ticket = uow.session.get(Ticket, ticket_id)
-    return ticket is not None and ticket.site_code == uow.site.code
-
-
 def site_of_ticket(uow: UnitOfWork, ticket_id: str) -> str | None:
     """The code of the site a ticket belongs to, whichever site `uow` is for (one look by
     primary key, not one per site: a city's deployment hosts hundreds)."""

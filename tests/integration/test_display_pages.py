@@ -190,6 +190,31 @@ def test_ticket_page_in_english(
     assert page_config(html)["strings"]["state.called"] == "It's your turn"
 
 
+def test_a_citys_ticket_page_finds_its_site_in_one_look(
+    make_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    """A city's deployment hosts many sites: the phone page finds the ticket's site by its
+    id (one look), not by asking each site in turn (two reads a site)."""
+    from sqlalchemy import event
+
+    from bench.city import site_code, write_city_hall
+
+    app = make_app(CONFIG=str(write_city_hall(tmp_path / "city.yaml", sites=12)))
+    client = app.test_client()
+    last = site_code(12)
+    issued = client.post("/api/v1/tickets", json={"service": "employment", "site": last})
+    assert issued.status_code == 201, issued.json
+    ticket = issued.json["ticket"]
+    statements: list[str] = []
+    engine = app.extensions["yihao"].engine
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    html = html_of(client, f"/t/{ticket['id']}")
+    assert page_config(html)["ticket"]["number"] == ticket["number"]
+    assert "第12号人社服务大厅" in html
+    by_id = [text for text in statements if re.search(r"FROM tickets\s+WHERE tickets.id =", text)]
+    assert len(by_id) == 2, by_id  # its site, then the ticket (was two reads a site: 24)
+
+
 @pytest.mark.parametrize("ticket_id", ["NoSuchTicketId0000000", "short", "a" * 80, "bad.id..name"])
 def test_unknown_ticket_is_a_chinese_404(client: FlaskClient, ticket_id: str) -> None:
     response = client.get(f"/t/{ticket_id}")
