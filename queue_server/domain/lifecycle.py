@@ -4,6 +4,7 @@ and `step_after`; the states allowed for an action (`ACTION_NEEDS`) are read off
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
@@ -197,3 +198,22 @@ ACTION_NEEDS: dict[str, frozenset[TicketState]] = {
 
 def allows(action: str, state: str) -> bool:
     return state in ACTION_NEEDS[action]
+
+
+def state_as_read(
+    state: str,
+    business_day: date,
+    missed_at: datetime | None,
+    *,
+    today: date,
+    now: datetime,
+    grace: timedelta,
+) -> str:
+    """The state a ticket reads at `now` (SPEC §2), whether or not a job has written it: one
+    left waiting, held or missed on an earlier day is expired, and so is one missed (at
+    `missed_at`) more than `grace` ago. A read writes nothing."""
+    if business_day < today and state in EXPIRES_AT_DAY_CLOSE:
+        return TicketState.EXPIRED.value
+    if state == TicketState.MISSED and missed_at is not None and now > missed_at + grace:
+        return TicketState.EXPIRED.value
+    return state

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from queue_server.config import SiteConfig
 from queue_server.domain.appointments import Window, moment, state_at
 from queue_server.domain.calendar import minutes_of
-from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
+from queue_server.domain.lifecycle import TicketState, state_as_read
 from queue_server.domain.reporting import whole_seconds
 from queue_server.manager.stats import StepFacts
 from queue_server.manager.visit_stats import TicketFacts
@@ -127,15 +127,20 @@ def tickets_from_events(
         tickets[ticket_id] = ticket
     today = now.astimezone(zone).date()
     grace = timedelta(minutes=site.policy.no_show_grace_min)
-
-    def reads(ticket: TicketFacts) -> TicketFacts:
-        if ticket.business_day < today and ticket.state in EXPIRES_AT_DAY_CLOSE:
-            return replace(ticket, state=TicketState.EXPIRED.value)
-        if ticket.state == TicketState.MISSED and now > missed_at[ticket.id] + grace:
-            return replace(ticket, state=TicketState.EXPIRED.value)
-        return ticket
-
-    return [reads(ticket) for ticket in tickets.values()]
+    return [
+        replace(
+            ticket,
+            state=state_as_read(
+                ticket.state,
+                ticket.business_day,
+                missed_at.get(ticket.id),
+                today=today,
+                now=now,
+                grace=grace,
+            ),
+        )
+        for ticket in tickets.values()
+    ]
 
 
 def bookings_from_events(

@@ -21,7 +21,7 @@ from queue_server.domain.dispatch import (
 )
 from queue_server.domain.estimates import Estimate
 from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
-from queue_server.domain.lifecycle import EXPIRES_AT_DAY_CLOSE, TicketState
+from queue_server.domain.lifecycle import TicketState, state_as_read
 from queue_server.domain.numbering import call_words
 from queue_server.models import STEP_IS_WAITING, Counter, Event, Step, Ticket
 from queue_server.services.estimates import (
@@ -423,16 +423,19 @@ def visit_services(steps: list[Step]) -> list[str]:
 
 
 def visible_state(uow: UnitOfWork, ticket: Ticket, step: Step | None = None) -> str:
-    """The state a ticket reads now (SPEC §2): one left waiting, held or missed from an
-    earlier day is expired, and so is a missed one past its grace, whether or not a job has
-    written it (a read writes nothing)."""
-    if ticket.business_day < uow.today and ticket.state in EXPIRES_AT_DAY_CLOSE:
-        return TicketState.EXPIRED.value
+    """The state a ticket reads now (`lifecycle.state_as_read`); a missed one's step is
+    looked up only for its time."""
+    missed_at = None
     if ticket.state == TicketState.MISSED:
-        step = step if step is not None else current_step(uow, ticket)
-        if step.ended_at is not None and uow.now > step.ended_at + grace(uow):
-            return TicketState.EXPIRED.value
-    return ticket.state
+        missed_at = (step if step is not None else current_step(uow, ticket)).ended_at
+    return state_as_read(
+        ticket.state,
+        ticket.business_day,
+        missed_at,
+        today=uow.today,
+        now=uow.now,
+        grace=grace(uow),
+    )
 
 
 def grace(uow: UnitOfWork) -> timedelta:

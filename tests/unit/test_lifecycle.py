@@ -4,6 +4,7 @@ no database, no Flask."""
 from __future__ import annotations
 
 import itertools
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,6 +22,7 @@ from queue_server.domain.lifecycle import (
     StepStatus,
     TicketState,
     allows,
+    state_as_read,
     step_after,
     ticket_after,
 )
@@ -169,3 +171,25 @@ def test_any_other_step_move_is_invalid(status: StepStatus, action: StepAction) 
 
 def test_a_new_step_is_planned() -> None:
     assert NEW_STEP is StepStatus.PLANNED
+
+
+def test_a_ticket_reads_expired_as_the_spec_says_whether_or_not_a_job_wrote_it() -> None:
+    """One rule for the live read (services/views.py) and the events' replay
+    (services/event_replay.py): left waiting, held or missed on an earlier day; missed and
+    past the grace."""
+    today = date(2026, 11, 30)
+    now = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+    grace = timedelta(minutes=30)
+
+    def reads(state: str, day: date = today, missed_at: datetime | None = None) -> str:
+        return state_as_read(state, day, missed_at, today=today, now=now, grace=grace)
+
+    yesterday = today - timedelta(days=1)
+    for state in ("waiting", "held", "missed"):
+        assert reads(state, yesterday) == "expired"
+    for state in ("called", "serving", "done", "cancelled"):
+        assert reads(state, yesterday) == state  # in hand or ended: never expired by a read
+    assert reads("waiting") == "waiting"
+    assert reads("missed", missed_at=now - timedelta(minutes=30)) == "missed"  # the grace's end
+    assert reads("missed", missed_at=now - timedelta(minutes=31)) == "expired"
+    assert reads("held", missed_at=now - timedelta(hours=3)) == "held"  # only a miss has a grace
