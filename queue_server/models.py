@@ -134,6 +134,23 @@ class Ticket(Base):
             sqlite_where=text("pickup_on IS NOT NULL"),
             postgresql_where=text("pickup_on IS NOT NULL"),
         ),
+        # A visitor's visits waiting for their pickup, by their key (migration 0014).
+        Index(
+            "ix_tickets_pickup_identity",
+            "site_code",
+            "identity_hash",
+            "pickup_on",
+            sqlite_where=text("pickup_on IS NOT NULL AND identity_hash IS NOT NULL"),
+            postgresql_where=text("pickup_on IS NOT NULL AND identity_hash IS NOT NULL"),
+        ),
+        Index(
+            "ix_tickets_pickup_phone",
+            "site_code",
+            "phone_hash",
+            "pickup_on",
+            sqlite_where=text(f"pickup_on IS NOT NULL AND {_PHONE_KEYED_SQL}"),
+            postgresql_where=text(f"pickup_on IS NOT NULL AND {_PHONE_KEYED_SQL}"),
+        ),
     )
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))
