@@ -37,7 +37,12 @@ from queue_server.domain.routing import route
 from queue_server.errors import NP_, BadRequest, Conflict, Named, NotFound, Words
 from queue_server.models import Appointment, AppointmentSlot, Ticket
 from queue_server.services.hours import WEEKDAYS, calendar_alert, hall_calendar
-from queue_server.services.steps import get_ticket, service_or_error, ticket_changed
+from queue_server.services.steps import (
+    check_party,
+    get_ticket,
+    service_or_error,
+    ticket_changed,
+)
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import current_step
 
@@ -266,15 +271,7 @@ def _new_code(uow: UnitOfWork, day: date) -> str:
 
 def book(uow: UnitOfWork, request: BookRequest) -> dict[str, Any]:
     service, rules, capacity = _bookable(uow, request.service)
-    if request.party not in service.parties:
-        raise BadRequest(
-            "%(service)s不能以此身份办理",
-            code="party_not_allowed",
-            service=Named(service.name, service.name_en),
-        )
-    max_headcount = uow.site.policy.max_headcount  # as for a ticket: a booking becomes one
-    if request.headcount > max_headcount:
-        raise BadRequest("人数不能超过%(max)s", code="invalid_field", max=max_headcount)
+    check_party(uow, service, request.party, request.headcount)
     identity, phone = _identity(uow, request.visitor_id, request.phone, request.party)
     assert identity is not None  # the schema requires visitor_id
     _check_day(uow, rules, request.date)

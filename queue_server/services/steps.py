@@ -22,7 +22,7 @@ from queue_server.domain.lifecycle import (
     step_after,
     ticket_after,
 )
-from queue_server.errors import NP_, BadRequest, Conflict, NotFound, Words
+from queue_server.errors import NP_, BadRequest, Conflict, Named, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import CURRENT_STEP, steps_of, ticket_view, visible_state
@@ -226,6 +226,21 @@ def service_or_error(uow: UnitOfWork, code: str) -> ServiceConfig:
     if service is None:
         raise BadRequest("没有这项业务：%(service)s", code="unknown_service", service=code)
     return service
+
+
+def check_party(uow: UnitOfWork, service: ServiceConfig, party: str, headcount: int) -> None:
+    """Who may come for the business, and how many: a ticket's rule, and a booking's (a
+    booking becomes a ticket)."""
+    if party not in service.parties:
+        raise BadRequest(
+            "%(service)s不能以此身份办理",
+            code="party_not_allowed",
+            service=Named(service.name, service.name_en),
+        )
+    if headcount > uow.site.policy.max_headcount:
+        raise BadRequest(
+            "人数不能超过%(max)s", code="invalid_field", max=uow.site.policy.max_headcount
+        )
 
 
 STATE_WORDS: dict[str, Words] = {

@@ -41,6 +41,7 @@ from queue_server.services import appointments, visits
 from queue_server.services.hours import check_open
 from queue_server.services.printing import queue_print_job
 from queue_server.services.steps import (
+    check_party,
     enqueue,
     enqueued,
     get_ticket,
@@ -103,14 +104,7 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
     # [appointments] check-in by code or booked identity (services/appointments.py)
     check_in, request = appointments.check_in(uow, request)
     service = service_or_error(uow, request.service)
-    if request.party not in service.parties:
-        raise BadRequest(
-            "%(service)s不能以此身份办理",
-            code="party_not_allowed",
-            service=Named(service.name, service.name_en),
-        )
-    if request.headcount > site.policy.max_headcount:
-        raise BadRequest("人数不能超过%(max)s", code="invalid_field", max=site.policy.max_headcount)
+    check_party(uow, service, request.party, request.headcount)
     if request.kiosk is not None and site.kiosk(request.kiosk) is None:
         raise BadRequest("没有这台取号机：%(kiosk)s", code="invalid_field", kiosk=request.kiosk)
     identity, phone = _identities(uow, request)
