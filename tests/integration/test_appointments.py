@@ -167,6 +167,7 @@ def test_book_answers_the_appointment(client: FlaskClient) -> None:
         ({"visitor_id": "110105198001010010"}, 400, "invalid_visitor_id"),
         ({"party": "enterprise"}, 400, "invalid_visitor_id"),  # an ID card is no credit code
         ({"visitor_id": None}, 400, "invalid_field"),
+        ({"headcount": 10001}, 400, "invalid_field"),  # over the hall's max_headcount
     ],
 )
 def test_book_refuses(client: FlaskClient, fields: dict[str, Any], status: int, code: str) -> None:
