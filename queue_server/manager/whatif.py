@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from queue_server.config import SiteConfig
 from queue_server.errors import BadRequest, Conflict, NotFound
-from queue_server.models import Step, Ticket, WhatIfRun
+from queue_server.models import Site, Step, Ticket, WhatIfRun
 from queue_server.services.estimates import HISTORY_DAYS, finished_steps
 from queue_server.simulation.replay import day_visits
 from queue_server.simulation.whatif import (
@@ -97,6 +97,9 @@ def start(uow: UnitOfWork, request: dict[str, Any]) -> dict[str, Any]:
     )
     if not tickets:
         raise BadRequest("那天没有号票", code="invalid_field")
+    # Two managers' starts at once must not both pass the count: on PostgreSQL the site's
+    # row is locked until commit (SQLite's BEGIN IMMEDIATE already serialises writers).
+    uow.session.execute(select(Site.code).where(Site.code == uow.site.code).with_for_update())
     running = uow.session.scalar(
         select(func.count())
         .select_from(WhatIfRun)

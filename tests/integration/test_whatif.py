@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -210,3 +211,37 @@ def test_at_most_two_runs_at_once_and_a_lost_one_reads_failed(
     started = manager.post("/api/v1/whatif", json={"date": day})
     assert started.status_code == 202, started.json
     assert wait_for(manager, started.json["run"]["id"])["state"] == "done"
+
+
+def test_starts_at_the_same_instant_pass_the_limit_no_more_than_it_allows(
+    app: Flask,
+    clock: FakeClock,
+    clerk_at: Callable[[int], Staff],
+    make_ticket: Callable[..., Any],
+) -> None:
+    """Six managers' starts at one instant: the count of running runs and the new run's
+    insert are one step (the site's row locked on PostgreSQL), so exactly MAX_RUNNING
+    start and the rest are refused."""
+    from queue_server.errors import Conflict
+    from queue_server.manager import whatif
+
+    day = record_a_day(clock, clerk_at(1), make_ticket)
+    extension = app.extensions["yihao"]
+    site = extension.hall.config.sites[0]
+    barrier = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def start() -> None:
+        barrier.wait()
+        try:
+            extension.run(site, "manager", whatif.start, {"date": day})
+            outcomes.append("started")
+        except Conflict:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=start) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["refused"] * (6 - MAX_RUNNING) + ["started"] * MAX_RUNNING
