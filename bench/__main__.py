@@ -20,6 +20,7 @@ Every run checks: no duplicate ticket number, no ticket called twice; a breach f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import shlex
@@ -58,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "SQLite for the deciding cases",
     )
     parser.add_argument("--quick", action="store_true", help="small counts, under a minute")
+    parser.add_argument(
+        "--browsers",
+        type=int,
+        help="Chromium hall screens during the largest screen level (default 20, --quick 2; "
+        "0: none, the server's figures without browsers rendering on the same cores)",
+    )
     parser.add_argument(
         "--pin",
         action="store_true",
@@ -169,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[PIN_ENV] = "1"
         os.sched_setaffinity(0, {CLIENT_CORE})
     sizes = QUICK if args.quick else FULL
+    if args.browsers is not None:
+        sizes = dataclasses.replace(sizes, browsers=args.browsers)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     results = [

@@ -2,10 +2,23 @@
 Chromium (Debian's, driven by Playwright, as tests/e2e does). Each page records, when a
 ticket number is first drawn (a counter card's or the recent list's `data-number`), the
 wall-clock time `performance.timeOrigin + performance.now()`; the bench compares it with the
-moment the clerk's call-next request was sent."""
+moment the clerk's call-next request was sent.
+
+Alone, as a command: what the pages themselves cost, with no bench screens beside them.
+
+    python -m bench.browsers [--pages 20] [--calls-per-s 20] [--seconds 6] [--still]
+
+starts `run.py` as it comes (SQLite), opens the pages, makes the calls and prints call →
+drawn p50/p99 and the cores Chromium used (all its processes, from /proc) while idle and
+during the calls. `--still` turns every CSS animation off (the notice's scroll, the flashes),
+to tell the animations' cost from the rendering's."""
 
 from __future__ import annotations
 
+import argparse
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -36,8 +49,8 @@ new MutationObserver((mutations) => {
 class HallBrowsers:
     """`with HallBrowsers(url, 20) as browsers:` — pages open and synced on entry."""
 
-    def __init__(self, url: str, count: int) -> None:
-        self.url, self.count = url, count
+    def __init__(self, url: str, count: int, style: str = "") -> None:
+        self.url, self.count, self.style = url, count, style
         self._playwright: Any = None
         self._browser: Any = None
         self.pages: list[Any] = []
@@ -51,10 +64,14 @@ class HallBrowsers:
                 executable_path=CHROMIUM, args=CHROMIUM_ARGS
             )
             for _ in range(self.count):
-                context = self._browser.new_context(viewport={"width": 1920, "height": 1080})
+                context = self._browser.new_context(
+                    viewport={"width": 1920, "height": 1080}, bypass_csp=bool(self.style)
+                )
                 context.add_init_script(STAMP_DRAWN)
                 page = context.new_page()
                 page.goto(self.url + "/display/hall")
+                if self.style:
+                    page.add_style_tag(content=self.style)
                 self.pages.append(page)
             for page in self.pages:
                 page.wait_for_selector("body[data-synced='true']", timeout=60_000)
@@ -78,3 +95,66 @@ class HallBrowsers:
         if self._playwright is not None:
             self._playwright.stop()
             self._playwright = None
+
+
+STILL = "*, *::before, *::after { animation: none !important; transition: none !important; }"
+
+
+def chromium_cpu_seconds() -> float:
+    """CPU time used so far by every Chromium process on the machine (from /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1]
+        if "chrom" in name:
+            utime, stime = fields.split()[11:13]
+            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def cores_over(seconds: float, during: Any = None) -> float:
+    """Chromium's cores over `seconds` (or while `during()` runs, then `seconds` more)."""
+    before, started = chromium_cpu_seconds(), time.perf_counter()
+    if during is not None:
+        during()
+    time.sleep(seconds)
+    return (chromium_cpu_seconds() - before) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    from bench.deploy import DEFAULT_MODE, Deployment, Setup
+    from bench.parts import FULL, browser_row, issue_tickets, paced_calls, sign_in
+
+    parser = argparse.ArgumentParser(prog="python -m bench.browsers")
+    parser.add_argument("--pages", type=int, default=FULL.browsers)
+    parser.add_argument("--calls-per-s", type=float, default=FULL.calls_per_s)
+    parser.add_argument("--seconds", type=float, default=FULL.screen_seconds)
+    parser.add_argument("--still", action="store_true", help="every CSS animation off")
+    args = parser.parse_args()
+    with Deployment(Setup("sqlite", 1, DEFAULT_MODE)) as deployment:
+        issue_tickets(deployment.urls, round(args.calls_per_s * args.seconds) + 10)
+        clerks = sign_in(deployment, 6)
+        style = STILL if args.still else ""
+        with HallBrowsers(deployment.urls[0], args.pages, style) as browsers:
+            time.sleep(2)
+            idle = cores_over(5)
+            browsers.reset()
+            wall: dict[str, float] = {}
+            busy = cores_over(
+                1.5, lambda: paced_calls(clerks, args.calls_per_s, args.seconds, wall)
+            )
+            row = browser_row(browsers, wall, 0)
+    load = os.getloadavg()[0]
+    print(
+        f"{args.pages} Chromium hall screens{' (still)' if args.still else ''}, "
+        f"{args.calls_per_s:g} calls/s for {args.seconds:g} s: call → drawn p50/p99 "
+        f"{next(iter(row.values()))} ms; Chromium {idle:.2f} cores idle, {busy:.2f} during "
+        f"the calls (load average {load:.1f} after)"
+    )
+
+
+if __name__ == "__main__":
+    main()

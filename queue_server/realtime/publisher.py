@@ -1,15 +1,19 @@
 """Emits after commit, and coalesced updates that must not flood the screens.
 
 A committed unit of work's hall events go out at once, each as the messages `routes` says
-(`call`, `counter`, `ticket`, `evaluate`, `alert`, `notice`). Line
-counts (`queues`) and the managers' `stats` are recomputed at most a few times a second per
-site; visitors' positions at most once a second, only for phones connected to this process.
+(`call`, `counter`, `ticket`, `evaluate`, `alert`, `notice`), through the message queue when
+there is one. Line counts (`queues`) and the managers' `stats` are recomputed at most a few
+times a second per site; visitors' positions at most once a second. Those coalesced updates
+go to this process's own clients only: every process sees each site's event seq move
+(whichever process committed) and pushes its own screens, terminals, boards and phones once,
+so a client gets one update per change however many processes serve the hall.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from queue_server.protocol import (
@@ -57,6 +61,7 @@ class Publisher:
         self.position_interval_s = yihao.settings.position_interval_s
         self._lock = threading.Lock()
         self._dirty_sites: set[str] = set()
+        self._pushed_seq: dict[str, int] = {}  # per site, the seq of this process's last push
         self._watchers: dict[str, tuple[str, str]] = {}  # sid -> (site, ticket id), this process
         self._last_position: dict[str, tuple[Any, ...]] = {}
         self._position_seq: dict[str, int] = {}
@@ -78,15 +83,18 @@ class Publisher:
         """Each site's wait estimates, recomputed when its event seq moved (a commit here or
         in another process) or they are older than half a minute: off the request path, at
         most once a tick however many tickets a burst issues (services/estimates.py).
-        Returns the sites to push: the `changed` ones, and those whose estimates are new. A
-        costly board not remade at once is remade on a later tick (its seq is behind), and
-        pushed then."""
+        Returns the sites to push: the `changed` ones, those whose seq moved since this
+        process last pushed them (a commit here or in another process), and those whose
+        estimates are new. A costly board not remade at once is remade on a later tick (its
+        seq is behind), and pushed then."""
         cache = self.yihao.hall.estimates
         push = set(changed)
         sites = self.yihao.hall.config.sites
         seqs = self.yihao.read(sites[0], event_seqs)  # every site's, in one statement
         now = self.yihao.hall.clock()
         for site in sites:
+            if self._pushed_seq.get(site.code) != seqs.get(site.code, 0):
+                push.add(site.code)
             if cache.is_fresh(site.code, seqs.get(site.code, 0), now):
                 continue
             before = cache.board_of(site.code)
@@ -102,9 +110,11 @@ class Publisher:
             if site is None:
                 continue
             queues, lines, stats = self.yihao.read(site, site_payloads)
-            self.socketio.emit(EVENT_QUEUES, queues, namespace=DISPLAY_NAMESPACE, to=code)
-            self.socketio.emit(EVENT_QUEUES, lines, namespace=COUNTER_NAMESPACE, to=code)
-            self.socketio.emit(EVENT_STATS, stats, namespace=MANAGER_NAMESPACE, to=code)
+            emit = partial(self.socketio.emit, to=code, ignore_queue=True)  # this process's
+            emit(EVENT_QUEUES, queues, namespace=DISPLAY_NAMESPACE)
+            emit(EVENT_QUEUES, lines, namespace=COUNTER_NAMESPACE)
+            emit(EVENT_STATS, stats, namespace=MANAGER_NAMESPACE)
+            self._pushed_seq[code] = queues["seq"]
 
     def watch_ticket(self, sid: str, site: str, ticket_id: str) -> None:
         with self._lock:
@@ -144,7 +154,10 @@ class Publisher:
                 continue
             self._last_position[sid] = fingerprint
             payload["seq"] = seq
-            self.socketio.emit(EVENT_TICKET, payload, namespace=TICKET_NAMESPACE, to=sid)
+            # The phone is this process's: nothing through the message queue.
+            self.socketio.emit(
+                EVENT_TICKET, payload, namespace=TICKET_NAMESPACE, to=sid, ignore_queue=True
+            )
 
     # -- background loop -------------------------------------------------------------
     def start(self) -> None:

@@ -5,6 +5,7 @@ through both never collide; clerks on both call every ticket exactly once."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -94,3 +95,36 @@ def test_both_processes_share_numbers_and_calls(
     calls = Counter(number for batch in per_clerk for number in batch)
     assert set(calls) == set(numbers)
     assert set(calls.values()) == {1}
+
+
+def test_a_change_gives_each_screen_one_line_count_whichever_process_made_it(
+    two_processes: tuple[LiveServer, LiveServer],
+) -> None:
+    """Line counts (`queues`) are coalesced per process and go to that process's own
+    screens: with two processes a ticket taken on one is counted once on every screen, not
+    once per process (each process remakes its estimates when the seq moves, and both used
+    to push through the queue to everyone)."""
+    first, second = two_processes
+    received: dict[str, list[int]] = {"first": [], "second": []}
+    screens = []
+    for name, server in (("first", first), ("second", second)):
+        screen = socketio.Client(reconnection=False)
+        screen.on(
+            "queues",
+            lambda payload, name=name: received[name].append(payload["seq"]),
+            namespace="/display",
+        )
+        screen.connect(server.url, namespaces=["/display"], transports=["websocket"])
+        screens.append(screen)
+    try:
+        time.sleep(1.0)  # the connect's own pushes settle
+        for seqs in received.values():
+            seqs.clear()
+        first.post("/api/v1/tickets", {"service": "employment"})
+        time.sleep(2.0)  # eight publisher ticks
+    finally:
+        for screen in screens:
+            screen.disconnect()
+    assert len(received["first"]) == 1, received
+    assert len(received["second"]) == 1, received
+    assert received["first"] == received["second"]
