@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from queue_server.protocol import (
@@ -44,13 +43,30 @@ def queues_payload(uow: UnitOfWork, state: HallState | None = None) -> dict[str,
     return {"seq": site_seq(uow), "queues": (state or HallState(uow)).queue_summaries()}
 
 
-def site_payloads(uow: UnitOfWork) -> tuple[dict[str, Any], ...]:
-    """What the screens, the terminals and the managers' board get, from one look at the
-    site: the seq and the line counts read once (the clerks' payload is the screens' plus
-    each line's next tickets, numbers only)."""
+def site_payloads(uow: UnitOfWork, namespaces: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """What the screens (`/display` `queues`), the terminals (`/counter` `queues`) and the
+    managers' board (`/manager` `stats`) of `namespaces` get, from one look at the site: the
+    seq and the line counts read once (the clerks' payload is the screens' plus each line's
+    next tickets, numbers only)."""
     state = HallState(uow)
-    queues = queues_payload(uow, state)
-    return queues, {**queues, "lines": lines_detail(uow)}, live_stats(uow, state)
+    payloads: dict[str, dict[str, Any]] = {}
+    if namespaces & {DISPLAY_NAMESPACE, COUNTER_NAMESPACE}:
+        queues = queues_payload(uow, state)
+        if DISPLAY_NAMESPACE in namespaces:
+            payloads[DISPLAY_NAMESPACE] = queues
+        if COUNTER_NAMESPACE in namespaces:
+            payloads[COUNTER_NAMESPACE] = {**queues, "lines": lines_detail(uow)}
+    if MANAGER_NAMESPACE in namespaces:
+        payloads[MANAGER_NAMESPACE] = live_stats(uow, state)
+    return payloads
+
+
+# What each namespace's clients get of a site's coalesced push, by namespace.
+SITE_PUSHES = {
+    DISPLAY_NAMESPACE: EVENT_QUEUES,
+    COUNTER_NAMESPACE: EVENT_QUEUES,
+    MANAGER_NAMESPACE: EVENT_STATS,
+}
 
 
 class Publisher:
@@ -84,7 +100,7 @@ class Publisher:
         in another process) or they are older than half a minute: off the request path, at
         most once a tick however many tickets a burst issues (services/estimates.py).
         Returns the sites to push: the `changed` ones, those whose seq moved since this
-        process last pushed them (a commit here or in another process), and those whose
+        process last saw it (a commit here or in another process), and those whose
         estimates are new. A costly board not remade at once is remade on a later tick (its
         seq is behind), and pushed then."""
         cache = self.yihao.hall.estimates
@@ -95,6 +111,7 @@ class Publisher:
         for site in sites:
             if self._pushed_seq.get(site.code) != seqs.get(site.code, 0):
                 push.add(site.code)
+                self._pushed_seq[site.code] = seqs.get(site.code, 0)
             if cache.is_fresh(site.code, seqs.get(site.code, 0), now):
                 continue
             before = cache.board_of(site.code)
@@ -109,12 +126,24 @@ class Publisher:
             site = self.yihao.hall.config.site(code)
             if site is None:
                 continue
-            queues, lines, stats = self.yihao.read(site, site_payloads)
-            emit = partial(self.socketio.emit, to=code, ignore_queue=True)  # this process's
-            emit(EVENT_QUEUES, queues, namespace=DISPLAY_NAMESPACE)
-            emit(EVENT_QUEUES, lines, namespace=COUNTER_NAMESPACE)
-            emit(EVENT_STATS, stats, namespace=MANAGER_NAMESPACE)
-            self._pushed_seq[code] = queues["seq"]
+            # Only what this process's own clients of the site look at: a city's process
+            # holds some screens of most sites and the boards of few.
+            listening = frozenset(
+                namespace for namespace in SITE_PUSHES if self._has_clients(namespace, code)
+            )
+            if not listening:
+                continue
+            payloads = self.yihao.read(site, site_payloads, listening)
+            for namespace, payload in payloads.items():
+                self.socketio.emit(
+                    SITE_PUSHES[namespace], payload, namespace=namespace, to=code, ignore_queue=True
+                )
+
+    def _has_clients(self, namespace: str, room: str) -> bool:
+        """Whether a client of this process is in the room (python-socketio's public
+        `get_participants`, which knows only this process's)."""
+        participants = self.socketio.server.manager.get_participants(namespace, room)
+        return next(iter(participants), None) is not None
 
     def watch_ticket(self, sid: str, site: str, ticket_id: str) -> None:
         with self._lock:

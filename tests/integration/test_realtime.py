@@ -286,3 +286,38 @@ def test_a_site_is_pushed_once_per_change_even_when_its_board_is_already_current
     flush(app)
     flush(app)
     assert [name for name, _ in received(screen, "/display")].count("queues") == 0
+
+
+def test_a_push_reads_only_what_this_processs_clients_of_the_site_look_at(
+    app: Flask, login: Callable[[str], Staff], make_ticket: Issue
+) -> None:
+    """A change with nobody here watching the site reads nothing for the coalesced push; a
+    screen alone gets the line counts without the managers' figures being computed; a
+    manager's board adds them (a city's process holds some screens of most sites and the
+    boards of few: computing `stats` for each changed site was most of its tick)."""
+    from sqlalchemy import event
+
+    engine = app.extensions["yihao"].engine
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def pushed() -> int:
+        statements.clear()
+        flush(app)
+        return len(statements)
+
+    make_ticket()
+    alone = pushed()  # the tick's seq read, the estimates' board: no payload
+    screen = connect(app, "/display", query_string="site=main")
+    received(screen, "/display")
+    make_ticket()
+    with_screen = pushed()
+    assert [name for name, _ in received(screen, "/display")].count("queues") == 1
+    manager = login("manager")
+    board = connect(app, "/manager", auth={"token": manager.token})
+    received(board, "/manager")
+    make_ticket()
+    with_board = pushed()
+    assert [name for name, _ in received(board, "/manager")].count("stats") == 1
+    assert [name for name, _ in received(screen, "/display")].count("queues") == 1
+    assert alone < with_screen < with_board, (alone, with_screen, with_board)
