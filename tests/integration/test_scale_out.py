@@ -125,6 +125,8 @@ def test_a_change_gives_each_screen_one_line_count_whichever_process_made_it(
     finally:
         for screen in screens:
             screen.disconnect()
-    assert len(received["first"]) == 1, received
-    assert len(received["second"]) == 1, received
-    assert received["first"] == received["second"]
+    # Counted by the change's seq: a board remade for its age (every 30 s, the same seq)
+    # may push once before the ticket; nothing is pushed twice for the ticket's seq.
+    changed = max(received["first"] + received["second"])
+    assert received["first"].count(changed) == 1, received
+    assert received["second"].count(changed) == 1, received
