@@ -85,11 +85,11 @@ def measure_tick(database_url: str, sites: int, ticks: int = 40) -> dict[str, fl
 
         event.listen(yihao.engine, "before_cursor_execute", count)
         publisher = yihao.publisher
-        publisher.refresh_estimates(set())  # every board made once
+        publisher.refresh_estimates()  # every board made once
         statements = 0
         started = time.perf_counter()
         for _ in range(ticks):
-            publisher.refresh_estimates(set())
+            publisher.refresh_estimates()
         seconds = time.perf_counter() - started
         yihao.engine.dispose()
     return {"ms_per_tick": seconds / ticks * 1000, "statements_per_tick": statements / ticks}

@@ -76,8 +76,7 @@ class Publisher:
         self.publish_interval_s = yihao.settings.publish_interval_s
         self.position_interval_s = yihao.settings.position_interval_s
         self._lock = threading.Lock()
-        self._dirty_sites: set[str] = set()
-        self._pushed_seq: dict[str, int] = {}  # per site, the seq of this process's last push
+        self._seen_seq: dict[str, int] = {}  # per site, the event seq this process last saw
         self._watchers: dict[str, tuple[str, str]] = {}  # sid -> (site, ticket id), this process
         self._last_position: dict[str, tuple[Any, ...]] = {}
         self._position_seq: dict[str, int] = {}
@@ -90,29 +89,27 @@ class Publisher:
         for event in uow.happenings:
             for message in messages(event, uow.seq):
                 emit(message.name, message.payload, namespace=message.namespace, to=message.room)
-        if uow.dirty_sites:
-            with self._lock:
-                self._dirty_sites |= uow.dirty_sites
 
     # -- coalesced -------------------------------------------------------------------
-    def refresh_estimates(self, changed: set[str]) -> set[str]:
+    def refresh_estimates(self) -> set[str]:
         """Each site's wait estimates, recomputed when its event seq moved (a commit here or
         in another process) or they are older than half a minute: off the request path, at
         most once a tick however many tickets a burst issues (services/estimates.py).
-        Returns the sites to push: the `changed` ones, those whose seq moved since this
-        process last saw it (a commit here or in another process), and those whose
-        estimates are new. A costly board not remade at once is remade on a later tick (its
-        seq is behind), and pushed then."""
+        Returns the sites to push: those whose seq moved since the last tick (every event
+        recorded moves it, here or in another process), and those whose estimates are new. A
+        costly board not remade at once is remade on a later tick (its seq is behind), and
+        pushed then."""
         cache = self.yihao.hall.estimates
-        push = set(changed)
+        push = set()
         sites = self.yihao.hall.config.sites
         seqs = self.yihao.read(sites[0], event_seqs)  # every site's, in one statement
         now = self.yihao.hall.clock()
         for site in sites:
-            if self._pushed_seq.get(site.code) != seqs.get(site.code, 0):
+            seq = seqs.get(site.code, 0)
+            if self._seen_seq.get(site.code) != seq:
                 push.add(site.code)
-                self._pushed_seq[site.code] = seqs.get(site.code, 0)
-            if cache.is_fresh(site.code, seqs.get(site.code, 0), now):
+                self._seen_seq[site.code] = seq
+            if cache.is_fresh(site.code, seq, now):
                 continue
             before = cache.board_of(site.code)
             if self.yihao.read(site, cache.refresh) is not before:
@@ -120,9 +117,7 @@ class Publisher:
         return push
 
     def flush(self) -> None:
-        with self._lock:
-            changed, self._dirty_sites = self._dirty_sites, set()
-        for code in sorted(self.refresh_estimates(changed)):
+        for code in sorted(self.refresh_estimates()):
             site = self.yihao.hall.config.site(code)
             if site is None:
                 continue

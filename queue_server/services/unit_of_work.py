@@ -63,7 +63,6 @@ class UnitOfWork:
     base_url: str = ""
     events: list[dict[str, Any]] = field(default_factory=list)  # rows of the event log
     happenings: list[HallEvent] = field(default_factory=list)  # told after the commit
-    dirty_sites: set[str] = field(default_factory=set)
     seq: int | None = None
 
     @classmethod
@@ -108,7 +107,6 @@ class UnitOfWork:
                 "detail": detail,
             }
         )
-        self.dirty_sites.add(self.site.code)
 
     def happened(self, *events: HallEvent) -> None:
         """Record what happened in the hall; it is told after the commit, in this order."""

@@ -268,10 +268,10 @@ def test_an_idle_publisher_tick_reads_every_sites_seq_in_one_statement(
     yihao = yihao_of(app)
     publisher = yihao.publisher
     assert publisher is not None
-    assert publisher.refresh_estimates(set()) == {site.code for site in yihao.hall.config.sites}
+    assert publisher.refresh_estimates() == {site.code for site in yihao.hall.config.sites}
     publisher.flush()  # each site pushed once at its seq
     statements: list[str] = []
     event.listen(yihao.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    assert publisher.refresh_estimates(set()) == set(), "nothing changed: no push, no board"
+    assert publisher.refresh_estimates() == set(), "nothing changed: no push, no board"
     assert len([text for text in statements if "site_sequences" in text]) == 1
     assert len(statements) <= 2, statements  # (SQLite: the read's BEGIN)
