@@ -9,7 +9,7 @@ overdue and outranks every class, across all the counter's lines.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
@@ -42,6 +42,13 @@ class CounterPlan:
     number: int
     queues: tuple[str, ...]
     strategy: str = "fifo"
+
+
+def distinct_plans(plans: Iterable[CounterPlan]) -> list[CounterPlan]:
+    """Each call plan once, whichever counters have it: who is ahead under a plan does not
+    depend on the counter's number."""
+    kinds = sorted({(plan.queues, plan.strategy) for plan in plans})
+    return [CounterPlan(0, queues, strategy) for queues, strategy in kinds]
 
 
 def call_rank(step: WaitingStep, now: datetime) -> tuple[int, int, datetime, datetime, int]:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import bindparam, select
 
 from queue_server.config import DEFAULT_TARGET_WAIT_MIN, SiteConfig
-from queue_server.domain.dispatch import CounterPlan, WaitingStep
+from queue_server.domain.dispatch import CounterPlan, WaitingStep, distinct_plans
 from queue_server.domain.estimates import (
     WALK_PRIOR_S,
     CounterNow,
@@ -358,8 +358,7 @@ def compute_board(
         ]
         if serving:
             step_s[queue] = times.fallback.mean * times.pace / len(serving)
-        plans = {(plan.queues, plan.strategy) for plan in serving}
-        distinct = [CounterPlan(0, queues, strategy) for queues, strategy in plans]
+        distinct = distinct_plans(serving)
         for phantom in phantoms:
             if phantom.queue == queue:
                 key = phantom_of[phantom.step_id]

@@ -17,6 +17,7 @@ from queue_server.domain.dispatch import (
     PriorityClass,
     WaitingStep,
     calls_before,
+    distinct_plans,
     line_order,
 )
 from queue_server.domain.estimates import Estimate
@@ -269,10 +270,11 @@ class HallState:
     def open_plans(self, queue: str) -> list[CounterPlan]:
         """The call plans of the open counters serving the line, each distinct plan once (a
         plan's count of who is ahead does not depend on the counter's number)."""
-        plans = {
-            (tuple(row.queues), row.strategy) for row in self.serving(queue) if row.state == "open"
-        }
-        return [CounterPlan(0, queues, strategy) for queues, strategy in sorted(plans)]
+        return distinct_plans(
+            CounterPlan(row.number, tuple(row.queues), row.strategy)
+            for row in self.serving(queue)
+            if row.state == "open"
+        )
 
     @cached_property
     def board(self) -> Board:

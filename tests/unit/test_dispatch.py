@@ -8,6 +8,7 @@ from queue_server.domain.dispatch import (
     WaitingStep,
     call_reason,
     choose_next,
+    distinct_plans,
     line_order,
     reinstate_placement,
     return_placement,
@@ -144,3 +145,18 @@ def test_return_window(minutes_away: float, green: bool, cls: int, reason: str |
         held_at, timedelta(minutes=60), green, T0 + timedelta(minutes=minutes_away)
     )
     assert (placement.priority_class, placement.reason) == (cls, reason)
+
+
+def test_distinct_plans_keep_each_call_plan_once_whatever_its_counter() -> None:
+    plans = [
+        CounterPlan(1, ("A", "B"), "fifo"),
+        CounterPlan(2, ("A", "B"), "fifo"),
+        CounterPlan(3, ("A", "B"), "ordered"),
+        CounterPlan(4, ("B",), "fifo"),
+    ]
+    assert distinct_plans(plans) == [
+        CounterPlan(0, ("A", "B"), "fifo"),
+        CounterPlan(0, ("A", "B"), "ordered"),
+        CounterPlan(0, ("B",), "fifo"),
+    ]
+    assert distinct_plans([]) == []
