@@ -22,8 +22,9 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, text
 
@@ -34,6 +35,26 @@ from queue_server.models import Ticket
 from queue_server.services.visits import pending_visit
 
 BATCH = 5000
+
+
+def done_ticket(
+    site_code: str, day: date, number: str, service: str = "social_insurance"
+) -> dict[str, Any]:
+    """A finished one-step ticket's row, issued at the start of `day`."""
+    return {
+        "id": uuid.uuid4().hex,
+        "site_code": site_code,
+        "business_day": day,
+        "issue_queue": number[0],
+        "number": number,
+        "service_code": service,
+        "party": "individual",
+        "headcount": 1,
+        "priority": "normal",
+        "state": "done",
+        "current_step": 1,
+        "issued_at": datetime.combine(day, datetime.min.time(), UTC),
+    }
 
 
 def main() -> None:
@@ -65,56 +86,22 @@ def main() -> None:
         today = datetime.now(UTC).date()
         rng = random.Random(7)
         visitors: list[tuple[Identity | None, Identity | None]] = []
-        rows = []
+        rows: list[dict[str, Any]] = []
         for index in range(args.visits):
-            by_phone = index % 10 == 0
-            identity = None if by_phone else Identity("id_card", f"ID{index:016d}")
+            identity = None if index % 10 == 0 else Identity("id_card", f"ID{index:016d}")
             phone = Identity("phone", f"139{index:08d}")
-            day = today - timedelta(days=rng.randint(1, 365))
-            visit_id = uuid.uuid4().hex
+            keys = {
+                "identity_hash": identity.keyed_hash(secret) if identity else None,
+                "phone_hash": phone.keyed_hash(secret),
+            }
+            pickup_day = today - timedelta(days=rng.randint(1, 365))
+            visit = done_ticket(site.code, pickup_day - timedelta(days=10), f"A{index:06d}")
+            rows.append({**visit, **keys, "pickup_on": pickup_day, "visit_of": None})
             if index % 2:
                 visitors.append((identity, phone))
             else:  # collected: its pickup ticket, on the pickup day
-                rows.append(
-                    dict(
-                        id=uuid.uuid4().hex,
-                        site_code=site.code,
-                        business_day=day,
-                        issue_queue="C",
-                        number=f"C{index:06d}",
-                        service_code=pickup.code,
-                        party="individual",
-                        headcount=1,
-                        priority="normal",
-                        state="done",
-                        current_step=1,
-                        identity_hash=identity.keyed_hash(secret) if identity else None,
-                        phone_hash=phone.keyed_hash(secret),
-                        issued_at=datetime.combine(day, datetime.min.time(), UTC),
-                        pickup_on=None,
-                        visit_of=visit_id,
-                    )
-                )
-            rows.append(
-                dict(
-                    id=visit_id,
-                    site_code=site.code,
-                    business_day=day - timedelta(days=10),
-                    issue_queue="A",
-                    number=f"A{index:06d}",
-                    service_code="social_insurance",
-                    party="individual",
-                    headcount=1,
-                    priority="normal",
-                    state="done",
-                    current_step=1,
-                    identity_hash=identity.keyed_hash(secret) if identity else None,
-                    phone_hash=phone.keyed_hash(secret),
-                    issued_at=datetime.combine(day, datetime.min.time(), UTC),
-                    pickup_on=day,
-                    visit_of=None,
-                )
-            )
+                collected = done_ticket(site.code, pickup_day, f"C{index:06d}", pickup.code)
+                rows.append({**collected, **keys, "pickup_on": None, "visit_of": visit["id"]})
         engine = yihao.engine
         started = time.perf_counter()
         with engine.begin() as connection:

@@ -105,7 +105,9 @@ class MessageQueueWatch:
                 log.exception("could not store the message-queue alert")
 
     def _came_back(self) -> None:
-        seconds = (datetime.now(UTC) - (self.down_since or datetime.now(UTC))).total_seconds()
+        # (No down_since: a publish failed on a blip the pings never saw.)
+        since = self.down_since or datetime.now(UTC)
+        seconds = (datetime.now(UTC) - since).total_seconds()
         self.down_since = None
         self.manager.queue_down = False
         log.warning(
