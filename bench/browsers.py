@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.deploy import cpu_seconds_of
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
 # Injected before the page's own scripts (Playwright's init scripts are not subject to the
@@ -108,10 +109,8 @@ def chromium_cpu_seconds() -> float:
             text = stat.read_text()
         except OSError:
             continue  # gone meanwhile
-        name, fields = text[text.index("(") + 1 : text.rindex(")")], text.rsplit(")", 1)[1]
-        if "chrom" in name:
-            utime, stime = fields.split()[11:13]
-            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+        if "chrom" in text[text.index("(") + 1 : text.rindex(")")]:  # the command's name
+            total += cpu_seconds_of(text)
     return total
 
 

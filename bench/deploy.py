@@ -84,6 +84,12 @@ class Setup:
         return f"{kind} ×{self.processes} {mode}"
 
 
+def cpu_seconds_of(stat: str) -> float:
+    """User + system CPU seconds from a process's /proc/<pid>/stat line."""
+    utime, stime = stat.rsplit(")", 1)[1].split()[11:13]
+    return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Deployment:
     """`with Deployment(setup) as deployment:` — fresh database, N `run.py` processes."""
@@ -136,9 +142,7 @@ class Deployment:
         total = 0.0
         for server in self.servers:
             assert server.process is not None
-            fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1]
-            utime, stime = fields.split()[11:13]
-            total += (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
+            total += cpu_seconds_of(Path(f"/proc/{server.process.pid}/stat").read_text())
         return total
 
     def __exit__(self, *exc: object) -> None:
