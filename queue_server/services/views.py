@@ -16,11 +16,10 @@ from queue_server.domain.dispatch import (
     CounterPlan,
     PriorityClass,
     WaitingStep,
-    calls_before,
     distinct_plans,
     line_order,
 )
-from queue_server.domain.estimates import Estimate
+from queue_server.domain.estimates import Estimate, places_ahead
 from queue_server.domain.events import CounterChanged, TicketCalled, TicketChanged
 from queue_server.domain.lifecycle import TicketState, state_as_read
 from queue_server.domain.numbering import call_words
@@ -333,12 +332,9 @@ class HallState:
         target = next((step for step in self._lines[queue] if step.step_id == step_id), None)
         if target is None:  # not waiting (yet): behind everyone
             return min(sum(len(self._lines[code]) for code in plan.queues) for plan in plans)
-        return min(
-            calls_before(
-                target, [item for code in plan.queues for item in self._lines[code]], plan, self.now
-            )
-            for plan in plans
-        )
+        lines = {code for plan in plans for code in plan.queues}
+        waiting = [item for code in sorted(lines) for item in self._lines[code]]
+        return places_ahead(target, waiting, plans, self.now)  # T's rule, as the boards count
 
     def _counted(
         self, row: Any, step_id: int, queue: str, line: str, plan: CounterPlan | None = None
