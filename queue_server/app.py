@@ -20,6 +20,9 @@ from queue_server.errors import YihaoError
 from queue_server.i18n import init_app as init_i18n
 from queue_server.manager import settings as hall_settings
 
+# A request body, and a Socket.IO client's message: Yihao's clients send a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     from queue_server.api import register_api
@@ -45,7 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     secret = _secret_key(settings, instance_dir)
     app.config.update(
         SECRET_KEY=secret,
-        MAX_CONTENT_LENGTH=64 * 1024,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
         TESTING=settings.testing,
     )
     init_i18n(app)
@@ -83,6 +86,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         json=app.json,  # type: ignore[arg-type]
         ping_interval=settings.ping_interval_s,
         ping_timeout=settings.ping_timeout_s,
+        max_http_buffer_size=MAX_BODY_BYTES,
     )
     use_shared_frames(socketio.server.eio, client_manager)
     # Outside Socket.IO's middleware: every WebSocket handshake negotiates no extension.

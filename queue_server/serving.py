@@ -114,6 +114,8 @@ def serve_gevent(app: Any, host: str, port: int, limits: Limits) -> None:
     import gevent
     from gevent import pywsgi
 
+    from queue_server.realtime.websocket import SOCKET_KEY
+
     class LimitedHandler(pywsgi.WSGIHandler):  # type: ignore[misc]
         header_timer: Any = None
 
@@ -139,5 +141,22 @@ def serve_gevent(app: Any, host: str, port: int, limits: Limits) -> None:
             websocket = _is_websocket(self.headers)
             self.socket.settimeout(limits.websocket_idle_s if websocket else limits.body_timeout_s)
             return result
+
+        def get_environ(self) -> dict[str, Any]:
+            environ: dict[str, Any] = super().get_environ()
+            if _is_websocket(self.headers):
+                # The WebSocket transport reads and writes the connection itself
+                # (realtime/websocket.py), after answering 101 through start_response.
+                environ[SOCKET_KEY] = self.socket
+            return environ
+
+        def finalize_headers(self) -> None:
+            super().finalize_headers()
+            if self.connection_upgraded:
+                # A 101 is going out: from here the WebSocket transport reads the socket
+                # itself (a client sends nothing before the 101, RFC 6455 §4.1), so the
+                # request's 8 KB read buffer is let go; pywsgi ends the connection's request
+                # loop on a closed reader.
+                self.rfile.close()
 
     pywsgi.WSGIServer((host, port), app, handler_class=LimitedHandler, log=None).serve_forever()

@@ -6,140 +6,39 @@ screen, python-socketio put the packet on the client's engine.io queue, that cli
 greenlet woke, polled the queue (with a timer), and simple-websocket ran wsproto's frame
 serializer and one `send` per message. Here:
 
-- A server's frames are never masked (RFC 6455 §5.1), so without a negotiated extension a
-  text message is the same bytes on every connection: `FrameCache` builds it once.
-  Browsers offer permessage-deflate; `decline_compression` answers every handshake without
-  it, so browsers are plain connections too (a connection that did negotiate it, behind
-  some other front, would compress per connection and keep the library's path).
-- `CoalescedWrites` (gevent): the frames a connection is given in one go — a call's `call`,
-  `counter` and `evaluate` — leave in one `send`, made by the hub once the sender yields.
+- Under gevent every WebSocket is served by `websocket.GeventWebSocket`: a message is
+  framed once for every connection (`FrameCache`) and the frames a connection is given in one
+  go — a call's `call`, `counter` and `evaluate` — leave in one `send` (`CoalescedWrites`).
+  It negotiates no extension; `decline_compression` also takes the browsers' offer out for
+  the debugging server's transport (threading), so every screen speaks uncompressed.
 - `DirectFanout`, the Socket.IO client manager: a broadcast appends the frame to each
-  plain WebSocket's pending writes directly, when nothing older is waiting in that client's
+  WebSocket's pending writes directly, when nothing older is waiting in that client's
   queue (so a client's messages keep their order); otherwise, and for every other client,
   it takes the library's path.
 - A connecting client's broadcasts wait in `DirectFanout` until its snapshot has gone
   (`hold`/`release`, used by realtime/namespaces.py).
 
-The transport and the manager lean on engine.io, python-socketio and simple-websocket
-internals: `library_problems` lists what is not where they expect, start-up then keeps the
-library's path, and tests/integration/test_fanout.py fails on the list.
+The transport and the manager lean on engine.io and python-socketio internals:
+`library_problems` lists what is not where they expect, start-up then keeps the library's
+path, and tests/integration/test_fanout.py fails on the list.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-import struct
 import threading
 import time
 from typing import Any
 
 import engineio.socket
-import gevent
-import simple_websocket.ws
 import socketio
 from engineio import packet as eio_packet
-from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
 from socketio import packet as sio_packet
 
-FIN_TEXT = 0x81
+from queue_server.realtime.websocket import GeventWebSocket, ping_on_timers
+
 log = logging.getLogger(__name__)
-
-
-class FrameCache:
-    """Text frames of the last few messages: a broadcast hands the same str object to every
-    recipient, so after the first one its frame is a dict probe."""
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self.frames: dict[str, bytes] = {}
-
-    def frame(self, text: str) -> bytes:
-        """One final, unmasked text frame carrying `text` (RFC 6455 §5.2)."""
-        frame = self.frames.get(text)
-        if frame is None:
-            frame = text_frame(text)
-            if len(self.frames) >= self.size:
-                self.frames.clear()
-            self.frames[text] = frame
-        return frame
-
-
-def text_frame(text: str) -> bytes:
-    payload = text.encode("utf-8")
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", FIN_TEXT, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", FIN_TEXT, 126, size)
-    else:
-        header = struct.pack("!BBQ", FIN_TEXT, 127, size)
-    return header + payload
-
-
-class CoalescedWrites:
-    """Under gevent: frames handed over before the sender yields leave in one `send`, made
-    by the hub. A send the kernel cannot take at once is finished by a greenlet, and later
-    frames wait behind it, so frames never interleave."""
-
-    def __init__(self, sock: Any) -> None:
-        self.sock = sock
-        self.raw = getattr(sock, "_sock", sock)  # gevent's socket wraps a non-blocking one
-        self.loop = gevent.get_hub().loop
-        self.pending: list[bytes] = []
-        self.scheduled = False
-        self.draining = False
-        self.error: OSError | None = None
-
-    def send(self, frame: bytes) -> None:
-        if self.error is not None:
-            raise self.error
-        self.pending.append(frame)
-        if not (self.scheduled or self.draining):
-            self.scheduled = True
-            self.loop.run_callback(self._flush)
-
-    def _flush(self) -> None:
-        """Runs in the hub, so it must not block."""
-        self.scheduled = False
-        if self.draining or not self.pending:
-            return
-        data = b"".join(self.pending)
-        self.pending.clear()
-        try:
-            sent = self.raw.send(data)
-        except BlockingIOError:
-            sent = 0
-        except OSError as error:
-            self.error = error
-            return
-        if sent < len(data):
-            self.draining = True
-            gevent.spawn(self._drain, data[sent:])
-
-    def _drain(self, rest: bytes) -> None:
-        try:
-            while rest:
-                self.sock.sendall(rest)
-                rest = b"".join(self.pending)
-                self.pending.clear()
-        except OSError as error:
-            self.error = error
-        finally:
-            self.draining = False
-
-    def finish(self) -> None:
-        """Send what is pending now, from the calling greenlet (before a close frame, or a
-        frame that takes the library's path)."""
-        while self.draining:
-            gevent.sleep(0.001)
-        if self.pending and self.error is None:
-            data = b"".join(self.pending)
-            self.pending.clear()
-            try:
-                self.sock.sendall(data)
-            except OSError as error:
-                self.error = error
 
 
 class DirectFanout(socketio.Manager):
@@ -151,7 +50,7 @@ class DirectFanout(socketio.Manager):
     snapshot (a database read, which yields under gevent), so whatever is broadcast
     meanwhile is neither lost nor delivered before the snapshot."""
 
-    websockets: dict[str, Any]  # engine.io sid -> its SharedFrames transport, this process
+    websockets: dict[str, Any]  # engine.io sid -> its GeventWebSocket, this process
     direct_frames = 0  # broadcast frames written directly / handed to a client's queue
     queued_frames = 0
 
@@ -316,20 +215,15 @@ def decline_compression(wsgi_app: Any) -> Any:
 
 
 def library_problems(engineio_server: Any) -> list[str]:
-    """What `use_shared_frames` needs of engine.io, python-socketio and simple-websocket's
-    internals that is not where it expects (empty: all is). They are not public API, so a
-    library upgrade may move them: start-up then logs each problem and leaves broadcasts on
-    the library's own path, and tests/integration/test_fanout.py fails on the list."""
+    """What `use_shared_frames` needs of engine.io's and python-socketio's internals that is
+    not where it expects (empty: all is). They are not public API, so a library upgrade may
+    move them: start-up then logs each problem and leaves engine.io's own transport and
+    broadcasts in place, and tests/integration/test_fanout.py fails on the list."""
     problems: list[str] = []
     transports = getattr(engineio_server, "_async", None)
-    transport = transports.get("websocket") if isinstance(transports, dict) else None
-    if not (isinstance(transport, type) and issubclass(transport, SimpleWebSocketWSGI)):
-        problems.append("engineio Server._async['websocket'] is not a SimpleWebSocketWSGI")
+    if not (isinstance(transports, dict) and "websocket" in transports):
+        problems.append("engineio Server._async has no 'websocket' transport")
     expected = {
-        SimpleWebSocketWSGI.__init__: ["self", "handler", "server", "kwargs"],
-        SimpleWebSocketWSGI.__call__: ["self", "environ", "start_response"],
-        SimpleWebSocketWSGI.send: ["self", "message"],
-        SimpleWebSocketWSGI.close: ["self"],
         socketio.Server._send_eio_packet: ["self", "eio_sid", "eio_pkt"],
         socketio.Manager.get_participants: ["self", "namespace", "room"],
         engineio.socket.Socket._websocket_handler: ["self", "ws"],
@@ -338,98 +232,48 @@ def library_problems(engineio_server: Any) -> list[str]:
         found = list(inspect.signature(function).parameters)
         if found != parameters:
             problems.append(f"{function.__qualname__}{tuple(found)}, expected {tuple(parameters)}")
-    if "self.app(self)" not in inspect.getsource(SimpleWebSocketWSGI.__call__):
-        problems.append("SimpleWebSocketWSGI.__call__ no longer calls self.app(self)")
-    if "_websocket_handler" not in inspect.getsource(engineio.socket.Socket._upgrade_websocket):
-        problems.append("engineio Socket no longer hands _websocket_handler to its transport")
+    upgrade = inspect.getsource(engineio.socket.Socket._upgrade_websocket)
+    if "_async['websocket'](" not in upgrade or "self._websocket_handler" not in upgrade:
+        problems.append("engineio Socket no longer builds _async['websocket'] with its handler")
+    pinging = inspect.getsource(engineio.socket.Socket.schedule_ping)
+    ping = inspect.getsource(engineio.socket.Socket._send_ping)
+    if "start_background_task(self._send_ping)" not in pinging or not all(
+        step in ping
+        for step in (
+            "self.server.sleep(self.server.ping_interval)",
+            "if not self.closing and not self.closed:",
+            "self.last_ping = time.time()",
+            "self.send(packet.Packet(packet.PING))",
+        )
+    ):
+        problems.append("engineio Socket pings otherwise than websocket.send_ping expects")
+    handler = inspect.getsource(engineio.socket.Socket._websocket_handler)
+    for use in ("ws.wait()", "ws.send(", "ws.close()"):
+        if use not in handler:
+            problems.append(f"engineio's websocket handler no longer calls {use}")
     probe = engineio.socket.Socket(engineio_server, "shape-check")
     for name in ("sid", "closed", "upgrading", "upgraded"):
         if not hasattr(probe, name):
             problems.append(f"engineio Socket has no attribute {name!r}")
     if not callable(getattr(getattr(probe, "queue", None), "qsize", None)):
         problems.append("engineio Socket.queue has no qsize()")
-    for name in ("sock", "connected"):
-        if f"self.{name} =" not in inspect.getsource(simple_websocket.ws.Base.__init__):
-            problems.append(f"simple_websocket Base sets no {name!r}")
     return problems
 
 
 def use_shared_frames(engineio_server: Any, manager: DirectFanout) -> None:
-    """Have `engineio_server` send plain text frames from the shared cache and, under
-    gevent, coalesce writes and accept direct broadcasts from `manager`. Only for the
-    simple-websocket transports (threading, and gevent without gevent-websocket), and only
-    while the libraries' internals are where `library_problems` expects them."""
+    """Under gevent: serve WebSockets with `websocket.GeventWebSocket` (shared frames,
+    coalesced writes, no reader greenlet), ping clients from hub timers
+    (`websocket.ping_on_timers`) and let `manager` broadcast straight to them, while
+    the libraries' internals are where `library_problems` expects them. Threading (the
+    debugging server) keeps engine.io's own transport."""
+    if engineio_server.async_mode != "gevent":
+        return
     problems = library_problems(engineio_server)
     if problems:
         log.error(
             "broadcasts take the library's path: its internals moved (%s)", "; ".join(problems)
         )
         return
-    transport = engineio_server._async["websocket"]
-    coalesce = engineio_server.async_mode == "gevent"
-    frames = FrameCache()
-    websockets: dict[str, Any] = manager.websockets if coalesce else {}
-
-    class SharedFrames(transport):  # type: ignore[misc, valid-type]
-        writes: CoalescedWrites | None = None
-        engine_socket: Any = None
-
-        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-            offered = environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS", "")
-            self.plain = "permessage-deflate" not in offered.lower()
-            # engine.io hands its Socket's bound handler to the transport.
-            self.engine_socket = getattr(self.app, "__self__", None)
-            sid = str(getattr(self.engine_socket, "sid", ""))
-            direct = coalesce and self.plain and bool(sid)
-            if direct:
-                websockets[sid] = self
-            try:
-                return super().__call__(environ, start_response)
-            finally:
-                if direct:
-                    websockets.pop(sid, None)
-
-        def _writes(self) -> CoalescedWrites:
-            if self.writes is None:
-                self.writes = CoalescedWrites(self.ws.sock)
-            return self.writes
-
-        def deliver(self, text: str) -> bool:
-            """Send a broadcast frame now if nothing older waits in this client's queue;
-            False: the caller queues it the library's way."""
-            engine = self.engine_socket
-            if (
-                engine is None
-                or engine.closed
-                or engine.upgrading
-                or not engine.upgraded
-                or engine.queue.qsize()
-                or getattr(self, "ws", None) is None
-                or not self.ws.connected
-            ):
-                return False
-            try:
-                self._writes().send(frames.frame(text))
-            except OSError:
-                return False
-            return True
-
-        def send(self, message: Any) -> Any:
-            if not (self.plain and isinstance(message, str)):
-                if self.writes is not None:
-                    self.writes.finish()
-                return super().send(message)
-            if not self.ws.connected:
-                raise OSError("websocket closed")
-            if coalesce:
-                self._writes().send(frames.frame(message))
-            else:
-                self.ws.sock.sendall(frames.frame(message))  # an OSError ends the writer
-            return None
-
-        def close(self) -> None:
-            if self.writes is not None:
-                self.writes.finish()
-            super().close()
-
-    engineio_server._async = {**engineio_server._async, "websocket": SharedFrames}
+    transport = type("HallWebSocket", (GeventWebSocket,), {"registry": manager.websockets})
+    engineio_server._async = {**engineio_server._async, "websocket": transport}
+    ping_on_timers(engineio_server)

@@ -24,7 +24,8 @@ import socketio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
-from queue_server.realtime.fanout import FrameCache, library_problems
+from queue_server.realtime.fanout import library_problems
+from queue_server.realtime.websocket import FrameCache
 from tests.conftest import postgres_and_redis, reset_postgres
 from tests.live_server import ROOT, LiveServer, processes_on
 
@@ -57,7 +58,7 @@ def test_a_shared_frame_reads_back_as_the_same_text_message(text: str) -> None:
 
 
 # -- the libraries' internals the direct path uses --------------------------------------
-@pytest.mark.parametrize("async_mode", ["gevent", "threading"])
+@pytest.mark.parametrize("async_mode", ["gevent"])
 def test_the_library_internals_the_direct_path_uses_are_where_it_expects(
     async_mode: str,
 ) -> None:
