@@ -44,11 +44,38 @@
     return label;
   }
 
+  /* A screen redraws what changed: writes that would not change the page are skipped, so a
+   * call relays out and repaints one card, not all of them (docs/screens.md). */
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function setAttr(node, name, value) {
+    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  }
+
+  function setHidden(node, hidden) {
+    if (node.hidden !== hidden) node.hidden = hidden;
+  }
+
   function setBadge(node, call) {
     var label = call ? badgeText(call) : '';
-    node.textContent = label;
-    node.hidden = !label;
-    node.setAttribute('data-reason', call && call.reason ? call.reason : '');
+    setText(node, label);
+    setHidden(node, !label);
+    setAttr(node, 'data-reason', call && call.reason ? call.reason : '');
+  }
+
+  /* Restart a node's flash without a forced layout (reading offsetWidth between removing
+   * and adding the class made every call lay the whole page out twice): the class swaps
+   * between two names of the same animation, and a new animation name starts afresh. */
+  function restartFlash(node) {
+    var again = node.classList.contains('flash');
+    node.classList.remove(again ? 'flash' : 'flash-again');
+    node.classList.add(again ? 'flash-again' : 'flash');
+  }
+
+  function stopFlash(node) {
+    node.classList.remove('flash', 'flash-again');
   }
 
   /* -- current call per counter ------------------------------------------------------- */
@@ -105,37 +132,50 @@
     var count = counters.length;
     var rows = count <= 3 ? 1 : (count <= 10 ? 2 : (count <= 15 ? 3 : 4));
     var columns = Math.max(1, Math.ceil(count / rows));
-    nodes.cards.style.setProperty('--rows', String(rows));
-    nodes.cards.style.setProperty('--cols', String(columns));
-    nodes.noCounters.hidden = count > 0;
+    if (nodes.cards.style.getPropertyValue('--rows') !== String(rows)) {
+      nodes.cards.style.setProperty('--rows', String(rows));
+    }
+    if (nodes.cards.style.getPropertyValue('--cols') !== String(columns)) {
+      nodes.cards.style.setProperty('--cols', String(columns));
+    }
+    setHidden(nodes.noCounters, count > 0);
   }
 
   function flashCard(counterNumber) {
     var card = cardNodes[counterNumber];
     if (!card) return;
-    card.classList.remove('flash');
-    void card.offsetWidth;  // restart the animation
-    card.classList.add('flash');
+    restartFlash(card);
     clearTimeout(flashTimers[counterNumber]);
-    flashTimers[counterNumber] = setTimeout(function () { card.classList.remove('flash'); }, FLASH_MS);
+    flashTimers[counterNumber] = setTimeout(function () { stopFlash(card); }, FLASH_MS);
   }
 
   /* -- recent calls, lines, notice ----------------------------------------------------- */
+  function recentItem(call) {
+    var item = Y.element('li', 'recent-item');
+    item.setAttribute('data-number', call.number);
+    item.setAttribute('data-counter', String(call.counter));
+    item.appendChild(Y.element('span', 'recent-number', call.number));
+    item.appendChild(Y.element('span', 'recent-place', Y.place(call.counter, call.location)));
+    item.appendChild(Y.element('span', 'recent-time', Y.clockTime(call.at)));
+    var badge = Y.element('span', 'badge');  // on its own row, under the place
+    setBadge(badge, call);
+    item.appendChild(badge);
+    return item;
+  }
+
   function renderRecent() {
     nodes.recent.textContent = '';
     state.recent.slice(0, RECENT).forEach(function (call) {
-      var item = Y.element('li', 'recent-item');
-      item.setAttribute('data-number', call.number);
-      item.setAttribute('data-counter', String(call.counter));
-      item.appendChild(Y.element('span', 'recent-number', call.number));
-      item.appendChild(Y.element('span', 'recent-place', Y.place(call.counter, call.location)));
-      item.appendChild(Y.element('span', 'recent-time', Y.clockTime(call.at)));
-      var badge = Y.element('span', 'badge');  // on its own row, under the place
-      setBadge(badge, call);
-      item.appendChild(badge);
-      nodes.recent.appendChild(item);
+      nodes.recent.appendChild(recentItem(call));
     });
-    nodes.noCalls.hidden = state.recent.length > 0;
+    setHidden(nodes.noCalls, state.recent.length > 0);
+  }
+
+  /* A new call: its row on top, the oldest out; the other rows are left as they are. */
+  function addRecent(call) {
+    nodes.recent.insertBefore(recentItem(call), nodes.recent.firstChild);
+    while (nodes.recent.children.length > RECENT) nodes.recent.lastChild.remove();
+    setHidden(nodes.noCalls, true);
   }
 
   function renderQueues() {
@@ -218,9 +258,7 @@
     setBadge(nodes.bannerBadge, call);
     nodes.banner.setAttribute('data-number', call.number);
     nodes.banner.setAttribute('data-active', 'true');
-    nodes.banner.classList.remove('flash');
-    void nodes.banner.offsetWidth;
-    nodes.banner.classList.add('flash');
+    restartFlash(nodes.banner);
     clearTimeout(bannerTimer);
     bannerTimer = setTimeout(idleBanner, BANNER_MS);
   }
@@ -228,7 +266,7 @@
   function idleBanner() {
     nodes.banner.setAttribute('data-active', 'false');
     nodes.banner.setAttribute('data-number', '');
-    nodes.banner.classList.remove('flash');
+    stopFlash(nodes.banner);
     nodes.bannerText.textContent = t('hall.listen');
     setBadge(nodes.bannerBadge, null);
   }
@@ -273,7 +311,7 @@
       state.recent.unshift(call);
       state.recent = state.recent.slice(0, RECENT);
       renderCards();
-      renderRecent();
+      addRecent(call);
       announce(call);
     },
     counter: function (counter) {
