@@ -164,6 +164,7 @@ class GeventWebSocket:
         self.sock: Any = None
         self.connection: Connection | None = None
         self.writes: CoalescedWrites | None = None
+        self.engine_socket: Any = None
         self.open = False
         self.parts: list[Any] = []
         self.size = 0
@@ -173,22 +174,27 @@ class GeventWebSocket:
         if sock is None:  # another WSGI server than serving.py's: the library's transport
             return SimpleWebSocketWSGI(self.app, self.server)(environ, start_response)
         accept = accept_token(environ)
+        # engine.io hands the transport its Socket's bound handler.
+        engine_socket = getattr(self.app, "__self__", None)
         if accept is None:
+            if engine_socket is not None:  # gone at once, not at the ping timeout
+                engine_socket.close(wait=False, abort=True)
             start_response(
                 "400 Bad Request",
                 [("Content-Type", "text/plain"), ("Sec-WebSocket-Version", "13")],
             )
             return [b"Bad WebSocket handshake"]
-        headers = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
-        headers.append(("Sec-WebSocket-Accept", accept))
-        write = start_response("101 Switching Protocols", headers)
+        answer = [
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Accept", accept),
+        ]
+        write = start_response("101 Switching Protocols", answer)
         write(b"")  # the answer leaves now; frames follow on the same socket
         self.sock = sock
         self.connection = Connection(ConnectionType.SERVER)
         self.writes = CoalescedWrites(sock)
         self.open = True
-        # engine.io hands the transport its Socket's bound handler.
-        engine_socket = getattr(self.app, "__self__", None)
         sid = str(getattr(engine_socket, "sid", ""))
         self.engine_socket = engine_socket
         if self.registry is not None and sid:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import socketio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Event, Ping, Pong, TextMessage
 from wsproto.frame_protocol import CloseReason
@@ -225,3 +226,30 @@ def test_a_connection_reset_mid_frame_leaves_the_server_serving(tmp_path: Path) 
             second.open_display()
         finally:
             second.close()
+
+
+def test_a_client_that_starts_on_polling_upgrades_and_gets_calls(server: LiveServer) -> None:
+    """engine.io's upgrade (long-polling first, then `2probe`/`3probe`/`5` over the new
+    WebSocket) goes through the same transport; broadcasts then reach the upgraded client."""
+    got: dict[str, list[object]] = {"snapshot": [], "call": []}
+    client = socketio.Client(reconnection=False)
+    client.on("snapshot", got["snapshot"].append, namespace="/display")
+    client.on("call", got["call"].append, namespace="/display")
+    client.connect(server.url, namespaces=["/display"])  # polling, then the upgrade
+    try:
+        deadline = time.monotonic() + 5
+        while client.transport() != "websocket" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.transport() == "websocket"
+        token = server.login("clerk01")
+        assert server.post("/api/v1/counters/1/sign-in", token=token).status_code == 200
+        assert server.post("/api/v1/tickets", {"service": "employment"}).status_code in (200, 201)
+        response = server.post("/api/v1/counters/1/call-next", token=token)
+        number = response.json()["ticket"]["number"]
+        deadline = time.monotonic() + 5
+        while not got["call"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert got["snapshot"], "the snapshot came first"
+        assert [call["number"] for call in got["call"]] == [number]  # type: ignore[index]
+    finally:
+        client.disconnect()
