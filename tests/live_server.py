@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -135,3 +136,19 @@ def processes_on(
     finally:
         for server in servers:
             server.stop()
+
+
+def run_probe(module: str, database_url: str) -> dict[str, Any]:
+    """Run `python -m module database_url` (a probe serving Yihao in a process of its own)
+    and return the JSON report it prints last."""
+    result = subprocess.run(
+        [sys.executable, "-m", module, database_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "YIHAO_SECRET_KEY": "probe-secret"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report

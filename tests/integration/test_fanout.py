@@ -8,10 +8,6 @@ frames of every size parse; a call made on one process reaches screens on the ot
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +23,7 @@ from wsproto.events import TextMessage
 from queue_server.realtime.fanout import library_problems
 from queue_server.realtime.websocket import FrameCache
 from tests.conftest import postgres_and_redis, reset_postgres
-from tests.live_server import ROOT, LiveServer, processes_on
+from tests.live_server import LiveServer, processes_on, run_probe
 
 SCREENS = 30
 CALLS = 20
@@ -74,16 +70,7 @@ def test_the_library_internals_the_direct_path_uses_are_where_it_expects(
 def test_under_gevent_broadcasts_go_straight_to_the_websockets(tmp_path: Path) -> None:
     """Only the server's own process can tell which path a frame took: the probe runs Yihao
     under gevent in a process of its own and reports its client manager's counts."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.integration.fanout_probe", f"sqlite:///{tmp_path}/p.db"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "YIHAO_SECRET_KEY": "probe-secret"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_probe("tests.integration.fanout_probe", f"sqlite:///{tmp_path}/p.db")
     assert report["manager"] == "DirectFanout"
     assert all(calls == report["called"] for calls in report["received"])
     # 5 screens × (snapshot + 5 × (call, counter ×2, evaluate ×2)), less the first call's

@@ -7,12 +7,9 @@ oversized message or a frame breaking the protocol ends the connection with the 
 from __future__ import annotations
 
 import base64
-import json
 import os
 import socket
 import struct
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +20,7 @@ from wsproto.connection import Connection, ConnectionType
 from wsproto.events import CloseConnection, Event, Ping, Pong, TextMessage
 from wsproto.frame_protocol import CloseReason
 
-from tests.live_server import ROOT, LiveServer
+from tests.live_server import LiveServer, run_probe
 
 PING = {"YIHAO_PING_INTERVAL_S": "1", "YIHAO_PING_TIMEOUT_S": "1"}
 MAX_MESSAGE = 64 * 1024
@@ -263,21 +260,7 @@ def test_behind_another_wsgi_server_websockets_take_the_librarys_transport(
 ) -> None:
     """Only `serving.serve_gevent` hands Yihao's transport the socket; behind gevent's plain
     WSGI server the same app falls back to engine.io's own transport and still serves."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.plain_pywsgi_probe",
-            f"sqlite:///{tmp_path}/p.db",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "YIHAO_SECRET_KEY": "probe-secret"},
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_probe("tests.integration.plain_pywsgi_probe", f"sqlite:///{tmp_path}/p.db")
     assert report["snapshot"] == 1
     assert report["calls"] == [report["called"]]
     assert report["registered"] == 0, "not on Yihao's transport"
