@@ -103,6 +103,12 @@ class Client:
     def close(self) -> None:
         self.sock.close()
 
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 @pytest.mark.parametrize(
     ("headers", "why"),
@@ -127,23 +133,17 @@ def test_a_bad_handshake_is_a_400_and_the_server_serves_on(
 def test_a_fragmented_message_is_put_together_and_a_screen_gets_its_snapshot(
     server: LiveServer,
 ) -> None:
-    client = Client(server)
-    try:
+    with Client(server) as client:
         client.open_display()
-    finally:
-        client.close()
 
 
 def test_a_ping_frame_is_answered_with_its_payload(server: LiveServer) -> None:
-    client = Client(server)
-    try:
+    with Client(server) as client:
         client.text()  # engine.io's open packet
         client.send(Ping(payload=b"still there?"))
         pong = client.next_event()
         assert isinstance(pong, Pong)
         assert pong.payload == b"still there?"
-    finally:
-        client.close()
 
 
 def test_engineio_pings_come_while_answered_and_a_client_that_stops_is_dropped(
@@ -151,8 +151,7 @@ def test_engineio_pings_come_while_answered_and_a_client_that_stops_is_dropped(
 ) -> None:
     """Pings are sent from the hub's timers (websocket.ping_on_timers): with a 1 s interval
     a client answering them gets one a second; silent, it is dropped after the 1 s timeout."""
-    client = Client(server)
-    try:
+    with Client(server) as client:
         client.open_display()
         started = time.monotonic()
         pings = 0
@@ -168,13 +167,10 @@ def test_engineio_pings_come_while_answered_and_a_client_that_stops_is_dropped(
                 break
         # interval (1 s, the last ping unanswered) + timeout (1 s) + the check's slack
         assert time.monotonic() - silent_since < 6
-    finally:
-        client.close()
 
 
 def test_a_close_frame_is_answered_and_the_connection_ends(server: LiveServer) -> None:
-    client = Client(server)
-    try:
+    with Client(server) as client:
         client.open_display()
         client.send(CloseConnection(code=CloseReason.NORMAL_CLOSURE, reason="bye"))
         answer = client.next_event()
@@ -183,8 +179,6 @@ def test_a_close_frame_is_answered_and_the_connection_ends(server: LiveServer) -
         assert isinstance(answer, CloseConnection)
         assert answer.code == CloseReason.NORMAL_CLOSURE
         assert client.next_event() is None, "then the server closes the socket"
-    finally:
-        client.close()
 
 
 @pytest.mark.parametrize(
@@ -200,32 +194,25 @@ def test_a_close_frame_is_answered_and_the_connection_ends(server: LiveServer) -
 def test_a_message_breaking_the_rules_closes_with_its_code(
     server: LiveServer, frames: bytes, code: int
 ) -> None:
-    client = Client(server)
-    try:
+    with Client(server) as client:
         client.text()
         client.sock.sendall(frames)
         answer = client.next_event()
         assert isinstance(answer, CloseConnection), answer
         assert answer.code == code
         assert server.get("/healthz").status_code == 200
-    finally:
-        client.close()
 
 
 def test_a_connection_reset_mid_frame_leaves_the_server_serving(tmp_path: Path) -> None:
     with LiveServer(tmp_path, "--no-scheduler", env=PING) as live:
-        client = Client(live)
-        client.text()
-        client.sock.sendall(b"\x81\xfe\x10\x00")  # a masked 4 KB frame's header, then nothing
-        linger_zero = struct.pack("ii", 1, 0)  # close with a reset, not a FIN
-        client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_zero)
-        client.close()
+        with Client(live) as client:
+            client.text()
+            client.sock.sendall(b"\x81\xfe\x10\x00")  # a masked 4 KB frame's header, then nothing
+            linger_zero = struct.pack("ii", 1, 0)  # close with a reset, not a FIN
+            client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger_zero)
         assert live.get("/healthz").status_code == 200
-        second = Client(live)
-        try:
+        with Client(live) as second:
             second.open_display()
-        finally:
-            second.close()
 
 
 def test_a_client_that_starts_on_polling_upgrades_and_gets_calls(server: LiveServer) -> None:
