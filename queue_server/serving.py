@@ -118,6 +118,7 @@ def serve_gevent(app: Any, host: str, port: int, limits: Limits) -> None:
 
     class LimitedHandler(pywsgi.WSGIHandler):  # type: ignore[misc]
         header_timer: Any = None
+        websocket = False  # the current request asks for a WebSocket
 
         def handle(self) -> None:
             self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -138,13 +139,14 @@ def serve_gevent(app: Any, host: str, port: int, limits: Limits) -> None:
         def read_request(self, raw_requestline: str) -> Any:
             result = super().read_request(raw_requestline)
             self.header_timer.close()
-            websocket = _is_websocket(self.headers)
-            self.socket.settimeout(limits.websocket_idle_s if websocket else limits.body_timeout_s)
+            self.websocket = _is_websocket(self.headers)
+            idle_s = limits.websocket_idle_s if self.websocket else limits.body_timeout_s
+            self.socket.settimeout(idle_s)
             return result
 
         def get_environ(self) -> dict[str, Any]:
             environ: dict[str, Any] = super().get_environ()
-            if _is_websocket(self.headers):
+            if self.websocket:
                 # The WebSocket transport reads and writes the connection itself
                 # (realtime/websocket.py), after answering 101 through start_response.
                 environ[SOCKET_KEY] = self.socket

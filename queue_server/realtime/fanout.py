@@ -203,9 +203,9 @@ def decline_compression(wsgi_app: Any) -> Any:
     """WSGI middleware: a request's `Sec-WebSocket-Extensions` offer is taken out before the
     WebSocket handshake sees it, so the server answers with no extension (RFC 7692 §5: a
     server declines by not listing it) and browsers, which all offer permessage-deflate, speak
-    uncompressed. Then every screen and phone is a plain connection: one shared frame per
-    broadcast, written straight to its socket, and no compression context per connection
-    (docs/PERFORMANCE.md, "Browsers on the direct path")."""
+    uncompressed. Yihao's own transport (websocket.py, gevent) negotiates no extension anyway;
+    this is for engine.io's transport, which would compress each connection with its own
+    context: under the debugging server (threading), or behind another WSGI server."""
 
     def app(environ: dict[str, Any], start_response: Any) -> Any:
         environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
