@@ -84,11 +84,9 @@
   }
 
   function flash() {
-    nodes.serving.classList.remove('flash');
-    void nodes.serving.offsetWidth;
-    nodes.serving.classList.add('flash');
+    Y.restartFlash(nodes.serving);
     clearTimeout(flashTimer);
-    flashTimer = setTimeout(function () { nodes.serving.classList.remove('flash'); }, FLASH_MS);
+    flashTimer = setTimeout(function () { Y.stopFlash(nodes.serving); }, FLASH_MS);
   }
 
   /* -- 好差评 ------------------------------------------------------------------------------ */

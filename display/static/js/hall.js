@@ -58,24 +58,15 @@
     if (node.hidden !== hidden) node.hidden = hidden;
   }
 
+  function setVar(node, name, value) {
+    if (node.style.getPropertyValue(name) !== value) node.style.setProperty(name, value);
+  }
+
   function setBadge(node, call) {
     var label = call ? badgeText(call) : '';
     setText(node, label);
     setHidden(node, !label);
     setAttr(node, 'data-reason', call && call.reason ? call.reason : '');
-  }
-
-  /* Restart a node's flash without a forced layout (reading offsetWidth between removing
-   * and adding the class made every call lay the whole page out twice): the class swaps
-   * between two names of the same animation, and a new animation name starts afresh. */
-  function restartFlash(node) {
-    var again = node.classList.contains('flash');
-    node.classList.remove(again ? 'flash' : 'flash-again');
-    node.classList.add(again ? 'flash-again' : 'flash');
-  }
-
-  function stopFlash(node) {
-    node.classList.remove('flash', 'flash-again');
   }
 
   /* -- current call per counter ------------------------------------------------------- */
@@ -132,21 +123,17 @@
     var count = counters.length;
     var rows = count <= 3 ? 1 : (count <= 10 ? 2 : (count <= 15 ? 3 : 4));
     var columns = Math.max(1, Math.ceil(count / rows));
-    if (nodes.cards.style.getPropertyValue('--rows') !== String(rows)) {
-      nodes.cards.style.setProperty('--rows', String(rows));
-    }
-    if (nodes.cards.style.getPropertyValue('--cols') !== String(columns)) {
-      nodes.cards.style.setProperty('--cols', String(columns));
-    }
+    setVar(nodes.cards, '--rows', String(rows));
+    setVar(nodes.cards, '--cols', String(columns));
     setHidden(nodes.noCounters, count > 0);
   }
 
   function flashCard(counterNumber) {
     var card = cardNodes[counterNumber];
     if (!card) return;
-    restartFlash(card);
+    Y.restartFlash(card);
     clearTimeout(flashTimers[counterNumber]);
-    flashTimers[counterNumber] = setTimeout(function () { stopFlash(card); }, FLASH_MS);
+    flashTimers[counterNumber] = setTimeout(function () { Y.stopFlash(card); }, FLASH_MS);
   }
 
   /* -- recent calls, lines, notice ----------------------------------------------------- */
@@ -258,7 +245,7 @@
     setBadge(nodes.bannerBadge, call);
     nodes.banner.setAttribute('data-number', call.number);
     nodes.banner.setAttribute('data-active', 'true');
-    restartFlash(nodes.banner);
+    Y.restartFlash(nodes.banner);
     clearTimeout(bannerTimer);
     bannerTimer = setTimeout(idleBanner, BANNER_MS);
   }
@@ -266,7 +253,7 @@
   function idleBanner() {
     nodes.banner.setAttribute('data-active', 'false');
     nodes.banner.setAttribute('data-number', '');
-    stopFlash(nodes.banner);
+    Y.stopFlash(nodes.banner);
     nodes.bannerText.textContent = t('hall.listen');
     setBadge(nodes.bannerBadge, null);
   }

@@ -86,6 +86,19 @@
     return node;
   }
 
+  /* Restart a node's flash without a forced layout (reading offsetWidth between removing
+   * and adding the class laid the whole page out on every call): the class swaps between
+   * two names of one animation (screens.css), and a new animation name starts afresh. */
+  function restartFlash(node) {
+    var again = node.classList.contains('flash');
+    node.classList.remove(again ? 'flash' : 'flash-again');
+    node.classList.add(again ? 'flash-again' : 'flash');
+  }
+
+  function stopFlash(node) {
+    node.classList.remove('flash', 'flash-again');
+  }
+
   function startClock(dateNode, timeNode) {
     var zone = config.timezone;
     var locale = config.lang === 'en' ? 'en-GB' : 'zh-CN';
@@ -228,6 +241,8 @@
     minutes: minutes,
     clockTime: clockTime,
     element: element,
+    restartFlash: restartFlash,
+    stopFlash: stopFlash,
     setOnline: setOnline,
     startClock: startClock,
     connect: connect,
