@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -24,6 +25,7 @@ DEFAULT_MODE = "default"
 # `python -m bench --pin`: servers on core 0, the bench and its clients on core 1 (PostgreSQL
 # and Redis wherever the kernel puts them), so the clients cannot take the server's core.
 PIN_ENV = "YIHAO_BENCH_PIN"
+PROFILE_ENV = "YIHAO_BENCH_PROFILE"  # a folder: py-spy samples the servers during a load
 SERVER_CORE, CLIENT_CORE = 0, 1
 
 
@@ -144,6 +146,37 @@ class Deployment:
             assert server.process is not None
             total += cpu_seconds_of(Path(f"/proc/{server.process.pid}/stat").read_text())
         return total
+
+    def profile(self, seconds: float) -> list[subprocess.Popen[bytes]]:
+        """With `YIHAO_BENCH_PROFILE=<dir>` set, py-spy samples each server for `seconds`
+        (collapsed stacks, one file a process, for a flame graph or a grep); else nothing."""
+        folder = os.environ.get(PROFILE_ENV)
+        if not folder:
+            return []
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        samplers = []
+        for index, server in enumerate(self.servers):
+            assert server.process is not None
+            samplers.append(
+                subprocess.Popen(
+                    [
+                        "py-spy",
+                        "record",
+                        "--nonblocking",
+                        "--format",
+                        "raw",
+                        "--duration",
+                        str(round(seconds)),
+                        "--pid",
+                        str(server.process.pid),
+                        "--output",
+                        str(Path(folder) / f"server{index + 1}.txt"),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        return samplers
 
     def __exit__(self, *exc: object) -> None:
         for server in self.servers:

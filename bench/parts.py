@@ -490,9 +490,12 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
                 )
             )
             cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
+            samplers = deployment.profile(sizes.city_seconds)
             issuer.start()
             sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
             issuer.join()
+            for sampler in samplers:
+                sampler.wait()
             time.sleep(2)
             cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
             seen = screens.collect()

@@ -382,6 +382,8 @@ class WhatIfRun(Base):
 
 
 PRINT_JOB_STATES = ("queued", "printing", "printed", "failed", "abandoned")
+PENDING_PRINT_STATES = ("queued", "printing", "failed")  # still to print (or to give up)
+PENDING_JOBS_SQL = _in("state", PENDING_PRINT_STATES)
 
 
 class PrintJob(Base):
@@ -398,6 +400,15 @@ class PrintJob(Base):
         CheckConstraint(_in("state", PRINT_JOB_STATES), name="state"),
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_print_jobs_due", "site_code", "kiosk", "state", "next_try_at"),
+        # The few jobs still to print, across every site, for the workers' sweep
+        # (services/printing.kiosks_with_work; migration 0015).
+        Index(
+            "ix_print_jobs_pending",
+            "state",
+            "next_try_at",
+            sqlite_where=text(PENDING_JOBS_SQL),
+            postgresql_where=text(PENDING_JOBS_SQL),
+        ),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_code: Mapped[str] = mapped_column(ForeignKey("sites.code"))

@@ -27,7 +27,7 @@ from queue_server.models import JobRun, SchedulerLease
 from queue_server.services.appointments import write_no_shows
 from queue_server.services.day_close import close_day
 from queue_server.services.estimates import store_service_times
-from queue_server.services.printing import abandon_overdue
+from queue_server.services.printing import abandon_overdue, kiosks_with_work
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +116,18 @@ def day_close_job(yihao: Yihao, now: datetime) -> None:
 
 def print_retry_job(yihao: Yihao, now: datetime) -> None:
     """Give up print jobs past their minute (with a manager alert), and wake this process's
-    print worker for jobs queued by other processes or before a restart. No slot claim:
-    jobs are claimed one by one with a conditional UPDATE, so running it twice is harmless."""
-    for site in yihao.hall.config.sites:
-        yihao.run(site, "scheduler", abandon_overdue)
+    print worker for jobs queued by other processes or before a restart: only the sites and
+    kiosks that have such jobs (one statement finds them). No slot claim: jobs are claimed
+    one by one with a conditional UPDATE, so running it twice is harmless."""
+    sites = yihao.hall.config.sites
+    busy = yihao.read(sites[0], kiosks_with_work)
+    busy_sites = {site for site, _ in busy}
+    for site in sites:
+        if site.code in busy_sites:
+            yihao.run(site, "scheduler", abandon_overdue)
     worker = yihao.print_worker
     if worker is not None:
-        worker.wake()
+        worker.wake_kiosks(busy)
 
 
 def service_times_job(yihao: Yihao, now: datetime) -> None:

@@ -3,9 +3,12 @@
 One lane (a background task) per kiosk printer this server drives, so a slow or dead
 printer holds up only its own kiosk, plus one dispatcher that sends the jobs of kiosks
 with a print agent over Socket.IO (`/kiosk`). Nothing here runs inside a request: a lane is
-woken right after a commit that queued a job (the worker subscribes to `PrintJobQueued` on
-the app's one after-commit path, `Yihao.after_commit`), when its next retry falls due, and
-by the scheduler's `print_retry` job; otherwise it sleeps.
+woken right after a commit that queued a job for its kiosk (the worker subscribes to
+`PrintJobQueued` on the app's one after-commit path, `Yihao.after_commit`), when its own
+retry falls due, and by the sweep; otherwise it sleeps. The sweep (one task a process)
+asks the database every few seconds, in one statement for every site, which kiosks have
+work this process was not told of (jobs of other processes, retries, dead workers'
+claims) and wakes those lanes only: a city's 200 idle lanes cost one statement, not 400.
 
 Each lane claims its due jobs through `services.printing` (a conditional UPDATE, so with
 several processes a job prints once), asks the printer's status, sends the bytes of
@@ -34,8 +37,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDLE_WAIT_S = 5.0  # a lane looks for work at least this often (jobs of other processes)
+SWEEP_S = 5.0  # how often the sweep looks for work nobody told this process of
 AGENT_POLL_S = 2.0
+ERROR_WAIT_S = 5.0  # a lane whose database call failed tries again after this
 
 
 def layout_for(kiosk: KioskConfig) -> TicketLayout:
@@ -51,6 +55,7 @@ class PrinterLane:
     kiosk: KioskConfig
     driver: PrinterDriver
     wake_event: threading.Event = field(default_factory=threading.Event)
+    claimed_all: bool = True  # the last claim took every due job (no more than its limit)
 
     @property
     def actor(self) -> str:
@@ -59,6 +64,7 @@ class PrinterLane:
     def run_once(self) -> int:
         """Print every due job once; returns how many were tried."""
         jobs = self.yihao.run(self.site, self.actor, printing.claim_due_jobs, self.kiosk.code)
+        self.claimed_all = len(jobs) < printing.CLAIM_LIMIT
         failure: tuple[str, bool] | None = None
         for job in jobs:
             if failure is not None:  # the printer just failed: the rest wait for its retry
@@ -84,12 +90,13 @@ class PrinterLane:
             self.site, self.actor, printing.mark_failed, job.id, error, printer_fault=fault
         )
 
-    def seconds_to_next_due(self) -> float:
+    def seconds_to_next_due(self) -> float | None:
+        """Until this kiosk's next retry (None: nothing waits, sleep until woken)."""
         due = self.yihao.read(self.site, printing.next_due_at, [self.kiosk.code])
         if due is None:
-            return IDLE_WAIT_S
+            return None
         delta = (due - self.yihao.hall.clock()).total_seconds()
-        return min(max(delta, 0.05), IDLE_WAIT_S)
+        return min(max(delta, 0.05), SWEEP_S)
 
 
 @dataclass
@@ -138,7 +145,9 @@ class PrintWorker:
         assert yihao.socketio is not None
         self.socketio = yihao.socketio
         self.dispatcher = AgentDispatcher(yihao, agents, self.socketio.emit)
+        self.agent_kiosks = {(site.code, kiosk.code) for site, kiosk in agents}
         self._running = False
+        self._stopping = threading.Event()  # ends the sweep's wait at once
         self._tasks: list[Any] = []  # the background loops (threads or greenlets)
 
     def lane(self, kiosk: str, site: str | None = None) -> PrinterLane:
@@ -158,24 +167,43 @@ class PrintWorker:
         done = sum(lane.run_once() for lane in self.lanes)
         return done + self.dispatcher.run_once()
 
+    def wake_kiosks(self, kiosks: set[tuple[str, str]]) -> None:
+        """Wake the lanes of these (site, kiosk), and the dispatcher if one is an agent's."""
+        for lane in self.lanes:
+            if (lane.site.code, lane.kiosk.code) in kiosks:
+                lane.wake_event.set()
+        if not kiosks.isdisjoint(self.agent_kiosks):
+            self.dispatcher.wake_event.set()
+
+    def sweep(self) -> None:
+        """Wake the lanes (and the dispatcher) whose kiosks have work, one statement for the
+        whole deployment (the caller's thread)."""
+        if self.lanes or self.agent_kiosks:
+            first = self.yihao.hall.config.sites[0]
+            self.wake_kiosks(self.yihao.read(first, printing.kiosks_with_work))
+
     def job_queued(self, event: PrintJobQueued) -> None:
-        """A commit queued a print job: wake the lanes and the dispatcher."""
-        self.wake()
+        """A commit queued a print job: wake its kiosk's lane (or the dispatcher)."""
+        self.wake_kiosks({(event.site, event.kiosk)})
 
     def start(self) -> None:
         if self._running:
             return
         self._running = True
+        self._stopping.clear()
         self.yihao.subscribe(PrintJobQueued, self.job_queued)
         self._tasks = [
             self.socketio.start_background_task(self._lane_loop, lane) for lane in self.lanes
         ]
         if self.dispatcher.agents:
             self._tasks.append(self.socketio.start_background_task(self._dispatch_loop))
+        if self.lanes or self.agent_kiosks:
+            self._tasks.append(self.socketio.start_background_task(self._sweep_loop))
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the loops and wait for them, so no session outlives the worker."""
         self._running = False
+        self._stopping.set()
         self.wake()
         for task in self._tasks:
             task.join(timeout_s)
@@ -185,15 +213,24 @@ class PrintWorker:
 
     def _lane_loop(self, lane: PrinterLane) -> None:
         while self._running:
+            # Cleared before the claim: a job queued meanwhile sets it again.
             lane.wake_event.clear()
-            wait = IDLE_WAIT_S
+            wait: float | None = None
             try:
-                if lane.run_once():
-                    continue  # more may be due at once
+                if lane.run_once() and not lane.claimed_all:
+                    continue  # more were due than one claim takes
                 wait = lane.seconds_to_next_due()
             except Exception:
                 log.exception("print lane %s failed; trying again shortly", lane.kiosk.code)
+                wait = ERROR_WAIT_S
             lane.wake_event.wait(wait)
+
+    def _sweep_loop(self) -> None:
+        while not self._stopping.wait(SWEEP_S):
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("print sweep failed; trying again shortly")
 
     def _dispatch_loop(self) -> None:
         while self._running:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, text, update
 
 from queue_server.config import DEFAULT_PRINTER_KIOSK, KioskConfig
 from queue_server.domain.events import AlertRaised, PrintJobQueued
 from queue_server.domain.lifecycle import UNFINISHED
 from queue_server.errors import BadRequest, Conflict, NotFound
-from queue_server.models import PrintJob, Ticket
+from queue_server.models import PENDING_JOBS_SQL, PENDING_PRINT_STATES, PrintJob, Ticket
 from queue_server.services.steps import get_ticket, today
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import ticket_view
@@ -34,7 +34,7 @@ RETRY_WINDOW_S = 60.0  # after this a ticket on paper could end in the next visi
 RETRY_DELAYS_S = (2.0, 3.0, 5.0)  # then every 5 s until the window closes
 STALE_CLAIM_S = 30.0  # a `printing` claim older than this belongs to a worker that died
 AGENT_RESEND_S = 10.0  # an agent that has not acknowledged a job gets it again
-PENDING_STATES = ("queued", "printing", "failed")
+CLAIM_LIMIT = 5  # jobs a printer's worker claims at once (the rest wait for its next claim)
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def queue_print_job(
     if reprint:
         pending = uow.session.scalars(
             select(PrintJob).where(
-                PrintJob.ticket_id == ticket.id, PrintJob.state.in_(PENDING_STATES)
+                PrintJob.ticket_id == ticket.id, PrintJob.state.in_(PENDING_PRINT_STATES)
             )
         ).first()
         if pending is not None:
@@ -175,7 +175,7 @@ def job_view(job: PrintJob) -> dict[str, Any]:
 # -- claiming --------------------------------------------------------------------------
 
 
-def claim_due_jobs(uow: UnitOfWork, kiosk: str, limit: int = 5) -> list[ClaimedJob]:
+def claim_due_jobs(uow: UnitOfWork, kiosk: str, limit: int = CLAIM_LIMIT) -> list[ClaimedJob]:
     """Jobs of one kiosk that are due now, claimed for this worker (and only this one)."""
     abandon_overdue(uow)
     due = and_(
@@ -246,6 +246,27 @@ def _claim(uow: UnitOfWork, kiosk: str, due: Any, limit: int) -> list[ClaimedJob
         )
         for job, number in rows
     ]
+
+
+def kiosks_with_work(uow: UnitOfWork) -> set[tuple[str, str]]:
+    """(site, kiosk) of every site whose jobs want a worker now: due, past their window
+    (to be given up), or claimed and not acknowledged for a while (an agent's to resend, a
+    dead worker's to give up). One statement for the whole deployment, through the pending
+    jobs' own index, so a city's idle workers do not ask each site in turn."""
+    pending = text(PENDING_JOBS_SQL)  # the index's own words: SQLite uses it only then
+    unclaimed = PrintJob.state.in_(("queued", "failed"))
+    wants_work = or_(
+        and_(unclaimed, PrintJob.next_try_at <= uow.now),
+        and_(unclaimed, PrintJob.created_at <= uow.now - timedelta(seconds=RETRY_WINDOW_S)),
+        and_(
+            PrintJob.state == "printing",
+            PrintJob.claimed_at <= uow.now - timedelta(seconds=AGENT_RESEND_S),
+        ),
+    )
+    rows = uow.session.execute(
+        select(PrintJob.site_code, PrintJob.kiosk).where(pending, wants_work).distinct()
+    )
+    return {(site, kiosk) for site, kiosk in rows}
 
 
 def next_due_at(uow: UnitOfWork, kiosks: list[str]) -> datetime | None:

@@ -4,6 +4,7 @@ minute, then given up with a manager alert and printed only on request."""
 
 from __future__ import annotations
 
+import copy
 import struct
 import threading
 import time
@@ -14,8 +15,10 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select, update
 
+from queue_server.config import parse_hall
+from queue_server.domain.events import PrintJobQueued
 from queue_server.models import PrintJob
 from tests.conftest import FakeClock, Staff
 from tests.live_server import LiveServer, free_port
@@ -399,3 +402,108 @@ def test_the_paper_of_a_visit_names_every_business(printing_app: Flask) -> None:
     views = [job.view for job in jobs_of(printing_app)]
     assert views[0]["service_name"] == "就业登记"
     assert views[-1]["service_name"] == "就业登记、社保卡业务"
+
+
+# -- the sweep: one statement for the whole deployment (issue 15) ------------------------------
+@pytest.fixture
+def city_printing_app(
+    make_app: Callable[..., Flask], printer: PrinterEmulator, demo_hall_data: Any
+) -> Flask:
+    """Three sites whose K1 prints on the emulator: a small city's print worker."""
+    data = copy.deepcopy(demo_hall_data)
+    for code in ("north", "south"):
+        site = copy.deepcopy(data["sites"][0])
+        site.update(code=code, name=f"一号人社{code}大厅")
+        data["sites"].append(site)
+    return make_app(
+        PRINTER=printer.url, PRINTER_TIMEOUT_S=1.0, HALL=parse_hall(data, source="city")
+    )
+
+
+def woken(worker: PrintWorker) -> set[tuple[str, str]]:
+    """The lanes whose wake event is set, and clear them all."""
+    found = {(lane.site.code, lane.kiosk.code) for lane in worker.lanes if lane.wake_event.is_set()}
+    for lane in worker.lanes:
+        lane.wake_event.clear()
+    return found
+
+
+def query_plan(engine: Any, statement: str, parameters: Any) -> str:
+    """How the database runs a statement (sequential scans off on PostgreSQL, whose planner
+    reads a table this small whole)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            prefix = "EXPLAIN QUERY PLAN "
+        else:
+            connection.exec_driver_sql("SET enable_seqscan = off")
+            prefix = "EXPLAIN "
+        rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+    return "\n".join(" ".join(str(cell) for cell in row) for row in rows)
+
+
+def lane(worker: PrintWorker, site: str) -> Any:
+    return worker.lane("K1", site)
+
+
+def test_a_queued_job_wakes_its_own_kiosk_only(city_printing_app: Flask) -> None:
+    """A city's ticket woke every lane of the deployment, each of which then asked the
+    database; now only its kiosk's lane is woken."""
+    worker = worker_of(city_printing_app)
+    assert {(lane.site.code, lane.kiosk.code) for lane in worker.lanes} == {
+        ("main", "K1"),
+        ("north", "K1"),
+        ("south", "K1"),
+    }
+    woken(worker)
+    worker.job_queued(PrintJobQueued("north", "K1", 1))
+    assert woken(worker) == {("north", "K1")}
+    worker.job_queued(PrintJobQueued("north", "K9", 2))  # a kiosk this worker does not drive
+    assert woken(worker) == set()
+
+
+def test_the_sweep_asks_once_and_wakes_only_kiosks_with_work(
+    city_printing_app: Flask, printer: PrinterEmulator, clock: FakeClock
+) -> None:
+    worker = worker_of(city_printing_app)
+    statements: list[tuple[str, Any]] = []
+    engine = city_printing_app.extensions["yihao"].engine
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2:4]))
+    worker.sweep()
+    assert woken(worker) == set()
+    [sweep] = [row for row in statements if row[0] != "BEGIN"]  # three sites, one statement
+    assert "ix_print_jobs_pending" in query_plan(engine, *sweep)
+
+    # A job nobody told this process of (another process's commit): the sweep finds it.
+    number = issue(city_printing_app, site="south").json["ticket"]["number"]
+    woken(worker)
+    worker.sweep()
+    assert woken(worker) == {("south", "K1")}
+    assert lane(worker, "south").run_once() == 1
+    assert any(number.encode() in job for job in printer.wait_for_connections(1))
+    worker.sweep()
+    assert woken(worker) == set()  # printed: nothing left
+
+    # A failed job is woken for when its retry falls due, not before.
+    printer.stop()
+    issue(city_printing_app, site="north")
+    assert lane(worker, "north").run_once() == 1
+    worker.sweep()
+    assert woken(worker) == set()
+    clock.advance(seconds=3)
+    worker.sweep()
+    assert woken(worker) == {("north", "K1")}
+
+    # A claim nobody acknowledged (a worker that died while printing) wakes its kiosk, which
+    # gives it up once its window has passed.
+    with city_printing_app.extensions["yihao"].sessions() as session:
+        session.execute(update(PrintJob).values(state="printing", claimed_at=clock()))
+        session.commit()
+    worker.sweep()
+    assert woken(worker) == set()
+    clock.advance(seconds=61)
+    worker.sweep()
+    assert woken(worker) == {("north", "K1"), ("south", "K1")}
+    lane(worker, "north").run_once()
+    assert {job.state for job in jobs_of(city_printing_app) if job.site_code == "north"} == {
+        "abandoned"
+    }
