@@ -140,11 +140,23 @@ class Deployment:
         return self
 
     def cpu_seconds(self) -> float:
-        """CPU time the server processes have used so far (all their threads)."""
-        total = 0.0
+        """CPU time the server processes have used so far (all their threads), and their
+        children's (each server's estimator runs in a child process of its own)."""
+        servers = set()
         for server in self.servers:
             assert server.process is not None
-            total += cpu_seconds_of(Path(f"/proc/{server.process.pid}/stat").read_text())
+            servers.add(server.process.pid)
+        total = 0.0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if int(entry.name) in servers or parent in servers:
+                total += cpu_seconds_of(stat)
         return total
 
     def profile(self, seconds: float) -> list[subprocess.Popen[bytes]]:

@@ -24,6 +24,7 @@ from queue_server.protocol import (
     MANAGER_NAMESPACE,
     TICKET_NAMESPACE,
 )
+from queue_server.realtime.cpu_process import CpuProcess
 from queue_server.realtime.routes import messages
 from queue_server.services.counters import lines_detail
 from queue_server.services.estimates import event_seqs
@@ -82,6 +83,7 @@ class Publisher:
         self._position_seq: dict[str, int] = {}
         self._running = False
         self._task: Any = None  # the background loop (a thread or a greenlet)
+        self._cpu: CpuProcess | None = None  # where the estimator runs under gevent
 
     # -- immediate -------------------------------------------------------------------
     def after_commit(self, uow: UnitOfWork) -> None:
@@ -191,11 +193,10 @@ class Publisher:
         estimates = self.yihao.hall.estimates
         estimates.background = True  # T reads the boards this loop keeps
         if self.socketio.async_mode == "gevent":
-            # The estimator's CPU work in a real thread of gevent's pool: the loop (and every
-            # request of this process) goes on meanwhile.
-            import gevent
-
-            estimates.offload = lambda work: gevent.get_hub().threadpool.apply(work)
+            # The estimator's CPU work in a process of its own: the loop (and every request
+            # of this process) goes on meanwhile without waiting for the GIL.
+            self._cpu = CpuProcess()
+            estimates.offload = self._cpu
         self._task = self.socketio.start_background_task(self._loop)
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -204,6 +205,10 @@ class Publisher:
         if self._task is not None:
             self._task.join(timeout_s)
             self._task = None
+        if self._cpu is not None:
+            self.yihao.hall.estimates.offload = None
+            self._cpu.stop()
+            self._cpu = None
 
     def _loop(self) -> None:
         since_positions = 0.0

@@ -66,7 +66,7 @@ BOARD_MIN_DRAWS = 30
 BOARD_WORK = 20_000  # calls drawn per board at most: long lines get fewer draws (≥ 30)
 PHANTOM_IDS = 2**62  # step ids of the tickets about to join each line (never a real id)
 SLOWDOWN = 3  # a board that took t to make is remade at most every SLOWDOWN × t
-Offload = Callable[[Callable[[], Any]], Any]
+Offload = Callable[..., Any]  # offload(function, *args, **kwargs) → function's result
 
 
 def configured_durations(site: SiteConfig) -> dict[str, float]:
@@ -312,7 +312,8 @@ def compute_board(
     """Every waiting step's estimate and each served line's joining ones (ordinary and
     green), from one run of the estimator: the joiners are phantoms (`estimate_waits`), so
     they change nobody's wait. The reads happen here; the run itself through `offload`
-    (a real thread under gevent) when given."""
+    (`offload(estimate_waits, *args, **kwargs)`: a process of its own under gevent) when
+    given."""
     counters, waiting, services = hall_now(uow)
     served = sorted({code for counter in counters for code in counter.plan.queues})
     # A joiner not yet issued has no business: it waits as a step without one does.
@@ -325,22 +326,20 @@ def compute_board(
         phantoms.append(replace(joiner, step_id=step_id))
         phantom_of[step_id] = (queue, green)
     now = uow.now
-
-    def run() -> dict[int, Estimate]:
-        return estimate_waits(
-            [*(step.step_id for step in waiting), *phantom_of],
-            counters,
-            [*waiting, *phantoms],
-            services,
-            times,
-            now,
-            random.Random(seq),  # the same hall and seq, the same figures
-            board_draws(len(waiting)),
-            phantoms=phantom_of,
-        )
-
+    run = offload or (lambda function, *args, **kwargs: function(*args, **kwargs))
     started = time.monotonic()
-    estimates = offload(run) if offload is not None else run()
+    estimates: dict[int, Estimate] = run(
+        estimate_waits,
+        [*(step.step_id for step in waiting), *phantom_of],
+        counters,
+        [*waiting, *phantoms],
+        services,
+        times,
+        now,
+        random.Random(seq),  # the same hall and seq, the same figures
+        board_draws(len(waiting)),
+        phantoms=phantom_of,
+    )
     joiners = {
         (queue.code, green): Estimate(False, None, None, None)
         for queue in uow.site.queues

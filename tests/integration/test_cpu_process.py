@@ -1,0 +1,121 @@
+"""The wait estimator in a process of its own (queue_server/realtime/cpu_process.py): the
+same board as in the server, the real exception when a call fails, a dead child replaced,
+and `python run.py` as it comes computing its boards there (issue 15)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+
+from queue_server.domain.lifecycle import Action, LifecycleError, ticket_after
+from queue_server.realtime.cpu_process import CpuProcess
+from queue_server.services.estimates import Board, compute_board
+from tests.conftest import Staff
+from tests.live_server import LiveServer
+
+
+@pytest.fixture
+def cpu() -> Iterator[CpuProcess]:
+    process = CpuProcess()
+    yield process
+    process.stop()
+
+
+def children_running(parent: int, module: str = "queue_server.realtime.cpu_process") -> list[int]:
+    """Pids of `parent`'s live children started with `python -m module` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[1]) == parent and fields[0] != "Z" and module.encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def board_of(app: Flask, offload: CpuProcess | None) -> Board:
+    yihao = app.extensions["yihao"]
+    site = yihao.hall.config.sites[0]
+    cache = yihao.hall.estimates
+    return yihao.read(site, lambda uow: compute_board(uow, cache.model(uow), 7, offload=offload))
+
+
+def test_the_child_makes_the_same_board(
+    app: Flask, cpu: CpuProcess, login: Callable[[str], Staff]
+) -> None:
+    assert login("clerk01").post("/api/v1/counters/1/sign-in").status_code == 200
+    client = app.test_client()
+    for _ in range(40):
+        assert client.post("/api/v1/tickets", json={"service": "employment"}).status_code == 201
+    here = board_of(app, None)
+    there = board_of(app, cpu)
+    assert len(there.steps) == 40
+    assert all(estimate.est_wait_s is not None for estimate in there.steps.values())
+    assert there.steps == here.steps
+    assert there.joining == here.joining
+    assert cpu.calls_here == 0
+    assert children_running(os.getpid()) != []
+
+
+def test_only_domain_functions_cross(cpu: CpuProcess) -> None:
+    with pytest.raises(ValueError, match="only queue_server.domain"):
+        cpu(os.getcwd)
+
+
+def test_a_call_that_raises_there_raises_the_real_exception_here(cpu: CpuProcess) -> None:
+    with pytest.raises(LifecycleError) as raised:
+        cpu(ticket_after, "no-such-state", Action.CALL)
+    assert raised.value.state == "no-such-state"
+    assert cpu.calls_here == 1  # run again here, for its real exception
+    assert cpu(ticket_after, "waiting", Action.CALL) == ticket_after("waiting", Action.CALL)
+    assert cpu.calls_here == 1  # the child lives on
+
+
+def test_a_dead_child_is_replaced(cpu: CpuProcess) -> None:
+    expected = ticket_after("waiting", Action.CALL)
+    assert cpu(ticket_after, "waiting", Action.CALL) == expected
+    [first] = children_running(os.getpid())
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while first in children_running(os.getpid()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert cpu(ticket_after, "waiting", Action.CALL) == expected  # here, or in a new child
+    assert cpu(ticket_after, "waiting", Action.CALL) == expected
+    [second] = children_running(os.getpid())
+    assert second != first
+
+
+def test_run_py_as_it_comes_makes_its_boards_in_a_child(tmp_path: Path) -> None:
+    with LiveServer(tmp_path, "--no-scheduler") as server:
+        assert server.process is not None
+        issued = [
+            requests.post(
+                server.url + "/api/v1/tickets", json={"service": "employment"}, timeout=5
+            ).json()["ticket"]
+            for _ in range(5)
+        ]
+        deadline = time.monotonic() + 10
+        children: list[int] = []
+        while not children and time.monotonic() < deadline:
+            children = children_running(server.process.pid)
+            time.sleep(0.1)
+        assert len(children) == 1
+        last = requests.get(server.url + f"/api/v1/tickets/{issued[-1]['id']}", timeout=5)
+        assert last.json()["ticket"]["waiting_ahead"] == 4
+        [child] = children
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{child}").exists()  # gone with its server
