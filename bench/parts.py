@@ -235,7 +235,10 @@ def screen_level(
         browsers.reset()
     wall: dict[str, float] = {}
     cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
+    samplers = deployment.profile(sizes.screen_seconds)
     sent = paced_calls(clerks, sizes.calls_per_s, sizes.screen_seconds, wall)
+    for sampler in samplers:
+        sampler.wait()
     time.sleep(1.5)  # late deliveries still count, and show in p99
     server_cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
     result = fleet.collect()
