@@ -33,6 +33,7 @@ from queue_server.app_context import yihao
 from queue_server.errors import BadRequest, NotFound
 from queue_server.manager import reviews, stats, whatif
 from queue_server.manager import settings as hall_settings
+from queue_server.realtime.cpu_process import CpuProcess
 from queue_server.services import alerts
 
 MANAGERS = ("manager", "admin")
@@ -301,9 +302,7 @@ def start_whatif() -> Any:
     extension = yihao()
     request = body.model_dump(mode="json", by_alias=True)
     run = extension.run(site, user.username, whatif.start, request)
-    whatif_runner(extension)(
-        whatif.execute, extension.sessions, site, run["id"], _offload(extension)
-    )
+    whatif_runner(extension)(_execute_whatif, extension, site, run["id"])
     return {"run": run}, 202
 
 
@@ -331,11 +330,15 @@ def whatif_runner(extension: Any) -> Any:
     return lambda target, *args: threading.Thread(target=target, args=args, daemon=True).start()
 
 
-def _offload(extension: Any) -> Any:
-    """Under gevent, the simulation's CPU work goes to a real thread of gevent's pool, so
-    the process's loop keeps serving screens and tickets meanwhile."""
+def _execute_whatif(extension: Any, site: Any, run_id: str) -> None:
+    """Under gevent the two simulated days run in a process of their own, started for this
+    what-if and ended with it: the process's loop keeps serving screens and tickets
+    meanwhile without waiting for the GIL, and the boards' own process is not held up."""
     if extension.settings.async_mode != "gevent":
-        return None
-    import gevent
-
-    return lambda work: gevent.get_hub().threadpool.apply(work)
+        whatif.execute(extension.sessions, site, run_id)
+        return
+    cpu = CpuProcess()
+    try:
+        whatif.execute(extension.sessions, site, run_id, cpu)
+    finally:
+        cpu.stop()

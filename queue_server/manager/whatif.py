@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from queue_server.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-Offload = Callable[[Callable[[], Any]], Any]
+Offload = Callable[..., Any]  # offload(function, *args) → function's result
 # A run takes seconds; one still `running` after this was lost with its process (a restart,
 # a crash): it reads as failed, decided when it is read, and no longer counts as running.
 STALE_AFTER = timedelta(minutes=10)
@@ -154,8 +154,9 @@ def execute(
     offload: Offload | None = None,
 ) -> None:
     """Run a stored what-if: load the day and its history, simulate both days (through
-    `offload`, e.g. a real thread under gevent, so the CPU work never holds the server's
-    loop), and store the result. Any failure ends the run as `failed`."""
+    `offload(replay, *args)`, a process of its own under gevent, so the CPU work never holds
+    the server's loop or its GIL), and store the result. Any failure ends the run as
+    `failed`."""
     try:
         with sessions() as session:
             run = session.get(WhatIfRun, run_id)
@@ -177,10 +178,10 @@ def execute(
         seed = int(request.get("seed") or 0)
         times = service_times_for(site, history)
         _write(sessions, run_id, progress=0.1)
-        run_cpu = offload or (lambda work: work())
-        original, _ = run_cpu(lambda: replay(site, visits, times, None, seed, base))
+        run_cpu = offload or (lambda function, *args: function(*args))
+        original, _ = run_cpu(replay, site, visits, times, None, seed, base)
         _write(sessions, run_id, progress=0.5)
-        changed, counters = run_cpu(lambda: replay(site, visits, times, changes, seed, base))
+        changed, counters = run_cpu(replay, site, visits, times, changes, seed, base)
         result = {"original": original, "changed": changed, "counters": counters_view(counters)}
         _write(sessions, run_id, state="done", progress=1.0, result=result)
     except Exception:

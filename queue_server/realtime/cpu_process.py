@@ -1,19 +1,21 @@
-"""Pure domain functions in a child process of their own, so their CPU never holds the GIL
-of a process that serves sockets.
+"""Pure functions (the wait estimator, the what-if simulator) in a child process of their
+own, so their CPU never holds the GIL of a process that serves sockets.
 
 Under gevent every request, push and socket of a server process runs in one thread. The
 wait estimator (`domain.estimates.estimate_waits`) is pure Python and runs for tens of
 milliseconds per board; in a real thread beside the hub it still shared the GIL, and each
 time the hub woke for a database reply or a socket it waited up to a switch interval
-(5 ms) for the estimator to let go. On PostgreSQL + Redis with two processes that was a
-third of the servers' CPU at 20 calls/s and p99 122–166 ms against 35–51 ms with the
-estimator idle (docs/PERFORMANCE.md). In a child process it costs the server only the
-pickling of its inputs and of its result.
+(5 ms) for the estimator to let go. On PostgreSQL + Redis with two processes, 10 screens
+and 20 calls/s, call → screen p99 was 122–166 ms; with the estimator in a child, 49–63 ms
+(docs/PERFORMANCE.md, run K). The server pays only the pickling of the inputs and of the
+result. A what-if starts a child of its own for its two simulated days, so a long
+simulation never delays the boards.
 
 The child is started with the interpreter (`python -m queue_server.realtime.cpu_process`)
 on the first call, reads one pickled call at a time from its stdin and writes the pickled
 outcome to its stdout; its stdin closing (the server exits or stops it) ends it. The pipes
-are the server's own, and the child accepts only functions of `queue_server.domain`. Under
+are the server's own, and the child accepts only functions of the domain and of the
+simulator (`queue_server.domain`, `queue_server.simulation`: pure, no database). Under
 gevent (`subprocess` patched) the server waits on the pipe cooperatively. If the child
 cannot start or dies, the call runs here instead and the next call starts a new child.
 """
@@ -34,7 +36,7 @@ from typing import IO, Any
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("!I")  # the length of the pickle that follows
-DOMAIN_PREFIX = "queue_server.domain."
+PURE_MODULES = ("queue_server.domain.", "queue_server.simulation.")  # what may run there
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding queue_server/
 
 
@@ -69,8 +71,8 @@ class CpuProcess:
         self.calls_here = 0  # calls that ran in this process because the child failed
 
     def __call__(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not function.__module__.startswith(DOMAIN_PREFIX):
-            raise ValueError(f"only queue_server.domain runs in the child: {function!r}")
+        if not function.__module__.startswith(PURE_MODULES):
+            raise ValueError(f"only the domain and the simulator run in the child: {function!r}")
         with self._lock:
             try:
                 child = self._started()
@@ -131,8 +133,8 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             function, args, kwargs = _read_message(requests)
         except EOFError:
             return
-        if not getattr(function, "__module__", "").startswith(DOMAIN_PREFIX):
-            outcome: tuple[bool, Any] = (False, "not a domain function")
+        if not getattr(function, "__module__", "").startswith(PURE_MODULES):
+            outcome: tuple[bool, Any] = (False, "neither the domain's nor the simulator's")
         else:
             try:
                 outcome = (True, function(*args, **kwargs))

@@ -1,6 +1,7 @@
-"""The wait estimator in a process of its own (queue_server/realtime/cpu_process.py): the
-same board as in the server, the real exception when a call fails, a dead child replaced,
-and `python run.py` as it comes computing its boards there (issue 15)."""
+"""The wait estimator and the what-if simulator in a process of their own
+(queue_server/realtime/cpu_process.py): the same board and the same what-if as in the
+server, the real exception when a call fails, a dead child replaced, and `python run.py`
+as it comes computing its boards there (issue 15)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 from flask import Flask
 
 from queue_server.domain.lifecycle import Action, LifecycleError, ticket_after
+from queue_server.manager import whatif
 from queue_server.realtime.cpu_process import CpuProcess
 from queue_server.services.estimates import Board, compute_board
-from tests.conftest import Staff
+from tests.conftest import FakeClock, Staff
+from tests.integration.test_whatif import record_a_day
 from tests.live_server import LiveServer
 
 
@@ -70,7 +74,7 @@ def test_the_child_makes_the_same_board(
 
 
 def test_only_domain_functions_cross(cpu: CpuProcess) -> None:
-    with pytest.raises(ValueError, match="only queue_server.domain"):
+    with pytest.raises(ValueError, match="only the domain and the simulator"):
         cpu(os.getcwd)
 
 
@@ -119,3 +123,27 @@ def test_run_py_as_it_comes_makes_its_boards_in_a_child(tmp_path: Path) -> None:
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not Path(f"/proc/{child}").exists()  # gone with its server
+
+
+def test_a_what_if_in_the_child_is_the_what_if_here(
+    app: Flask,
+    cpu: CpuProcess,
+    clock: FakeClock,
+    clerk_at: Callable[[int], Staff],
+    make_ticket: Callable[..., Any],
+) -> None:
+    """The what-if's two simulated days cross the pipe (the hall's site, the day's visits,
+    the learned times) and come back the same as run here."""
+    day = record_a_day(clock, clerk_at(1), make_ticket)
+    extension = app.extensions["yihao"]
+    site = extension.hall.config.sites[0]
+    results = []
+    for offload in (None, cpu):
+        run = extension.run(site, "manager", whatif.start, {"date": day, "counters": 2})
+        whatif.execute(extension.sessions, site, run["id"], offload)
+        done = extension.read(site, whatif.view, run["id"])
+        assert done["state"] == "done", done
+        results.append(done["result"])
+    assert results[0] == results[1]
+    assert results[1]["original"]["visitors"] == 12
+    assert cpu.calls_here == 0
