@@ -66,6 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "0: none, the server's figures without browsers rendering on the same cores)",
     )
     parser.add_argument(
+        "--screens",
+        help="comma-separated screen levels of the screen part (default 10,200,1000; "
+        "--quick 10,100), e.g. 10 to time the clerks' requests with almost no fan-out",
+    )
+    parser.add_argument(
         "--pin",
         action="store_true",
         help="servers on core 0, the bench's clients (and Chromium) on core 1 (taskset-like)",
@@ -178,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     if args.browsers is not None:
         sizes = dataclasses.replace(sizes, browsers=args.browsers)
+    if args.screens:
+        levels = tuple(sorted(int(level) for level in args.screens.split(",")))
+        sizes = dataclasses.replace(sizes, screens=levels)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     results = [
