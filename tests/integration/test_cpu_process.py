@@ -147,3 +147,52 @@ def test_a_what_if_in_the_child_is_the_what_if_here(
     assert results[0] == results[1]
     assert results[1]["original"]["visitors"] == 12
     assert cpu.calls_here == 0
+
+
+def test_run_py_as_it_comes_runs_a_what_if_in_a_child(tmp_path: Path) -> None:
+    """A day recorded under a rehearsal clock, then its what-if asked of a server started on
+    a later day: the simulation crosses to its child and back through the real API."""
+
+    def token(server: LiveServer, username: str) -> dict[str, str]:
+        response = requests.post(
+            server.url + "/api/v1/auth/login",
+            json={"username": username, "password": "demo"},
+            timeout=5,
+        )
+        return {"Authorization": "Bearer " + response.json()["token"]}
+
+    recorded = {"YIHAO_CLOCK_START": "2026-11-27T10:00:00+08:00", "YIHAO_CLOCK_SCALE": "60"}
+    with LiveServer(tmp_path, "--no-scheduler", env=recorded) as server:
+        clerk = token(server, "clerk01")
+        post = requests.post
+        assert post(server.url + "/api/v1/counters/1/sign-in", headers=clerk, timeout=5).ok
+        for _ in range(8):
+            post(server.url + "/api/v1/tickets", json={"service": "employment"}, timeout=5)
+        for _ in range(6):
+            post(server.url + "/api/v1/counters/1/call-next", headers=clerk, timeout=5)
+            time.sleep(0.2)  # twelve hall-seconds at the counter
+            post(server.url + "/api/v1/counters/1/finish", headers=clerk, timeout=5)
+    later = {"YIHAO_CLOCK_START": "2026-11-30T10:00:00+08:00"}
+    with LiveServer(tmp_path, "--no-scheduler", env=later) as server:
+        manager = token(server, "manager")
+        started = requests.post(
+            server.url + "/api/v1/whatif",
+            json={"date": "2026-11-27", "counters": 2},
+            headers=manager,
+            timeout=5,
+        )
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            run = requests.get(
+                server.url + f"/api/v1/whatif/{started.json()['run']['id']}",
+                headers=manager,
+                timeout=5,
+            ).json()["run"]
+            if run["state"] != "running":
+                break
+            time.sleep(0.05)
+        assert (run["state"], run["error"]) == ("done", None)
+        assert run["result"]["original"]["visitors"] == 8
+        log = server.log_path.read_text(errors="replace")
+    assert "running here" not in log  # the child answered: no call fell back to the server
