@@ -261,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
                 log_output=False,
                 request_handler=werkzeug_handler(limits),
             )
+    except KeyboardInterrupt:  # Ctrl+C in the terminal: a stop, not an error to print
+        print("Yihao stopped", flush=True)
+        return 130
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 import struct
 import subprocess
 import sys
@@ -144,4 +145,7 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
 
 
 if __name__ == "__main__":
+    # Ctrl+C in the server's terminal reaches the whole process group: the server stops,
+    # closes the pipe, and that ends the child (no traceback of its own).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -196,3 +196,43 @@ def test_run_py_as_it_comes_runs_a_what_if_in_a_child(tmp_path: Path) -> None:
         assert run["result"]["original"]["visitors"] == 8
         log = server.log_path.read_text(errors="replace")
     assert "running here" not in log  # the child answered: no call fell back to the server
+
+
+def test_ctrl_c_stops_the_server_and_its_child_quietly(tmp_path: Path) -> None:
+    """Ctrl+C reaches the terminal's whole process group: the server says it stopped (no
+    traceback), and its estimator's child, which ignores the interrupt, ends with it."""
+    with LiveServer(tmp_path, "--no-scheduler") as server:
+        process = server.process
+        assert process is not None
+        token = server.login("clerk01")
+        headers = {"Authorization": f"Bearer {token}"}
+        signed_in = requests.post(
+            server.url + "/api/v1/counters/1/sign-in", headers=headers, timeout=5
+        )
+        assert signed_in.ok
+        requests.post(server.url + "/api/v1/tickets", json={"service": "employment"}, timeout=5)
+        deadline = time.monotonic() + 10
+        children: list[int] = []
+        while not children and time.monotonic() < deadline:
+            children = children_running(process.pid)
+            time.sleep(0.1)
+        [child] = children
+        os.kill(child, signal.SIGINT)  # what the terminal sends the child too
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 130
+        log = server.log_path.read_text(errors="replace")
+        assert "Yihao stopped" in log
+        assert "Traceback" not in log
+    deadline = time.monotonic() + 10
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (an exited one waiting to be reaped does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
