@@ -115,19 +115,15 @@ def day_close_job(yihao: Yihao, now: datetime) -> None:
 
 
 def print_retry_job(yihao: Yihao, now: datetime) -> None:
-    """Give up print jobs past their minute (with a manager alert), and wake this process's
-    print worker for jobs queued by other processes or before a restart: only the sites and
-    kiosks that have such jobs (one statement finds them). No slot claim: jobs are claimed
-    one by one with a conditional UPDATE, so running it twice is harmless."""
+    """Give up print jobs past their minute (with a manager alert), also those of kiosks no
+    process prints for, on the sites that have pending work (one statement finds them). The
+    retries themselves are the print worker's (its lanes and its sweep). No slot claim: jobs
+    are given up with a conditional UPDATE, so running it twice is harmless."""
     sites = yihao.hall.config.sites
-    busy = yihao.read(sites[0], kiosks_with_work)
-    busy_sites = {site for site, _ in busy}
+    busy_sites = {site for site, _ in yihao.read(sites[0], kiosks_with_work)}
     for site in sites:
         if site.code in busy_sites:
             yihao.run(site, "scheduler", abandon_overdue)
-    worker = yihao.print_worker
-    if worker is not None:
-        worker.wake_kiosks(busy)
 
 
 def service_times_job(yihao: Yihao, now: datetime) -> None:

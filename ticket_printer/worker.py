@@ -5,10 +5,12 @@ printer holds up only its own kiosk, plus one dispatcher that sends the jobs of 
 with a print agent over Socket.IO (`/kiosk`). Nothing here runs inside a request: a lane is
 woken right after a commit that queued a job for its kiosk (the worker subscribes to
 `PrintJobQueued` on the app's one after-commit path, `Yihao.after_commit`), when its own
-retry falls due, and by the sweep; otherwise it sleeps. The sweep (one task a process)
-asks the database every few seconds, in one statement for every site, which kiosks have
-work this process was not told of (jobs of other processes, retries, dead workers'
-claims) and wakes those lanes only: a city's 200 idle lanes cost one statement, not 400.
+retry falls due, and by the sweep; otherwise it sleeps. The dispatcher likewise claims
+only for the agent kiosks it was woken for. The sweep (one task a process) asks the
+database every few seconds, in one statement for every site, which kiosks have work this
+process was not told of (jobs of other processes, retries, dead workers' claims, an
+agent's unacknowledged jobs) and wakes those only: a city's 200 idle kiosks cost one
+statement, not 400.
 
 Each lane claims its due jobs through `services.printing` (a conditional UPDATE, so with
 several processes a job prints once), asks the printer's status, sends the bytes of
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SWEEP_S = 5.0  # how often the sweep looks for work nobody told this process of
-AGENT_POLL_S = 2.0
 ERROR_WAIT_S = 5.0  # a lane whose database call failed tries again after this
 
 
@@ -55,7 +56,6 @@ class PrinterLane:
     kiosk: KioskConfig
     driver: PrinterDriver
     wake_event: threading.Event = field(default_factory=threading.Event)
-    claimed_all: bool = True  # the last claim took every due job (no more than its limit)
 
     @property
     def actor(self) -> str:
@@ -64,7 +64,6 @@ class PrinterLane:
     def run_once(self) -> int:
         """Print every due job once; returns how many were tried."""
         jobs = self.yihao.run(self.site, self.actor, printing.claim_due_jobs, self.kiosk.code)
-        self.claimed_all = len(jobs) < printing.CLAIM_LIMIT
         failure: tuple[str, bool] | None = None
         for job in jobs:
             if failure is not None:  # the printer just failed: the rest wait for its retry
@@ -108,10 +107,24 @@ class AgentDispatcher:
     agents: list[tuple[SiteConfig, KioskConfig]]
     emit: Callable[..., Any]
     wake_event: threading.Event = field(default_factory=threading.Event)
+    due: set[tuple[str, str]] = field(default_factory=set)  # (site, kiosk) woken, not yet run
+    kiosks: frozenset[tuple[str, str]] = field(init=False)
 
-    def run_once(self) -> int:
+    def __post_init__(self) -> None:
+        self.kiosks = frozenset((site.code, kiosk.code) for site, kiosk in self.agents)
+
+    def wake(self, kiosks: set[tuple[str, str]]) -> None:
+        mine = kiosks & self.kiosks
+        if mine:
+            self.due |= mine
+            self.wake_event.set()
+
+    def run_once(self, kiosks: set[tuple[str, str]] | None = None) -> int:
+        """Send the due jobs of `kiosks` (default every agent's)."""
         sent = 0
         for site, kiosk in self.agents:
+            if kiosks is not None and (site.code, kiosk.code) not in kiosks:
+                continue
             jobs = self.yihao.run(
                 site, f"agent:{kiosk.code}", printing.claim_agent_jobs, kiosk.code
             )
@@ -145,9 +158,7 @@ class PrintWorker:
         assert yihao.socketio is not None
         self.socketio = yihao.socketio
         self.dispatcher = AgentDispatcher(yihao, agents, self.socketio.emit)
-        self.agent_kiosks = {(site.code, kiosk.code) for site, kiosk in agents}
-        self._running = False
-        self._stopping = threading.Event()  # ends the sweep's wait at once
+        self._stopping = threading.Event()
         self._tasks: list[Any] = []  # the background loops (threads or greenlets)
 
     def lane(self, kiosk: str, site: str | None = None) -> PrinterLane:
@@ -168,17 +179,16 @@ class PrintWorker:
         return done + self.dispatcher.run_once()
 
     def wake_kiosks(self, kiosks: set[tuple[str, str]]) -> None:
-        """Wake the lanes of these (site, kiosk), and the dispatcher if one is an agent's."""
+        """Wake the lanes of these (site, kiosk), and the dispatcher for its agents among them."""
         for lane in self.lanes:
             if (lane.site.code, lane.kiosk.code) in kiosks:
                 lane.wake_event.set()
-        if not kiosks.isdisjoint(self.agent_kiosks):
-            self.dispatcher.wake_event.set()
+        self.dispatcher.wake(kiosks)
 
     def sweep(self) -> None:
         """Wake the lanes (and the dispatcher) whose kiosks have work, one statement for the
         whole deployment (the caller's thread)."""
-        if self.lanes or self.agent_kiosks:
+        if self.lanes or self.dispatcher.agents:
             first = self.yihao.hall.config.sites[0]
             self.wake_kiosks(self.yihao.read(first, printing.kiosks_with_work))
 
@@ -187,22 +197,21 @@ class PrintWorker:
         self.wake_kiosks({(event.site, event.kiosk)})
 
     def start(self) -> None:
-        if self._running:
+        if self._tasks:
             return
-        self._running = True
         self._stopping.clear()
         self.yihao.subscribe(PrintJobQueued, self.job_queued)
         self._tasks = [
             self.socketio.start_background_task(self._lane_loop, lane) for lane in self.lanes
         ]
         if self.dispatcher.agents:
+            self.dispatcher.wake(set(self.dispatcher.kiosks))  # what waited before this start
             self._tasks.append(self.socketio.start_background_task(self._dispatch_loop))
-        if self.lanes or self.agent_kiosks:
+        if self._tasks:
             self._tasks.append(self.socketio.start_background_task(self._sweep_loop))
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stop the loops and wait for them, so no session outlives the worker."""
-        self._running = False
         self._stopping.set()
         self.wake()
         for task in self._tasks:
@@ -212,13 +221,13 @@ class PrintWorker:
             lane.driver.close()
 
     def _lane_loop(self, lane: PrinterLane) -> None:
-        while self._running:
+        while not self._stopping.is_set():
             # Cleared before the claim: a job queued meanwhile sets it again.
             lane.wake_event.clear()
             wait: float | None = None
             try:
-                if lane.run_once() and not lane.claimed_all:
-                    continue  # more were due than one claim takes
+                if lane.run_once() >= printing.CLAIM_LIMIT:
+                    continue  # more may be due than one claim takes
                 wait = lane.seconds_to_next_due()
             except Exception:
                 log.exception("print lane %s failed; trying again shortly", lane.kiosk.code)
@@ -233,10 +242,12 @@ class PrintWorker:
                 log.exception("print sweep failed; trying again shortly")
 
     def _dispatch_loop(self) -> None:
-        while self._running:
-            self.dispatcher.wake_event.clear()
+        dispatcher = self.dispatcher
+        while not self._stopping.is_set():
+            dispatcher.wake_event.wait()
+            dispatcher.wake_event.clear()
+            due, dispatcher.due = dispatcher.due, set()
             try:
-                self.dispatcher.run_once()
-            except Exception:
+                dispatcher.run_once(due)
+            except Exception:  # the sweep finds their jobs again
                 log.exception("print agent dispatch failed; trying again shortly")
-            self.dispatcher.wake_event.wait(AGENT_POLL_S)

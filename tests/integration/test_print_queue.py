@@ -507,3 +507,35 @@ def test_the_sweep_asks_once_and_wakes_only_kiosks_with_work(
     assert {job.state for job in jobs_of(city_printing_app) if job.site_code == "north"} == {
         "abandoned"
     }
+
+
+def test_the_dispatcher_is_woken_for_its_own_agents_only(
+    make_app: Callable[..., Flask], printer: PrinterEmulator, demo_hall_data: Any, clock: FakeClock
+) -> None:
+    """The agents' dispatcher sleeps like the lanes: a job wakes it for its own kiosk, and
+    the sweep for a job an agent has not acknowledged (sent again after AGENT_RESEND_S)."""
+    data = copy.deepcopy(demo_hall_data)
+    north = copy.deepcopy(data["sites"][0])
+    north.update(code="north", name="一号人社北区大厅")
+    north["kiosks"] = [{"code": "K1", "name": "北区取号机", "agent_token": "north-agent-token"}]
+    data["sites"].append(north)
+    app = make_app(PRINTER=printer.url, HALL=parse_hall(data, source="agents"))
+    worker = worker_of(app)
+    dispatcher = worker.dispatcher
+    assert dispatcher.kiosks == {("north", "K1")}
+
+    worker.job_queued(PrintJobQueued("main", "K1", 1))  # a lane's, not an agent's
+    assert (dispatcher.due, dispatcher.wake_event.is_set()) == (set(), False)
+    issue(app, site="north")  # nobody told: the app's worker has not started
+    worker.sweep()
+    assert (dispatcher.due, dispatcher.wake_event.is_set()) == ({("north", "K1")}, True)
+
+    assert dispatcher.run_once(dispatcher.due) == 1  # sent, waiting for the agent's ack
+    dispatcher.due.clear()
+    dispatcher.wake_event.clear()
+    worker.sweep()
+    assert dispatcher.due == set()
+    clock.advance(seconds=11)
+    worker.sweep()
+    assert dispatcher.due == {("north", "K1")}
+    assert dispatcher.run_once(dispatcher.due) == 1  # the same job, sent again
