@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from queue_server.config import SiteConfig
 from queue_server.errors import BadRequest, Conflict, NotFound
 from queue_server.models import Site, Step, Ticket, WhatIfRun
-from queue_server.services.estimates import HISTORY_DAYS, finished_steps
+from queue_server.services.estimates import HISTORY_DAYS, Offload, finished_steps, run_here
 from queue_server.simulation.replay import day_visits
 from queue_server.simulation.whatif import (
     Changes,
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
     from queue_server.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-Offload = Callable[..., Any]  # offload(function, *args) → function's result
 # A run takes seconds; one still `running` after this was lost with its process (a restart,
 # a crash): it reads as failed, decided when it is read, and no longer counts as running.
 STALE_AFTER = timedelta(minutes=10)
@@ -178,7 +176,7 @@ def execute(
         seed = int(request.get("seed") or 0)
         times = service_times_for(site, history)
         _write(sessions, run_id, progress=0.1)
-        run_cpu = offload or (lambda function, *args: function(*args))
+        run_cpu = offload or run_here
         original, _ = run_cpu(replay, site, visits, times, None, seed, base)
         _write(sessions, run_id, progress=0.5)
         changed, counters = run_cpu(replay, site, visits, times, changes, seed, base)

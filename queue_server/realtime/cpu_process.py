@@ -14,8 +14,8 @@ simulation never delays the boards.
 The child is started with the interpreter (`python -m queue_server.realtime.cpu_process`)
 on the first call, reads one pickled call at a time from its stdin and writes the pickled
 outcome to its stdout; its stdin closing (the server exits or stops it) ends it. The pipes
-are the server's own, and the child accepts only functions of the domain and of the
-simulator (`queue_server.domain`, `queue_server.simulation`: pure, no database). Under
+are the server's own, and only functions of the domain and of the simulator are sent
+(`queue_server.domain`, `queue_server.simulation`: pure, no database). Under
 gevent (`subprocess` patched) the server waits on the pipe cooperatively. If the child
 cannot start or dies, the call runs here instead and the next call starts a new child.
 """
@@ -44,7 +44,7 @@ PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding qu
 def _read_exactly(stream: IO[bytes], size: int) -> bytes:
     data = stream.read(size)
     if data is None or len(data) != size:
-        raise EOFError("the estimator's process closed its pipe")
+        raise EOFError("the child process closed its pipe")
     return data
 
 
@@ -82,13 +82,13 @@ class CpuProcess:
                 _write_message(child.stdin, (function, args, kwargs))
                 ok, value = _read_message(child.stdout)
             except Exception as error:  # the pipe, the child or a pickle: not the function
-                log.warning("the estimator's process failed (%r); running here", error)
+                log.warning("the child process failed (%r); running here", error)
                 self._stop_child()
                 ok, value = False, None
         if ok:
             return value
         if value is not None:
-            log.warning("%s raised in the estimator's process: %s", function.__name__, value)
+            log.warning("%s raised in the child process: %s", function.__name__, value)
         # Here, the same pure call: the caller gets the real exception and its traceback.
         self.calls_here += 1
         return function(*args, **kwargs)
@@ -134,13 +134,10 @@ def serve(requests: IO[bytes], replies: IO[bytes]) -> None:
             function, args, kwargs = _read_message(requests)
         except EOFError:
             return
-        if not getattr(function, "__module__", "").startswith(PURE_MODULES):
-            outcome: tuple[bool, Any] = (False, "neither the domain's nor the simulator's")
-        else:
-            try:
-                outcome = (True, function(*args, **kwargs))
-            except Exception as error:  # told as text: the server runs the call again
-                outcome = (False, repr(error))
+        try:
+            outcome: tuple[bool, Any] = (True, function(*args, **kwargs))
+        except Exception as error:  # told as text: the server runs the call again
+            outcome = (False, repr(error))
         _write_message(replies, outcome)
 
 

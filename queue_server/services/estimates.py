@@ -69,6 +69,11 @@ SLOWDOWN = 3  # a board that took t to make is remade at most every SLOWDOWN × 
 Offload = Callable[..., Any]  # offload(function, *args, **kwargs) → function's result
 
 
+def run_here(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """The `Offload` that runs the call in the caller's own thread."""
+    return function(*args, **kwargs)
+
+
 def configured_durations(site: SiteConfig) -> dict[str, float]:
     """The typical counter time the hall file gives per business (`service_s`), if any."""
     return {service.code: service.service_s for service in site.services if service.service_s}
@@ -326,7 +331,7 @@ def compute_board(
         phantoms.append(replace(joiner, step_id=step_id))
         phantom_of[step_id] = (queue, green)
     now = uow.now
-    run = offload or (lambda function, *args, **kwargs: function(*args, **kwargs))
+    run = offload or run_here
     started = time.monotonic()
     estimates: dict[int, Estimate] = run(
         estimate_waits,
