@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import yaml
 
-from tests.live_server import ROOT, LiveServer
+from tests.live_server import ROOT, LiveServer, child_pids
 
 POSTGRES_URL = os.environ.get(
     "YIHAO_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test_h7"
@@ -142,21 +142,14 @@ class Deployment:
     def cpu_seconds(self) -> float:
         """CPU time the server processes have used so far (all their threads), and their
         children's (each server's estimator runs in a child process of its own)."""
-        servers = set()
+        total = 0.0
         for server in self.servers:
             assert server.process is not None
-            servers.add(server.process.pid)
-        total = 0.0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue  # gone meanwhile
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if int(entry.name) in servers or parent in servers:
-                total += cpu_seconds_of(stat)
+            for pid in (server.process.pid, *child_pids(server.process.pid)):
+                try:
+                    total += cpu_seconds_of(Path(f"/proc/{pid}/stat").read_text())
+                except OSError:
+                    pass  # a child gone meanwhile
         return total
 
     def profile(self, seconds: float) -> list[subprocess.Popen[bytes]]:

@@ -19,6 +19,33 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def process_stat(pid: int) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command's name (state, parent, …; Linux),
+    None once the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (an exited one waiting to be reaped does not)."""
+    fields = process_stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def child_pids(parent: int) -> list[int]:
+    """The running children of `parent` (a server's estimator process, for one)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = process_stat(int(entry.name))
+            if fields is not None and fields[0] != "Z" and int(fields[1]) == parent:
+                found.append(int(entry.name))
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -22,7 +22,7 @@ from queue_server.realtime.cpu_process import CpuProcess
 from queue_server.services.estimates import Board, compute_board
 from tests.conftest import FakeClock, Staff
 from tests.integration.test_whatif import record_a_day
-from tests.live_server import LiveServer
+from tests.live_server import LiveServer, alive, child_pids
 
 
 @pytest.fixture
@@ -33,19 +33,15 @@ def cpu() -> Iterator[CpuProcess]:
 
 
 def children_running(parent: int, module: str = "queue_server.realtime.cpu_process") -> list[int]:
-    """Pids of `parent`'s live children started with `python -m module` (Linux /proc)."""
+    """Pids of `parent`'s running children started with `python -m module`."""
     found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for pid in child_pids(parent):
         try:
-            stat = (entry / "stat").read_text()
-            command = (entry / "cmdline").read_bytes().split(b"\0")
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == parent and fields[0] != "Z" and module.encode() in command:
-            found.append(int(entry.name))
+            continue  # gone meanwhile
+        if module.encode() in command:
+            found.append(pid)
     return found
 
 
@@ -227,12 +223,3 @@ def test_ctrl_c_stops_the_server_and_its_child_quietly(tmp_path: Path) -> None:
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
-
-
-def alive(pid: int) -> bool:
-    """Whether the process runs (an exited one waiting to be reaped does not)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
