@@ -65,9 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     hall = HallContext(hall_config, secret.encode(), settings.hall_clock(), writer_gate(engine))
     readonly_sessions = make_readonly_sessions(engine)
-    staff = StaffDirectory.build(
-        hall_config, secret.encode(), settings.token_max_age_s, readonly_sessions
-    )
+    staff = StaffDirectory.build(hall_config, secret.encode(), settings.token_max_age_s, engine)
     extension = Yihao(settings, engine, sessions, readonly_sessions, hall, staff)
     app.extensions["yihao"] = extension
 

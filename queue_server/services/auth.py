@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, bindparam, delete, select
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from queue_server.config import HallConfig, UserConfig
+from queue_server.db import READONLY
 from queue_server.errors import Unauthenticated
 from queue_server.models import RevokedLogin
 
@@ -36,16 +37,16 @@ class StaffDirectory:
         hall: HallConfig,
         secret: bytes,
         token_max_age_s: int,
-        sessions: sessionmaker[Session] | None = None,
+        engine: Engine | None = None,
     ) -> StaffDirectory:
         hashes = {
             user.username: user.password_hash or generate_password_hash(user.password or "")
             for user in hall.users
         }
         serializer = URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
-        if sessions is None:
+        if engine is None:
             return cls(hall, hashes, serializer, token_max_age_s)
-        return cls(hall, hashes, serializer, token_max_age_s, _revocations(sessions))
+        return cls(hall, hashes, serializer, token_max_age_s, _revocations(engine))
 
     def authenticate(self, username: str, password: str) -> UserConfig:
         user = self.hall.user(username)
@@ -92,12 +93,22 @@ def new_login_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _revocations(sessions: sessionmaker[Session]) -> Callable[[str], bool]:
+REVOKED = select(RevokedLogin.login_id).where(RevokedLogin.login_id == bindparam("login"))
+
+
+def _revocations(engine: Engine) -> Callable[[str], bool]:
+    """Every staff request asks this once: one statement on a pooled connection, no ORM
+    session, and on PostgreSQL in autocommit: the pool's ping and the SELECT, where a
+    session's transaction added BEGIN and ROLLBACK (bench/request_cost.py: 0.97 → 0.5 ms
+    of CPU). SQLite reads in a deferred transaction, never taking the write lock."""
+    options: dict[str, object] = {READONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["isolation_level"] = "AUTOCOMMIT"
+    checking = engine.execution_options(**options)
+
     def is_revoked(login_id: str) -> bool:
-        with sessions() as session:
-            found = session.scalar(select(RevokedLogin.login_id).filter_by(login_id=login_id))
-            session.rollback()
-        return found is not None
+        with checking.connect() as connection:
+            return connection.scalar(REVOKED, {"login": login_id}) is not None
 
     return is_revoked
 

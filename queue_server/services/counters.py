@@ -414,6 +414,15 @@ def _released(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, An
     return ticket_changed(uow, ticket, counter=counter.number, in_hand=False)
 
 
+# A visit's steps not yet begun, in order: the next one to queue, or all to cancel (one
+# query for both, built once).
+PLANNED_STEPS = (
+    select(Step)
+    .where(Step.ticket_id == bindparam("ticket"), Step.status == NEW_STEP)
+    .order_by(Step.position)
+)
+
+
 def finish(
     uow: UnitOfWork,
     number: int,
@@ -432,21 +441,16 @@ def finish(
             service_or_error(uow, code)
         step.services = list(dict.fromkeys(services))
     move_step(uow, step, ENDS_WITH[StepOutcome(outcome)])
-    following = uow.session.scalars(
-        select(Step)
-        .where(Step.ticket_id == ticket.id, Step.position > step.position, Step.status == NEW_STEP)
-        .order_by(Step.position)
-    ).first()
+    planned = list(uow.session.scalars(PLANNED_STEPS, {"ticket": ticket.id}))
+    following = next((later for later in planned if later.position > step.position), None)
     if outcome == StepOutcome.DONE and following is not None and pickup_on is None:
         # The next step of the visit keeps the number and goes ahead of ordinary tickets.
         ticket.current_step = following.position
         enqueue(uow, following, returning_placement("next_step", uow.now))
         move_ticket(ticket, Action.NEXT_STEP)
     else:
-        for planned in uow.session.scalars(
-            select(Step).where(Step.ticket_id == ticket.id, Step.status == NEW_STEP)
-        ):
-            move_step(uow, planned, StepAction.CANCEL)
+        for later in planned:
+            move_step(uow, later, StepAction.CANCEL)
         move_ticket(
             ticket, Action.FINISH if outcome == StepOutcome.DONE else Action.FINISH_CANCELLED
         )
@@ -655,7 +659,7 @@ NEXT_SHOWN = 10
 def lines_detail(uow: UnitOfWork) -> dict[str, list[dict[str, Any]]]:
     """Each line's next tickets in call order, for clerks' terminals (指呼)."""
     state = HallState(uow)
-    heads = {queue.code: state.line_head(queue.code, NEXT_SHOWN) for queue in uow.site.queues}
+    heads = state.line_heads([queue.code for queue in uow.site.queues], NEXT_SHOWN)
     step_ids = [item.step_id for head in heads.values() for item in head]
     rows = (
         uow.session.execute(

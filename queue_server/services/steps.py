@@ -76,6 +76,18 @@ LOCK_TICKET = {
     for skip_locked in (False, True)
 }
 
+# The ticket of a step a counter chose, found and locked in one statement (SKIP LOCKED: the
+# rows of the subquery are not locked, only the ticket's).
+LOCK_TICKET_OF_STEP = (
+    select(Ticket)
+    .where(
+        Ticket.id == select(Step.ticket_id).where(Step.id == bindparam("step")).scalar_subquery(),
+        Ticket.site_code == bindparam("site"),
+    )
+    .with_for_update(skip_locked=True)
+    .execution_options(populate_existing=True)
+)
+
 
 def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -> Ticket | None:
     """The ticket row is the lock of a visit: every change to it or its steps takes it first.
@@ -89,8 +101,9 @@ def lock_waiting_visit(uow: UnitOfWork, step_id: int) -> tuple[Ticket, Step] | N
     """The visit of a waiting step a counter chose to call, its ticket locked; None when
     another counter holds it at this very moment (skip it rather than wait: SKIP LOCKED), or
     it is no longer today's waiting step."""
-    chosen = uow.session.get(Step, step_id)
-    ticket = lock_ticket(uow, chosen.ticket_id, skip_locked=True) if chosen else None
+    ticket = uow.session.scalars(
+        LOCK_TICKET_OF_STEP, {"step": step_id, "site": uow.site.code}
+    ).one_or_none()
     if ticket is None or ticket.state != TicketState.WAITING or ticket.business_day != uow.today:
         return None
     step = uow.session.scalars(

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, func, or_, select, tuple_
+from sqlalchemy import bindparam, func, or_, select, tuple_, union_all
 
 from queue_server.config import SiteConfig, UserConfig
 from queue_server.db import UTCDateTime
@@ -145,35 +145,44 @@ def _position_statements() -> tuple[Any, Any, Any, Any]:
 WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = _position_statements()
 
 
-def _line_head_statements(for_counter: bool) -> tuple[Any, Any]:
-    """`line_head`'s two queries (the first overdue steps by enqueue time, the first of the
-    others in call order), built once with bind parameters; `for_counter` leaves out steps
-    kept for another counter."""
+def _line_heads_statement(lines: int, for_counter: bool) -> Any:
+    """`line_heads`' one query for `lines` lines (their codes bound as queue0, queue1, …):
+    per line, the first overdue steps by enqueue time and the first of the others in call
+    order, each an indexed ORDER BY ... LIMIT, joined by UNION ALL so a counter's lines
+    are one round trip (they were two per line). `for_counter` leaves out steps kept for
+    another counter."""
     now = bindparam("now", type_=UTCDateTime())
-    base = select(*WAITING_COLUMNS).where(
-        Step.site_code == bindparam("site"),
-        Step.business_day == bindparam("day"),
-        STEP_IS_WAITING,
-        Step.queue_code == bindparam("queue"),
-    )
-    if for_counter:
-        base = base.where(
-            or_(Step.reserved_counter.is_(None), Step.reserved_counter == bindparam("counter"))
+    limit: Any = bindparam("limit")
+    parts = []
+    for index in range(lines):
+        base = select(*WAITING_COLUMNS).where(
+            Step.site_code == bindparam("site"),
+            Step.business_day == bindparam("day"),
+            STEP_IS_WAITING,
+            Step.queue_code == bindparam(f"queue{index}"),
         )
-    overdue = (
-        base.where(Step.overdue_at <= now)
-        .order_by(Step.enqueued_at, Step.id)
-        .limit(bindparam("limit"))
-    )
-    others = (
-        base.where(Step.overdue_at > now)
-        .order_by(Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id)
-        .limit(bindparam("limit"))
-    )
-    return overdue, others
+        if for_counter:
+            base = base.where(
+                or_(Step.reserved_counter.is_(None), Step.reserved_counter == bindparam("counter"))
+            )
+        overdue = base.where(Step.overdue_at <= now).order_by(Step.enqueued_at, Step.id)
+        others = base.where(Step.overdue_at > now).order_by(
+            Step.priority_class, Step.sort_at, Step.enqueued_at, Step.id
+        )
+        # Wrapped: SQLite takes no ORDER BY or LIMIT on a member of a compound SELECT.
+        parts += [select(part.limit(limit).subquery()) for part in (overdue, others)]
+    return union_all(*parts)
 
 
-LINE_HEAD = {for_counter: _line_head_statements(for_counter) for for_counter in (False, True)}
+_LINE_HEADS: dict[tuple[int, bool], Any] = {}
+
+
+def line_heads_statement(lines: int, for_counter: bool) -> Any:
+    """Built once per shape (building a statement costs more than running it)."""
+    key = (lines, for_counter)
+    if key not in _LINE_HEADS:
+        _LINE_HEADS[key] = _line_heads_statement(lines, for_counter)
+    return _LINE_HEADS[key]
 
 
 class HallState:
@@ -188,6 +197,7 @@ class HallState:
         self._lines: dict[str, list[WaitingStep]] = {}
         self._summaries: list[dict[str, Any]] | None = None
         self._places: dict[str, dict[int, int]] = {}  # queue -> step id -> people ahead
+        self._counts: dict[tuple[int, int, str], int] = {}  # (count, step id, line) -> n
 
     def _load_lines(self, queues: list[str]) -> None:
         missing = [code for code in queues if code not in self._lines]
@@ -219,21 +229,36 @@ class HallState:
         return self.uow.session.connection(), parameters
 
     def line_head(self, queue: str, limit: int, counter: int | None = None) -> list[WaitingStep]:
-        """The first `limit` of a line in call order, without loading the rest: the first
-        overdue ones and the first of the others, each by an indexed ORDER BY ... LIMIT.
-        With `counter`, only steps that counter may call (not kept for another). The two
-        ORDER BYs are `call_rank`'s (overdue steps rank first), so the rows come in call
-        order as they are (tests/integration/test_positions.py)."""
-        if queue in self._lines:
-            line = self._lines[queue]
-            if counter is not None:
-                line = [step for step in line if step.reserved_counter in (None, counter)]
-            return line[:limit]
-        connection, parameters = self._line_statement_inputs(queue)
-        parameters.update(counter=counter, limit=limit)
-        overdue, others = LINE_HEAD[counter is not None]
-        rows = [*connection.execute(overdue, parameters), *connection.execute(others, parameters)]
-        return [waiting_step(row) for row in rows[:limit]]
+        """The first `limit` of a line in call order (`line_heads`)."""
+        return self.line_heads([queue], limit, counter)[queue]
+
+    def line_heads(
+        self, queues: list[str], limit: int, counter: int | None = None
+    ) -> dict[str, list[WaitingStep]]:
+        """The first `limit` of each line in call order, without loading the rest, in one
+        query (`line_heads_statement`). With `counter`, only steps that counter may call
+        (not kept for another). The parts' ORDER BYs are `call_rank`'s, so sorting the rows
+        by it gives each line's head (tests/integration/test_positions.py)."""
+        heads: dict[str, list[WaitingStep]] = {}
+        missing = [code for code in dict.fromkeys(queues) if code not in self._lines]
+        if missing:
+            connection, parameters = self._line_statement_inputs(missing[0])
+            del parameters["queue"]
+            parameters.update(counter=counter, limit=limit)
+            parameters.update({f"queue{index}": code for index, code in enumerate(missing)})
+            statement = line_heads_statement(len(missing), counter is not None)
+            found: dict[str, list[WaitingStep]] = {code: [] for code in missing}
+            for row in connection.execute(statement, parameters):
+                found[row.queue_code].append(waiting_step(row))
+            for code, steps in found.items():
+                heads[code] = line_order(steps, self.now)[:limit]
+        for code in queues:
+            if code in self._lines:
+                line = self._lines[code]
+                if counter is not None:
+                    line = [step for step in line if step.reserved_counter in (None, counter)]
+                heads[code] = line[:limit]
+        return heads
 
     def line(self, queue: str) -> list[WaitingStep]:
         """One line's waiting steps in call order."""
@@ -341,22 +366,30 @@ class HallState:
     ) -> int:
         """Of `line`, how many a counter with `plan` (None: the line's own order) calls
         before the step `row` of `queue`, counted in SQL like `calls_before`."""
-        connection, parameters = self._line_statement_inputs(line)
-        parameters.update(
-            step_id=step_id,
-            priority_class=row.priority_class,
-            sort_at=row.sort_at,
-            enqueued_at=row.enqueued_at,
-        )
         if self.now >= row.overdue_at:
-            return int(connection.scalar(AHEAD_OVERDUE, parameters) or 0)
+            return self._line_count(AHEAD_OVERDUE, row, step_id, line)
         if plan is not None and plan.strategy == "ordered" and line != queue:
             if plan.queues.index(line) < plan.queues.index(queue):
-                return int(connection.scalar(WHOLE_LINE, parameters) or 0)
-            return int(connection.scalar(OVERDUE_IN_LINE, parameters) or 0)
+                return self._line_count(WHOLE_LINE, row, step_id, line)
+            return self._line_count(OVERDUE_IN_LINE, row, step_id, line)
         in_line = row.status == "waiting" and row.queue_code == line
-        others = (connection.scalar(WHOLE_LINE, parameters) or 0) - (1 if in_line else 0)
-        return int(others - (connection.scalar(BEHIND_NOT_OVERDUE, parameters) or 0))
+        others = self._line_count(WHOLE_LINE, row, step_id, line) - (1 if in_line else 0)
+        return others - self._line_count(BEHIND_NOT_OVERDUE, row, step_id, line)
+
+    def _line_count(self, statement: Any, row: Any, step_id: int, line: str) -> int:
+        """One of the prebuilt counts, run once per look: the plans of a line's counters
+        share most of them (two counters serving the line asked each count twice)."""
+        key = (id(statement), step_id, line)  # the prebuilt statements live as long
+        if key not in self._counts:
+            connection, parameters = self._line_statement_inputs(line)
+            parameters.update(
+                step_id=step_id,
+                priority_class=row.priority_class,
+                sort_at=row.sort_at,
+                enqueued_at=row.enqueued_at,
+            )
+            self._counts[key] = int(connection.scalar(statement, parameters) or 0)
+        return self._counts[key]
 
     def queue_summaries(self) -> list[dict[str, Any]]:
         """Count and longest wait of every line, in one aggregate query (once per look)."""
@@ -682,11 +715,8 @@ def call_candidates(
     those is being taken by another counter at this very moment."""
     state = HallState(uow)
     if not whole_lines:
-        return [
-            step
-            for queue in counter.queues
-            for step in state.line_head(queue, CALL_CANDIDATES, counter.number)
-        ]
+        heads = state.line_heads(list(counter.queues), CALL_CANDIDATES, counter.number)
+        return [step for queue in counter.queues for step in heads[queue]]
     tried = tried or set()
     return [
         step

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from queue_server.domain.dispatch import CounterPlan, calls_before, line_order
 from queue_server.models import Counter, Step, Ticket
@@ -94,6 +94,38 @@ def test_line_head_is_the_start_of_the_call_order(app: Flask, seed: int) -> None
 
     for expected, head in yihao.read(site, heads):
         assert head == expected
+
+
+def test_line_heads_of_several_lines_are_one_query(app: Flask) -> None:
+    """A counter's lines are read in one statement (a UNION ALL of each line's two indexed
+    heads), each line's head still the start of its own call order, and a step kept for
+    another counter left out when a counter asks."""
+    for seed, queue in ((10, "A"), (11, "B"), (12, "C")):
+        fill_line(app, seed, 25, queue)
+    yihao = app.extensions["yihao"]
+    site = yihao.hall.config.default_site
+    with yihao.sessions() as session:
+        kept = session.scalars(select(Step).where(Step.queue_code == "B")).first()
+        assert kept is not None
+        kept.reserved_counter = 7
+        kept_id = kept.id
+        session.commit()
+    statements: list[str] = []
+    event.listen(yihao.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def heads(uow: UnitOfWork) -> tuple[dict[str, list[int]], dict[str, list[int]], int]:
+        whole = {code: [step.step_id for step in HallState(uow).line(code)] for code in "ABC"}
+        statements.clear()
+        found = HallState(uow).line_heads(["A", "B", "C"], 8, counter=3)
+        asked = len([text for text in statements if "steps" in text])
+        return whole, {code: [step.step_id for step in found[code]] for code in found}, asked
+
+    whole, found, asked = yihao.read(site, heads)
+    assert asked == 1
+    assert kept_id in whole["B"]
+    assert found["A"] == whole["A"][:8]
+    assert found["C"] == whole["C"][:8]
+    assert found["B"] == [step_id for step_id in whole["B"] if step_id != kept_id][:8]
 
 
 def open_counters(app: Flask, numbers: tuple[int, ...]) -> None:
