@@ -59,6 +59,7 @@ from queue_server.services.views import (
     local_iso,
     site_seq,
     ticket_view,
+    visit_steps,
 )
 
 STAFF_ROLES = ("manager", "admin")
@@ -233,6 +234,12 @@ def _current_number(uow: UnitOfWork, counter: Counter) -> str | None:
 
 
 def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, Step]:
+    ticket = _ticket_in_hand(uow, counter, action)
+    return ticket, current_step(uow, ticket)
+
+
+def _ticket_in_hand(uow: UnitOfWork, counter: Counter, action: str) -> Ticket:
+    """The counter's ticket, locked; 409 when its hands are empty."""
     if counter.current_ticket_id is None:
         raise Conflict(
             "%(number)s号窗口当前没有号，不能%(action)s",
@@ -240,8 +247,7 @@ def _in_hand(uow: UnitOfWork, counter: Counter, action: str) -> tuple[Ticket, St
             number=counter.number,
             action=Words(action),
         )
-    ticket = get_ticket(uow, counter.current_ticket_id)
-    return ticket, current_step(uow, ticket)
+    return get_ticket(uow, counter.current_ticket_id)
 
 
 def _close_evaluation(uow: UnitOfWork, counter: Counter) -> tuple[EvaluationChanged, ...]:
@@ -260,7 +266,9 @@ def _call(
     step: Step,
     reason: str | None,
     user: UserConfig,
+    steps: list[Step] | None = None,
 ) -> dict[str, Any]:
+    """`steps`: all the visit's, when the caller loaded them (the view then reads none)."""
     # One move of the visit by the lifecycle table (a call ends no step: no outcome).
     move = visit_after(ticket.state, Action.CALL, step.status, StepAction.CALL)
     from_state, ticket.state, step.status = ticket.state, move.ticket.value, move.step.value
@@ -272,7 +280,7 @@ def _call(
     counter.idle_since = None
     closed = _close_evaluation(uow, counter)
     uow.session.flush()
-    told = call_views(uow, counter, ticket, step, recall=False)
+    told = call_views(uow, counter, ticket, step, recall=False, steps=steps)
     assert told.counter is not None
     uow.record(
         "call",
@@ -313,7 +321,8 @@ def call_next(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any] 
         while (choice := next_call(waiting, plan, uow.now)) is not None:
             visit = lock_waiting_visit(uow, choice.step.step_id)
             if visit is not None:
-                return _call(uow, counter, *visit, choice.reason, user)
+                ticket, step, steps = visit
+                return _call(uow, counter, ticket, step, choice.reason, user, steps)
             tried.add(choice.step.step_id)
             waiting = [item for item in waiting if item.step_id != choice.step.step_id]
     return None
@@ -414,15 +423,6 @@ def _released(uow: UnitOfWork, counter: Counter, ticket: Ticket) -> dict[str, An
     return ticket_changed(uow, ticket, counter=counter.number, in_hand=False)
 
 
-# A visit's steps not yet begun, in order: the next one to queue, or all to cancel (one
-# query for both, built once).
-PLANNED_STEPS = (
-    select(Step)
-    .where(Step.ticket_id == bindparam("ticket"), Step.status == NEW_STEP)
-    .order_by(Step.position)
-)
-
-
 def finish(
     uow: UnitOfWork,
     number: int,
@@ -432,7 +432,8 @@ def finish(
     pickup_on: date | None = None,
 ) -> dict[str, Any]:
     counter = acting_counter(uow, number, user)
-    ticket, step = _in_hand(uow, counter, "办结")
+    ticket = _ticket_in_hand(uow, counter, "办结")
+    step, steps = visit_steps(uow, ticket)  # finishing adds no step: the view reuses them
     from_state = require_state(uow, ticket, "finish", "办结")
     if pickup_on is not None:  # 出件 on a later day ends the visit today (services/visits.py)
         visits.check_pickup_on(uow, pickup_on, outcome)
@@ -441,7 +442,7 @@ def finish(
             service_or_error(uow, code)
         step.services = list(dict.fromkeys(services))
     move_step(uow, step, ENDS_WITH[StepOutcome(outcome)])
-    planned = list(uow.session.scalars(PLANNED_STEPS, {"ticket": ticket.id}))
+    planned = [later for later in steps if later.status == NEW_STEP]  # in visit order
     following = next((later for later in planned if later.position > step.position), None)
     if outcome == StepOutcome.DONE and following is not None and pickup_on is None:
         # The next step of the visit keeps the number and goes ahead of ordinary tickets.
@@ -473,7 +474,7 @@ def finish(
     _release(uow, counter)
     until = counter.evaluation_until.astimezone(uow.zone)
     uow.happened(EvaluationChanged(uow.site.code, counter.number, open=True, until=until))
-    return _released(uow, counter, ticket)
+    return ticket_changed(uow, ticket, steps, counter=counter.number, in_hand=False)
 
 
 def no_show(uow: UnitOfWork, number: int, user: UserConfig) -> dict[str, Any]:

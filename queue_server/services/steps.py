@@ -25,7 +25,12 @@ from queue_server.domain.lifecycle import (
 from queue_server.errors import NP_, BadRequest, Conflict, Named, NotFound, Words
 from queue_server.models import DayCounter, Step, Ticket
 from queue_server.services.unit_of_work import UnitOfWork
-from queue_server.services.views import CURRENT_STEP, steps_of, ticket_view, visible_state
+from queue_server.services.views import (
+    steps_of,
+    ticket_view,
+    visible_state,
+    visit_steps,
+)
 
 
 def today(uow: UnitOfWork) -> date:
@@ -38,33 +43,53 @@ def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
     return visible_state(uow, ticket)
 
 
-def _next_value_statement(dialect: str) -> Any:
+def _next_values_statement(dialect: str, count: int) -> Any:
+    """Increment `count` day counters (keys bound as key0, key1, …) in one upsert."""
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    rows = [
+        {
+            "site_code": bindparam("site"),
+            "business_day": bindparam("day"),
+            "key": bindparam(f"key{index}"),
+            "value": 1,
+        }
+        for index in range(count)
+    ]
     return (
         insert(DayCounter)
-        .values(site_code=bindparam("site"), business_day=bindparam("day"), key=bindparam("key"))
-        .values(value=1)
+        .values(rows)
         .on_conflict_do_update(
             index_elements=["site_code", "business_day", "key"],
             set_={"value": DayCounter.value + 1},
         )
-        .returning(DayCounter.value)
+        .returning(DayCounter.key, DayCounter.value)
     )
 
 
-# Built once per dialect: building the upsert costs more than running it.
-NEXT_VALUE = {dialect: _next_value_statement(dialect) for dialect in ("sqlite", "postgresql")}
+# Built once per dialect and size: building the upsert costs more than running it.
+NEXT_VALUES = {
+    (dialect, count): _next_values_statement(dialect, count)
+    for dialect in ("sqlite", "postgresql")
+    for count in (1, 2)
+}
 
 
 def next_day_value(uow: UnitOfWork, key: str) -> int:
     """Increment a per-(site, day, key) counter row in this transaction and return it."""
+    return next_day_values(uow, key)[key]
+
+
+def next_day_values(uow: UnitOfWork, *keys: str) -> dict[str, int]:
+    """Increment one or two per-(site, day, key) counter rows in this transaction, in one
+    statement (the keys in the order given, as every caller takes them: no deadlock), and
+    return them by key."""
     connection = uow.session.connection()
-    return int(
-        connection.execute(
-            NEXT_VALUE[connection.dialect.name],
-            {"site": uow.site.code, "day": today(uow), "key": key},
-        ).scalar_one()
+    parameters = {f"key{index}": key for index, key in enumerate(keys)}
+    rows = connection.execute(
+        NEXT_VALUES[connection.dialect.name, len(keys)],
+        {"site": uow.site.code, "day": today(uow), **parameters},
     )
+    return {key: int(value) for key, value in rows}
 
 
 # Built once: on the call path, building a statement cost more than running it.
@@ -97,21 +122,19 @@ def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -
     ).one_or_none()
 
 
-def lock_waiting_visit(uow: UnitOfWork, step_id: int) -> tuple[Ticket, Step] | None:
-    """The visit of a waiting step a counter chose to call, its ticket locked; None when
-    another counter holds it at this very moment (skip it rather than wait: SKIP LOCKED), or
-    it is no longer today's waiting step."""
+def lock_waiting_visit(uow: UnitOfWork, step_id: int) -> tuple[Ticket, Step, list[Step]] | None:
+    """The visit of a waiting step a counter chose to call, its ticket locked, with that step
+    and all the visit's steps; None when another counter holds it at this very moment (skip
+    it rather than wait: SKIP LOCKED), or it is no longer today's waiting step."""
     ticket = uow.session.scalars(
         LOCK_TICKET_OF_STEP, {"step": step_id, "site": uow.site.code}
     ).one_or_none()
     if ticket is None or ticket.state != TicketState.WAITING or ticket.business_day != uow.today:
         return None
-    step = uow.session.scalars(
-        CURRENT_STEP, {"ticket": ticket.id, "position": ticket.current_step}
-    ).one()
+    step, steps = visit_steps(uow, ticket)
     if step.id != step_id or step.status != StepStatus.WAITING:
         return None
-    return ticket, step
+    return ticket, step, steps
 
 
 def todays_ticket(uow: UnitOfWork, number: str) -> Ticket | None:

@@ -107,7 +107,7 @@ def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
     return uow.hall.users.get(username) if username else None
 
 
-def _position_statements() -> tuple[Any, Any, Any, Any]:
+def _position_statements(line_name: str = "queue") -> tuple[Any, Any, Any, Any]:
     """`position`'s COUNTs, built once with bind parameters (building a statement costs more
     than running it). The call order is domain.dispatch.call_rank's: overdue steps first by
     enqueue time, then class, sort_at, enqueued_at, id; tests/integration/test_positions.py
@@ -122,7 +122,7 @@ def _position_statements() -> tuple[Any, Any, Any, Any]:
         Step.site_code == bindparam("site"),
         Step.business_day == bindparam("day"),
         STEP_IS_WAITING,
-        Step.queue_code == bindparam("queue"),
+        Step.queue_code == bindparam(line_name),
     )
     others = line.where(Step.id != bindparam("step_id"))
     mine = tuple_(
@@ -142,7 +142,19 @@ def _position_statements() -> tuple[Any, Any, Any, Any]:
     return line, behind_not_overdue, ahead_overdue, overdue_in_line
 
 
-WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = _position_statements()
+WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = range(4)  # the counts' kinds
+_COUNTS: dict[tuple[tuple[int, int], ...], Any] = {}
+
+
+def counts_statement(wanted: tuple[tuple[int, int], ...]) -> Any:
+    """One SELECT of the counts `position` needs, each (kind, n) the kind's COUNT of the
+    line bound as `queue{n}`, as scalar subqueries: every COUNT keeps its own index-only
+    plan, and a ticket's position is one round trip (it was one per count, four for a
+    ticket of a two-line counter). Built once per shape."""
+    if wanted not in _COUNTS:
+        per_line = {n: _position_statements(f"queue{n}") for n in {n for _, n in wanted}}
+        _COUNTS[wanted] = select(*(per_line[n][kind].scalar_subquery() for kind, n in wanted))
+    return _COUNTS[wanted]
 
 
 def _line_heads_statement(lines: int, for_counter: bool) -> Any:
@@ -197,7 +209,7 @@ class HallState:
         self._lines: dict[str, list[WaitingStep]] = {}
         self._summaries: list[dict[str, Any]] | None = None
         self._places: dict[str, dict[int, int]] = {}  # queue -> step id -> people ahead
-        self._counts: dict[tuple[int, int, str], int] = {}  # (count, step id, line) -> n
+        self._counts: dict[tuple[int, int, str], int] = {}  # (kind, step id, line) -> count
 
     def _load_lines(self, queues: list[str]) -> None:
         missing = [code for code in queues if code not in self._lines]
@@ -339,11 +351,26 @@ class HallState:
                 select(*WAITING_COLUMNS, Step.status).where(Step.id == step_id)
             ).one()
         )
-        if not plans:
-            return self._counted(row, step_id, queue, queue)
+        per_plan = (
+            [[(None, queue)]]
+            if not plans
+            else [[(plan, code) for code in plan.queues] for plan in plans]
+        )
+        terms = [
+            [self._count_terms(row, queue, code, plan) for plan, code in combos]
+            for combos in per_plan
+        ]
+        self._fetch_counts(
+            row,
+            step_id,
+            {(kind, code) for plan in terms for _, parts, code in plan for _, kind in parts},
+        )
         return min(
-            sum(self._counted(row, step_id, queue, code, plan) for code in plan.queues)
-            for plan in plans
+            sum(
+                constant + sum(sign * self._counts[kind, step_id, code] for sign, kind in parts)
+                for constant, parts, code in plan
+            )
+            for plan in terms
         )
 
     def _loaded_position(self, step_id: int, queue: str, plans: list[CounterPlan]) -> int:
@@ -361,35 +388,41 @@ class HallState:
         waiting = [item for code in sorted(lines) for item in self._lines[code]]
         return places_ahead(target, waiting, plans, self.now)  # T's rule, as the boards count
 
-    def _counted(
-        self, row: Any, step_id: int, queue: str, line: str, plan: CounterPlan | None = None
-    ) -> int:
+    def _count_terms(
+        self, row: Any, queue: str, line: str, plan: CounterPlan | None
+    ) -> tuple[int, list[tuple[int, int]], str]:
         """Of `line`, how many a counter with `plan` (None: the line's own order) calls
-        before the step `row` of `queue`, counted in SQL like `calls_before`."""
+        before the step `row` of `queue`, like `calls_before`, as a sum of the counts:
+        (a constant, [(sign, kind of count)], the line)."""
         if self.now >= row.overdue_at:
-            return self._line_count(AHEAD_OVERDUE, row, step_id, line)
+            return 0, [(1, AHEAD_OVERDUE)], line
         if plan is not None and plan.strategy == "ordered" and line != queue:
             if plan.queues.index(line) < plan.queues.index(queue):
-                return self._line_count(WHOLE_LINE, row, step_id, line)
-            return self._line_count(OVERDUE_IN_LINE, row, step_id, line)
+                return 0, [(1, WHOLE_LINE)], line
+            return 0, [(1, OVERDUE_IN_LINE)], line
         in_line = row.status == "waiting" and row.queue_code == line
-        others = self._line_count(WHOLE_LINE, row, step_id, line) - (1 if in_line else 0)
-        return others - self._line_count(BEHIND_NOT_OVERDUE, row, step_id, line)
+        return -1 if in_line else 0, [(1, WHOLE_LINE), (-1, BEHIND_NOT_OVERDUE)], line
 
-    def _line_count(self, statement: Any, row: Any, step_id: int, line: str) -> int:
-        """One of the prebuilt counts, run once per look: the plans of a line's counters
-        share most of them (two counters serving the line asked each count twice)."""
-        key = (id(statement), step_id, line)  # the prebuilt statements live as long
-        if key not in self._counts:
-            connection, parameters = self._line_statement_inputs(line)
-            parameters.update(
-                step_id=step_id,
-                priority_class=row.priority_class,
-                sort_at=row.sort_at,
-                enqueued_at=row.enqueued_at,
-            )
-            self._counts[key] = int(connection.scalar(statement, parameters) or 0)
-        return self._counts[key]
+    def _fetch_counts(self, row: Any, step_id: int, wanted: set[tuple[int, str]]) -> None:
+        """The counts not yet known in this look, in one statement (`counts_statement`)."""
+        missing = sorted(key for key in wanted if (key[0], step_id, key[1]) not in self._counts)
+        if not missing:
+            return
+        lines = list(dict.fromkeys(line for _, line in missing))
+        connection, parameters = self._line_statement_inputs(lines[0])
+        del parameters["queue"]
+        parameters.update({f"queue{n}": line for n, line in enumerate(lines)})
+        parameters.update(
+            step_id=step_id,
+            priority_class=row.priority_class,
+            sort_at=row.sort_at,
+            enqueued_at=row.enqueued_at,
+        )
+        statement = counts_statement(tuple((kind, lines.index(line)) for kind, line in missing))
+        for (kind, line), count in zip(
+            missing, connection.execute(statement, parameters).one(), strict=True
+        ):
+            self._counts[kind, step_id, line] = int(count or 0)
 
     def queue_summaries(self) -> list[dict[str, Any]]:
         """Count and longest wait of every line, in one aggregate query (once per look)."""
@@ -424,6 +457,20 @@ class HallState:
 
 
 STEPS_OF_TICKET = select(Step).where(Step.ticket_id == bindparam("ticket")).order_by(Step.position)
+
+
+VISIT_STEPS = STEPS_OF_TICKET.execution_options(populate_existing=True)
+
+
+def visit_steps(uow: UnitOfWork, ticket: Ticket) -> tuple[Step, list[Step]]:
+    """The step the visit is at now and all its steps in order, fresh from the database (the
+    ticket locked first): a use case that adds no step hands the list to the view, which
+    then reads no steps of its own."""
+    steps = list(uow.session.scalars(VISIT_STEPS, {"ticket": ticket.id}))
+    current = next((step for step in steps if step.position == ticket.current_step), None)
+    if current is None:
+        raise AssertionError(f"ticket {ticket.id} has no step {ticket.current_step}")
+    return current, steps
 
 
 def steps_of(uow: UnitOfWork, ticket: Ticket) -> list[Step]:
@@ -738,13 +785,20 @@ class CallViews(NamedTuple):
 
 
 def call_views(
-    uow: UnitOfWork, counter: Counter, ticket: Ticket, step: Step, *, recall: bool
+    uow: UnitOfWork,
+    counter: Counter,
+    ticket: Ticket,
+    step: Step,
+    *,
+    recall: bool,
+    steps: list[Step] | None = None,
 ) -> CallViews:
-    """The call of `ticket` (at `step`) to `counter`, as every one who hears of it sees it."""
+    """The call of `ticket` (at `step`) to `counter`, as every one who hears of it sees it
+    (`steps`: all the visit's, when the caller has them)."""
     site = uow.site.code
     called = TicketCalled(site, announcement(uow, counter, ticket, step, recall=recall, at=uow.now))
     changed = None if recall else counter_changed(uow, counter, ticket.number)
-    view = ticket_view(uow, ticket, staff=True)
+    view = ticket_view(uow, ticket, staff=True, steps=steps)
     return CallViews(
         called, changed, TicketChanged(site, ticket.id, view, counter.number, True), view
     )

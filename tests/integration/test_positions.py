@@ -157,6 +157,13 @@ def test_sql_position_across_lines_matches_the_counters_call_order(
         if counter.number in counters
     ]
 
+    counts: list[str] = []
+    event.listen(
+        yihao.engine,
+        "before_cursor_execute",
+        lambda *args: counts.append(args[2]) if "count(" in args[2] else None,
+    )
+
     def compare(uow: UnitOfWork) -> list[tuple[int, int, int]]:
         loaded = HallState(uow)
         waiting = [step for code in ("A", "B") for step in loaded.line(code)]
@@ -165,13 +172,11 @@ def test_sql_position_across_lines_matches_the_counters_call_order(
             serving = [plan for plan in plans if step.queue in plan.queues]
             expected = min(calls_before(step, waiting, plan, uow.now) for plan in serving)
             fresh: Any = HallState(uow)  # nothing loaded: position() counts in SQL
-            rows.append(
-                (
-                    expected,
-                    loaded.position(step.step_id, step.queue),
-                    fresh.position(step.step_id, step.queue),
-                )
-            )
+            before = len(counts)
+            counted = fresh.position(step.step_id, step.queue)
+            # Every count of every plan in one statement (one round trip a ticket).
+            assert len(counts) == before + 1
+            rows.append((expected, loaded.position(step.step_id, step.queue), counted))
         return rows
 
     rows = yihao.read(site, compare)
