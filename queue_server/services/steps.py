@@ -43,53 +43,33 @@ def effective_state(uow: UnitOfWork, ticket: Ticket) -> str:
     return visible_state(uow, ticket)
 
 
-def _next_values_statement(dialect: str, count: int) -> Any:
-    """Increment `count` day counters (keys bound as key0, key1, …) in one upsert."""
+def _next_value_statement(dialect: str) -> Any:
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    rows = [
-        {
-            "site_code": bindparam("site"),
-            "business_day": bindparam("day"),
-            "key": bindparam(f"key{index}"),
-            "value": 1,
-        }
-        for index in range(count)
-    ]
     return (
         insert(DayCounter)
-        .values(rows)
+        .values(site_code=bindparam("site"), business_day=bindparam("day"), key=bindparam("key"))
+        .values(value=1)
         .on_conflict_do_update(
             index_elements=["site_code", "business_day", "key"],
             set_={"value": DayCounter.value + 1},
         )
-        .returning(DayCounter.key, DayCounter.value)
+        .returning(DayCounter.value)
     )
 
 
-# Built once per dialect and size: building the upsert costs more than running it.
-NEXT_VALUES = {
-    (dialect, count): _next_values_statement(dialect, count)
-    for dialect in ("sqlite", "postgresql")
-    for count in (1, 2)
-}
+# Built once per dialect: building the upsert costs more than running it.
+NEXT_VALUE = {dialect: _next_value_statement(dialect) for dialect in ("sqlite", "postgresql")}
 
 
 def next_day_value(uow: UnitOfWork, key: str) -> int:
     """Increment a per-(site, day, key) counter row in this transaction and return it."""
-    return next_day_values(uow, key)[key]
-
-
-def next_day_values(uow: UnitOfWork, *keys: str) -> dict[str, int]:
-    """Increment one or two per-(site, day, key) counter rows in this transaction, in one
-    statement (the keys in the order given, as every caller takes them: no deadlock), and
-    return them by key."""
     connection = uow.session.connection()
-    parameters = {f"key{index}": key for index, key in enumerate(keys)}
-    rows = connection.execute(
-        NEXT_VALUES[connection.dialect.name, len(keys)],
-        {"site": uow.site.code, "day": today(uow), **parameters},
+    return int(
+        connection.execute(
+            NEXT_VALUE[connection.dialect.name],
+            {"site": uow.site.code, "day": today(uow), "key": key},
+        ).scalar_one()
     )
-    return {key: int(value) for key, value in rows}
 
 
 # Built once: on the call path, building a statement cost more than running it.

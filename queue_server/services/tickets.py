@@ -49,7 +49,6 @@ from queue_server.services.steps import (
     move_step,
     move_ticket,
     next_day_value,
-    next_day_values,
     require_state,
     service_or_error,
     ticket_changed,
@@ -139,12 +138,10 @@ def issue_ticket(uow: UnitOfWork, request: IssueRequest) -> IssueResult:
             kiosk=request.kiosk,
         )
 
-    # The business's quota and the line's numbers counted in one statement.
-    taken = next_day_values(uow, f"quota:{service.code}", f"number:{queue}")
-    _check_quota(service, taken[f"quota:{service.code}"])
+    _count_quota(uow, service)
     queue_config = site.queue(queue)
     assert queue_config is not None
-    number = format_number(queue_config.prefix, taken[f"number:{queue}"])
+    number = format_number(queue_config.prefix, next_day_value(uow, f"number:{queue}"))
     ticket_row = dict(
         id=secrets.token_urlsafe(16),
         site_code=site.code,
@@ -211,10 +208,7 @@ def _count_quota(uow: UnitOfWork, service: ServiceConfig) -> None:
     """409 quota_reached once the business's daily quota is taken, for a new ticket and for
     a business added to a visit alike. Counted for every business, quota or not, so a quota
     set at noon counts the morning too (a refusal rolls the count back)."""
-    _check_quota(service, next_day_value(uow, f"quota:{service.code}"))
-
-
-def _check_quota(service: ServiceConfig, taken: int) -> None:
+    taken = next_day_value(uow, f"quota:{service.code}")
     if service.daily_quota is not None and taken > service.daily_quota:
         raise Conflict(
             "今日%(service)s号源已满，请明日再来",
