@@ -197,6 +197,15 @@ def line_heads_statement(lines: int, for_counter: bool) -> Any:
     return _LINE_HEADS[key]
 
 
+class Ahead(NamedTuple):
+    """Of one line, how many are called before a step: `constant` + Σ sign × the COUNT of
+    that kind (`counts`: (sign, kind) pairs)."""
+
+    line: str
+    constant: int
+    counts: tuple[tuple[int, int], ...]
+
+
 class HallState:
     """A consistent look at the site inside one transaction, each part loaded once and only
     when asked for (issuing a ticket needs one line, the screens need all of them)."""
@@ -351,27 +360,17 @@ class HallState:
                 select(*WAITING_COLUMNS, Step.status).where(Step.id == step_id)
             ).one()
         )
-        per_plan = (
-            [[(None, queue)]]
-            if not plans
-            else [[(plan, code) for code in plan.queues] for plan in plans]
-        )
-        terms = [
-            [self._count_terms(row, queue, code, plan) for plan, code in combos]
-            for combos in per_plan
+        # Per open counter's plan, each of its lines; with none open, the line's own order.
+        lines_of_plans: list[list[tuple[CounterPlan | None, str]]] = [
+            [(plan, code) for code in plan.queues] for plan in plans
+        ] or [[(None, queue)]]
+        ahead = [
+            [self._ahead_in(row, queue, line, plan) for plan, line in lines]
+            for lines in lines_of_plans
         ]
-        self._fetch_counts(
-            row,
-            step_id,
-            {(kind, code) for plan in terms for _, parts, code in plan for _, kind in parts},
-        )
-        return min(
-            sum(
-                constant + sum(sign * self._counts[kind, step_id, code] for sign, kind in parts)
-                for constant, parts, code in plan
-            )
-            for plan in terms
-        )
+        wanted = {(kind, term.line) for terms in ahead for term in terms for _, kind in term.counts}
+        self._fetch_counts(row, step_id, wanted)
+        return min(sum(self._ahead_value(term, step_id) for term in terms) for terms in ahead)
 
     def _loaded_position(self, step_id: int, queue: str, plans: list[CounterPlan]) -> int:
         if not plans:
@@ -388,20 +387,21 @@ class HallState:
         waiting = [item for code in sorted(lines) for item in self._lines[code]]
         return places_ahead(target, waiting, plans, self.now)  # T's rule, as the boards count
 
-    def _count_terms(
-        self, row: Any, queue: str, line: str, plan: CounterPlan | None
-    ) -> tuple[int, list[tuple[int, int]], str]:
+    def _ahead_in(self, row: Any, queue: str, line: str, plan: CounterPlan | None) -> Ahead:
         """Of `line`, how many a counter with `plan` (None: the line's own order) calls
-        before the step `row` of `queue`, like `calls_before`, as a sum of the counts:
-        (a constant, [(sign, kind of count)], the line)."""
+        before the step `row` of `queue`, like `calls_before`, as a sum of the counts."""
         if self.now >= row.overdue_at:
-            return 0, [(1, AHEAD_OVERDUE)], line
+            return Ahead(line, 0, ((1, AHEAD_OVERDUE),))
         if plan is not None and plan.strategy == "ordered" and line != queue:
             if plan.queues.index(line) < plan.queues.index(queue):
-                return 0, [(1, WHOLE_LINE)], line
-            return 0, [(1, OVERDUE_IN_LINE)], line
+                return Ahead(line, 0, ((1, WHOLE_LINE),))
+            return Ahead(line, 0, ((1, OVERDUE_IN_LINE),))
         in_line = row.status == "waiting" and row.queue_code == line
-        return -1 if in_line else 0, [(1, WHOLE_LINE), (-1, BEHIND_NOT_OVERDUE)], line
+        return Ahead(line, -1 if in_line else 0, ((1, WHOLE_LINE), (-1, BEHIND_NOT_OVERDUE)))
+
+    def _ahead_value(self, term: Ahead, step_id: int) -> int:
+        counted = (sign * self._counts[kind, step_id, term.line] for sign, kind in term.counts)
+        return term.constant + sum(counted)
 
     def _fetch_counts(self, row: Any, step_id: int, wanted: set[tuple[int, str]]) -> None:
         """The counts not yet known in this look, in one statement (`counts_statement`)."""
