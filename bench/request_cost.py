@@ -73,18 +73,28 @@ class Hall:
     def token_check(self) -> None:
         self.app.extensions["yihao"].staff.user_for_token(self.token)
 
-    def measure(self, request: Callable[[], None], count: int) -> dict[str, float]:
-        cpu, wall = [], []
-        self.statements = 0
+    def measure(
+        self,
+        request: Callable[[], None],
+        count: int,
+        between: Callable[[], None] | None = None,
+    ) -> dict[str, float]:
+        """`request` `count` times (with `between`, not measured, after each): median CPU
+        and wall time, statements a request."""
+        cpu, wall, statements = [], [], 0
         for _ in range(count):
+            self.statements = 0
             started_cpu, started = time.process_time(), time.perf_counter()
             request()
             cpu.append(time.process_time() - started_cpu)
             wall.append(time.perf_counter() - started)
+            statements += self.statements
+            if between is not None:
+                between()
         return {
             "cpu_ms": statistics.median(cpu) * 1000,
             "wall_ms": statistics.median(wall) * 1000,
-            "statements": self.statements / count,
+            "statements": statements / count,
         }
 
 
@@ -105,33 +115,13 @@ def measure_database(url: str, requests: int, waiting: int) -> dict[str, dict[st
             with psycopg.connect(url, autocommit=True) as connection:
                 connection.execute("VACUUM ANALYZE")
         figures = {"issue": hall.measure(hall.issue, requests)}
-        figures["call-next"] = _alternating(hall, hall.call_next, hall.finish, requests)
+        figures["call-next"] = hall.measure(hall.call_next, requests, between=hall.finish)
         hall.call_next()
-        figures["finish"] = _alternating(hall, hall.finish, hall.call_next, requests)
+        figures["finish"] = hall.measure(hall.finish, requests, between=hall.call_next)
         hall.finish()
         figures["token check"] = hall.measure(hall.token_check, requests)
         hall.app.extensions["yihao"].engine.dispose()
         return figures
-
-
-def _alternating(
-    hall: Hall, measured: Callable[[], None], between: Callable[[], None], count: int
-) -> dict[str, float]:
-    """`measured` `count` times, with `between` (not measured) after each."""
-    cpu, wall, statements = [], [], 0
-    for _ in range(count):
-        hall.statements = 0
-        started_cpu, started = time.process_time(), time.perf_counter()
-        measured()
-        cpu.append(time.process_time() - started_cpu)
-        wall.append(time.perf_counter() - started)
-        statements += hall.statements
-        between()
-    return {
-        "cpu_ms": statistics.median(cpu) * 1000,
-        "wall_ms": statistics.median(wall) * 1000,
-        "statements": statements / count,
-    }
 
 
 def main(argv: list[str] | None = None) -> int:

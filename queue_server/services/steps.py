@@ -73,13 +73,12 @@ def next_day_value(uow: UnitOfWork, key: str) -> int:
 
 
 # Built once: on the call path, building a statement cost more than running it.
-LOCK_TICKET = {
-    skip_locked: select(Ticket)
+LOCK_TICKET = (
+    select(Ticket)
     .where(Ticket.id == bindparam("ticket"), Ticket.site_code == bindparam("site"))
-    .with_for_update(skip_locked=skip_locked)
+    .with_for_update()
     .execution_options(populate_existing=True)
-    for skip_locked in (False, True)
-}
+)
 
 # The ticket of a step a counter chose, found and locked in one statement (SKIP LOCKED: the
 # rows of the subquery are not locked, only the ticket's).
@@ -94,11 +93,11 @@ LOCK_TICKET_OF_STEP = (
 )
 
 
-def lock_ticket(uow: UnitOfWork, ticket_id: str, *, skip_locked: bool = False) -> Ticket | None:
+def lock_ticket(uow: UnitOfWork, ticket_id: str) -> Ticket | None:
     """The ticket row is the lock of a visit: every change to it or its steps takes it first.
     (SQLite ignores FOR UPDATE; BEGIN IMMEDIATE already serialises writers there.)"""
     return uow.session.scalars(
-        LOCK_TICKET[skip_locked], {"ticket": ticket_id, "site": uow.site.code}
+        LOCK_TICKET, {"ticket": ticket_id, "site": uow.site.code}
     ).one_or_none()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select, tuple_, union_all
@@ -107,7 +107,7 @@ def user_of(uow: UnitOfWork, username: str | None) -> UserConfig | None:
     return uow.hall.users.get(username) if username else None
 
 
-def _position_statements(line_name: str = "queue") -> tuple[Any, Any, Any, Any]:
+def _position_statements(line_name: str) -> tuple[Any, Any, Any, Any]:
     """`position`'s COUNTs, built once with bind parameters (building a statement costs more
     than running it). The call order is domain.dispatch.call_rank's: overdue steps first by
     enqueue time, then class, sort_at, enqueued_at, id; tests/integration/test_positions.py
@@ -143,21 +143,20 @@ def _position_statements(line_name: str = "queue") -> tuple[Any, Any, Any, Any]:
 
 
 WHOLE_LINE, BEHIND_NOT_OVERDUE, AHEAD_OVERDUE, OVERDUE_IN_LINE = range(4)  # the counts' kinds
-_COUNTS: dict[tuple[tuple[int, int], ...], Any] = {}
 
 
+@cache  # one per shape: building a statement costs more than running it
 def counts_statement(wanted: tuple[tuple[int, int], ...]) -> Any:
     """One SELECT of the counts `position` needs, each (kind, n) the kind's COUNT of the
     line bound as `queue{n}`, as scalar subqueries: every COUNT keeps its own index-only
     plan, and a ticket's position is one round trip (it was one per count, four for a
-    ticket of a two-line counter). Built once per shape."""
-    if wanted not in _COUNTS:
-        per_line = {n: _position_statements(f"queue{n}") for n in {n for _, n in wanted}}
-        _COUNTS[wanted] = select(*(per_line[n][kind].scalar_subquery() for kind, n in wanted))
-    return _COUNTS[wanted]
+    ticket of a two-line counter)."""
+    per_line = {n: _position_statements(f"queue{n}") for n in {n for _, n in wanted}}
+    return select(*(per_line[n][kind].scalar_subquery() for kind, n in wanted))
 
 
-def _line_heads_statement(lines: int, for_counter: bool) -> Any:
+@cache  # one per shape: building a statement costs more than running it
+def line_heads_statement(lines: int, for_counter: bool) -> Any:
     """`line_heads`' one query for `lines` lines (their codes bound as queue0, queue1, …):
     per line, the first overdue steps by enqueue time and the first of the others in call
     order, each an indexed ORDER BY ... LIMIT, joined by UNION ALL so a counter's lines
@@ -184,17 +183,6 @@ def _line_heads_statement(lines: int, for_counter: bool) -> Any:
         # Wrapped: SQLite takes no ORDER BY or LIMIT on a member of a compound SELECT.
         parts += [select(part.limit(limit).subquery()) for part in (overdue, others)]
     return union_all(*parts)
-
-
-_LINE_HEADS: dict[tuple[int, bool], Any] = {}
-
-
-def line_heads_statement(lines: int, for_counter: bool) -> Any:
-    """Built once per shape (building a statement costs more than running it)."""
-    key = (lines, for_counter)
-    if key not in _LINE_HEADS:
-        _LINE_HEADS[key] = _line_heads_statement(lines, for_counter)
-    return _LINE_HEADS[key]
 
 
 class Ahead(NamedTuple):
@@ -238,15 +226,12 @@ class HallState:
         for code, steps in lines.items():
             self._lines[code] = line_order(steps, self.now)
 
-    def _line_statement_inputs(self, queue: str) -> tuple[Any, dict[str, Any]]:
-        """The connection and the common parameters of the prebuilt statements of one line."""
+    def _line_statement_inputs(self, lines: list[str]) -> tuple[Any, dict[str, Any]]:
+        """The connection and the common parameters of the prebuilt statements of `lines`
+        (bound as queue0, queue1, …)."""
         self.uow.session.flush()  # a Core statement does not autoflush
-        parameters = {
-            "site": self.site.code,
-            "day": self.today,
-            "queue": queue,
-            "now": self.now,
-        }
+        parameters = {"site": self.site.code, "day": self.today, "now": self.now}
+        parameters.update({f"queue{index}": line for index, line in enumerate(lines)})
         return self.uow.session.connection(), parameters
 
     def line_head(self, queue: str, limit: int, counter: int | None = None) -> list[WaitingStep]:
@@ -263,10 +248,8 @@ class HallState:
         heads: dict[str, list[WaitingStep]] = {}
         missing = [code for code in dict.fromkeys(queues) if code not in self._lines]
         if missing:
-            connection, parameters = self._line_statement_inputs(missing[0])
-            del parameters["queue"]
+            connection, parameters = self._line_statement_inputs(missing)
             parameters.update(counter=counter, limit=limit)
-            parameters.update({f"queue{index}": code for index, code in enumerate(missing)})
             statement = line_heads_statement(len(missing), counter is not None)
             found: dict[str, list[WaitingStep]] = {code: [] for code in missing}
             for row in connection.execute(statement, parameters):
@@ -409,9 +392,7 @@ class HallState:
         if not missing:
             return
         lines = list(dict.fromkeys(line for _, line in missing))
-        connection, parameters = self._line_statement_inputs(lines[0])
-        del parameters["queue"]
-        parameters.update({f"queue{n}": line for n, line in enumerate(lines)})
+        connection, parameters = self._line_statement_inputs(lines)
         parameters.update(
             step_id=step_id,
             priority_class=row.priority_class,
