@@ -161,6 +161,54 @@ def test_a_call_shows_on_the_hall_and_counter_screens_within_two_seconds(
     assert page_errors == []
 
 
+# Records, after the page is synced, which counter's card and which line's row each DOM
+# change touched, and whether the lines' table had rows added or taken away.
+WATCH_WRITES = """() => {
+  window.yihaoWrites = [];
+  new MutationObserver((mutations) => {
+    for (const mutation of mutations) {
+      const node = mutation.target.nodeType === 1 ? mutation.target : mutation.target.parentElement;
+      const card = node && node.closest('#cards .card');
+      const row = node && node.closest('#queues tr');
+      window.yihaoWrites.push({
+        card: card ? card.dataset.counter : null,
+        row: row ? row.dataset.queue : null,
+        rows_changed: node && node.id === 'queues' && mutation.type === 'childList',
+      });
+    }
+  }).observe(document.body, {subtree: true, childList: true, attributes: true,
+                             characterData: true});
+}"""
+
+
+def test_a_call_redraws_its_own_card_and_a_new_count_its_own_row(
+    live_server: LiveServer, new_page: NewPage, page_errors: PageErrors
+) -> None:
+    """Every write that does not change the page is skipped: a rewritten text lays out and
+    repaints its card or row again, which 20 calls a second on a screen pay for."""
+    token = sign_in(live_server, 8)
+    sign_in(live_server, 9)  # a second card, which the call must leave alone
+    issue(live_server, service="maternity")
+    hall = open_synced(new_page, live_server.url + "/display/hall", HALL_SCREEN)
+    hall.wait_for_selector("#cards .card[data-counter='9']")
+    hall.wait_for_selector("#cards .card[data-counter='8']")
+    line = hall.eval_on_selector_all("#queues tr", "rows => rows.map((row) => row.dataset.queue)")
+    assert len(line) > 1
+    hall.evaluate(WATCH_WRITES)
+
+    number = act(live_server, token, 8, "call-next")["ticket"]["number"]
+    hall.wait_for_selector(f"#cards .card[data-counter='8'][data-number='{number}']")
+    wait_until(hall, "() => window.yihaoWrites.some((write) => write.row !== null)")
+    writes = hall.evaluate("window.yihaoWrites")
+    assert {write["card"] for write in writes if write["card"]} == {"8"}
+    # The called ticket's line lost one: that row's count changed, the table kept its rows.
+    assert len({write["row"] for write in writes if write["row"]}) == 1
+    assert not any(write["rows_changed"] for write in writes)
+    act(live_server, token, 8, "start")
+    act(live_server, token, 8, "finish")
+    assert page_errors == []
+
+
 def test_out_of_order_calls_show_their_reason_and_never_talk_over_each_other(
     live_server: LiveServer, new_page: NewPage, page_errors: PageErrors
 ) -> None:

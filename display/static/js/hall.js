@@ -31,6 +31,7 @@
 
   var state = { counters: {}, calls: {}, recent: [], queues: [] };
   var cardNodes = {};
+  var cardParts = {};  // counter -> its card's number, place, name and badge nodes
   var flashTimers = {};
   var bannerTimer = null;
 
@@ -80,12 +81,18 @@
   function makeCard(counter) {
     var card = Y.element('article', 'card');
     card.setAttribute('data-counter', String(counter.counter));
-    card.appendChild(Y.element('div', 'card-number'));
-    card.appendChild(Y.element('div', 'card-place'));
-    card.appendChild(Y.element('div', 'card-name'));
-    var badge = Y.element('span', 'badge');
-    badge.hidden = true;
-    card.appendChild(badge);
+    var parts = {
+      number: Y.element('div', 'card-number'),
+      place: Y.element('div', 'card-place'),
+      name: Y.element('div', 'card-name'),
+      badge: Y.element('span', 'badge')
+    };
+    parts.badge.hidden = true;
+    card.appendChild(parts.number);
+    card.appendChild(parts.place);
+    card.appendChild(parts.name);
+    card.appendChild(parts.badge);
+    cardParts[counter.counter] = parts;
     return card;
   }
 
@@ -101,23 +108,26 @@
       if (nodes.cards.children[index] !== card) {
         nodes.cards.insertBefore(card, nodes.cards.children[index] || null);
       }
+      var parts = cardParts[counter.counter];
       var call = state.calls[counter.counter];
       var current = counter.state === 'open' ? counter.current : null;
-      card.setAttribute('data-state', counter.state);
-      card.setAttribute('data-number', current || '');
+      // Every card is written on every call, but only what differs reaches the page: one
+      // rewritten text would lay out and repaint its card again (docs/screens.md).
+      setAttr(card, 'data-state', counter.state);
+      setAttr(card, 'data-number', current || '');
       // A counter with no one at it says so in words (空闲 / 暂停服务), never a bare bar.
-      card.querySelector('.card-number').textContent = counter.state === 'paused'
-        ? t('hall.paused') : (current || t('hall.free'));
-      card.querySelector('.card-place').textContent = Y.place(counter.counter, counter.location);
-      card.querySelector('.card-name').textContent = current ? '' : (Y.name('counters', counter.counter, counter.counter_name) || '');
-      card.querySelector('.card-name').hidden = Boolean(current);
-      setBadge(card.querySelector('.badge'), current && call && call.number === current ? call : null);
-      card.classList.toggle('idle', !current);
+      setText(parts.number, counter.state === 'paused' ? t('hall.paused') : (current || t('hall.free')));
+      setText(parts.place, Y.place(counter.counter, counter.location));
+      setText(parts.name, current ? '' : (Y.name('counters', counter.counter, counter.counter_name) || ''));
+      setHidden(parts.name, Boolean(current));
+      setBadge(parts.badge, current && call && call.number === current ? call : null);
+      if (card.classList.contains('idle') !== !current) card.classList.toggle('idle', !current);
     });
     Object.keys(cardNodes).forEach(function (number) {
       if (!wanted[number]) {
         cardNodes[number].remove();
         delete cardNodes[number];
+        delete cardParts[number];
       }
     });
     var count = counters.length;
@@ -165,22 +175,41 @@
     setHidden(nodes.noCalls, true);
   }
 
+  /* The lines' table: a row a line, kept and rewritten in place, so a new count repaints
+   * its own cell, not the table (the counts come a few times a second at a busy hall). */
+  function queueRow(code) {
+    var row = Y.element('tr');
+    row.setAttribute('data-queue', code);
+    var name = Y.element('td', 'line-name');
+    name.appendChild(Y.element('span', 'line-code', code));
+    name.appendChild(document.createTextNode(''));
+    row.appendChild(name);
+    row.appendChild(Y.element('td', 'line-waiting'));
+    row.appendChild(Y.element('td', 'line-estimate'));
+    return row;
+  }
+
   function renderQueues() {
-    nodes.queues.textContent = '';
-    state.queues.forEach(function (queue) {
-      var row = Y.element('tr');
-      row.setAttribute('data-queue', queue.code);
-      var name = Y.element('td', 'line-name');
-      name.appendChild(Y.element('span', 'line-code', queue.code));
-      name.appendChild(document.createTextNode(Y.name('queues', queue.code, queue.name)));
-      row.appendChild(name);
-      row.appendChild(Y.element('td', 'line-waiting', t('hall.people', { count: queue.waiting })));
-      row.appendChild(Y.element('td', 'line-estimate',
+    var rows = {};
+    Array.prototype.forEach.call(nodes.queues.children, function (row) {
+      rows[row.getAttribute('data-queue')] = row;
+    });
+    state.queues.forEach(function (queue, index) {
+      var row = rows[queue.code] || queueRow(queue.code);
+      delete rows[queue.code];
+      if (nodes.queues.children[index] !== row) {
+        nodes.queues.insertBefore(row, nodes.queues.children[index] || null);
+      }
+      var nameText = row.firstChild.lastChild;
+      var label = Y.name('queues', queue.code, queue.name);
+      if (nameText.data !== label) nameText.data = label;
+      setText(row.children[1], t('hall.people', { count: queue.waiting }));
+      setText(row.children[2],
         // No estimate while no counter of the line is open: never "无需等待" to a waiting line.
         !queue.waiting ? t('minutes.none')
-          : queue.est_wait_s === null ? t('minutes.no_counter') : Y.minutes(queue.est_wait_s)));
-      nodes.queues.appendChild(row);
+          : queue.est_wait_s === null ? t('minutes.no_counter') : Y.minutes(queue.est_wait_s));
     });
+    Object.keys(rows).forEach(function (code) { rows[code].remove(); });
   }
 
   function renderNotice(text) {
