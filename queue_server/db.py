@@ -8,6 +8,7 @@ read-only work opts out with the `yihao_readonly` execution option.
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -70,11 +72,49 @@ def default_sqlite_url(instance_dir: Path) -> str:
     return f"sqlite:///{instance_dir / 'yihao.sqlite3'}"
 
 
+# A pooled connection back in the pool for less than this is taken as alive; one idle for
+# longer is pinged before use. SQLAlchemy's pool_pre_ping pinged on every checkout: a round
+# trip on each request (two on a clerk's: the token check has a connection of its own),
+# 4 % of the servers' samples in the city (docs/PERFORMANCE.md, run M).
+PING_IDLE_AFTER_S = 1.0
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_idle_connections(engine)
+    return engine
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Pessimistic disconnect handling for connections that sat idle: a database restarted
+    or a connection cut while it waited is found by a ping and replaced, not handed to a
+    request: `InvalidatePoolError` makes the pool connect again, and replace every older
+    connection on its next checkout (a restarted database took them all). A disconnect
+    that a request does meet invalidates the pool likewise (SQLAlchemy's own handling)."""
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is not None and time.monotonic() - idle_since < PING_IDLE_AFTER_S:
+            return
+        dialect = engine.dialect
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise InvalidatePoolError(str(error)) from error
+            raise
 
 
 def _sqlite_engine(url: str) -> Engine:
