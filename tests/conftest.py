@@ -225,14 +225,17 @@ class Staff:
         return self.post(f"/api/v1/counters/{number}/{action}", json=json)
 
 
+def log_in_as(client: FlaskClient, username: str) -> Staff:
+    """A demo hall login (password "demo") on `client`."""
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": "demo"})
+    assert response.status_code == 200, response.json
+    return Staff(client, response.json["token"])
+
+
 @pytest.fixture
 def login(client: FlaskClient) -> Callable[[str], Staff]:
     def log_in(username: str) -> Staff:
-        response = client.post(
-            "/api/v1/auth/login", json={"username": username, "password": "demo"}
-        )
-        assert response.status_code == 200, response.json
-        return Staff(client, response.json["token"])
+        return log_in_as(client, username)
 
     return log_in
 

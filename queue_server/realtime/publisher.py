@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from queue_server.protocol import (
@@ -87,10 +88,16 @@ class Publisher:
 
     # -- immediate -------------------------------------------------------------------
     def after_commit(self, uow: UnitOfWork) -> None:
+        """The commit's messages, to this process's clients at once and to the other
+        processes together: one round trip to Redis for the lot (fanout.py `WatchedRedis`)."""
         emit = self.socketio.emit
-        for event in uow.happenings:
-            for message in messages(event, uow.seq):
-                emit(message.name, message.payload, namespace=message.namespace, to=message.room)
+        together = getattr(self.socketio.server.manager, "publishing_together", nullcontext)
+        with together():
+            for event in uow.happenings:
+                for message in messages(event, uow.seq):
+                    emit(
+                        message.name, message.payload, namespace=message.namespace, to=message.room
+                    )
 
     # -- coalesced -------------------------------------------------------------------
     def refresh_estimates(self) -> set[str]:

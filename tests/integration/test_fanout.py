@@ -20,7 +20,12 @@ import socketio
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import TextMessage
 
-from queue_server.realtime.fanout import library_problems
+from queue_server.realtime.fanout import (
+    WatchedRedis,
+    fanout_manager,
+    library_problems,
+    pipeline_problems,
+)
 from queue_server.realtime.websocket import FrameCache
 from tests.conftest import postgres_and_redis, reset_postgres
 from tests.live_server import LiveServer, processes_on, run_probe
@@ -64,6 +69,15 @@ def test_the_library_internals_the_direct_path_uses_are_where_it_expects(
     import engineio
 
     assert library_problems(engineio.Server(async_mode=async_mode)) == []
+
+
+def test_the_redis_manager_internals_a_commits_pipeline_uses_are_where_it_expects() -> None:
+    """A commit's messages go to Redis in one pipeline through RedisManager attributes (not
+    public API); when an upgrade moves one, this names it (the server logs the same list
+    and publishes one by one)."""
+    manager = fanout_manager("redis://127.0.0.1:6379/0", "shape-check")
+    assert isinstance(manager, WatchedRedis)
+    assert pipeline_problems(manager) == []
 
 
 # -- one gevent process --------------------------------------------------------------

@@ -19,6 +19,7 @@ import redis
 import socketio
 from flask import Flask
 
+from tests.conftest import log_in_as
 from tests.live_server import LiveServer, free_port
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
@@ -196,3 +197,59 @@ def test_a_message_queue_that_refuses_at_start_is_a_degraded_start(
     assert client.get("/healthz").json["status"] == "degraded"
     login = client.post("/api/v1/auth/login", json={"username": "manager", "password": "demo"})
     assert login.status_code == 200
+
+
+def test_a_commits_messages_cross_to_redis_together_and_in_order(
+    make_app: Callable[..., Flask], own_redis: OwnRedis
+) -> None:
+    """A call's messages (`call`, `counter`…, `ticket`…) leave for the other processes in one
+    pipeline when the commit's emits are done (fanout.py `publishing_together`): nothing
+    before, all of them after, in the order they were emitted."""
+    channel = f"test-{own_redis.port}"
+    app = make_app(MESSAGE_QUEUE=own_redis.url, MESSAGE_QUEUE_CHANNEL=channel)
+    yihao = app.extensions["yihao"]
+    manager = yihao.socketio.server.manager
+    listener = redis.Redis.from_url(own_redis.url).pubsub()
+    listener.subscribe(channel)
+    confirmed = wait_for(lambda: listener.get_message(timeout=0.1))
+    assert confirmed["type"] == "subscribe"
+
+    def published() -> list[dict[str, Any]]:
+        found = []
+        while (message := listener.get_message(timeout=0.3)) is not None:
+            found.append(manager.json.loads(message["data"]))
+        return found
+
+    with manager.publishing_together():
+        for number in range(3):
+            yihao.socketio.emit("queues", {"n": number}, namespace="/display", to="S1")
+        assert published() == []  # gathered, not sent
+    assert [message["data"][0]["n"] for message in published()] == [0, 1, 2]
+
+    client = app.test_client()
+    clerk = log_in_as(client, "clerk01")
+    assert clerk.counter(1, "sign-in").status_code == 200
+    assert client.post("/api/v1/tickets", json={"service": "employment"}).status_code == 201
+    published()
+    assert clerk.counter(1, "call-next").status_code == 200
+    call = [(m["namespace"], m["event"], m["data"][0]["seq"]) for m in published()]
+    assert call[0][:2] == ("/display", "call")
+    assert ("/display", "counter") in [(namespace, event) for namespace, event, _ in call]
+    assert len({seq for _, _, seq in call}) == 1  # one commit's messages, its seq
+
+
+def test_a_gathered_publish_that_fails_gives_up_once_and_marks_the_queue_down(
+    make_app: Callable[..., Flask], own_redis: OwnRedis, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(MESSAGE_QUEUE=own_redis.url, MESSAGE_QUEUE_CHANNEL=f"test-{own_redis.port}")
+    yihao = app.extensions["yihao"]
+    manager = yihao.socketio.server.manager
+    assert app.test_client().get("/healthz").json["status"] == "ok"
+    own_redis.stop()
+    with caplog.at_level(logging.WARNING), manager.publishing_together():
+        for _ in range(5):
+            yihao.socketio.emit("queues", {}, namespace="/display", to="S1")
+    gave_up = [r for r in caplog.records if "giving up" in r.getMessage()]
+    assert len(gave_up) == 1
+    assert "Cannot publish to redis... giving up (5 messages" in gave_up[0].getMessage()
+    assert manager.queue_down
