@@ -6,12 +6,14 @@ moment the clerk's call-next request was sent.
 
 Alone, as a command: what the pages themselves cost, with no bench screens beside them.
 
-    python -m bench.browsers [--pages 20] [--calls-per-s 20] [--seconds 6] [--still]
+    python -m bench.browsers [--pages 20] [--calls-per-s 20] [--seconds 6] [--still|--floor]
 
 starts `run.py` as it comes (SQLite), opens the pages, makes the calls and prints call →
 drawn p50/p99 and the cores Chromium used (all its processes, from /proc) while idle and
 during the calls. `--still` turns every CSS animation off (the notice's scroll, the flashes),
-to tell the animations' cost from the rendering's."""
+to tell the animations' cost from the rendering's. `--floor` opens bare pages instead, each
+changing one small number at the call rate (no server): Chromium's own cost of a page that
+redraws that often, which no hall screen can go below on these cores."""
 
 from __future__ import annotations
 
@@ -123,6 +125,31 @@ def cores_over(seconds: float, during: Any = None) -> float:
     return (chromium_cpu_seconds() - before) / (time.perf_counter() - started)
 
 
+# Chromium's own floor: a bare page whose one number changes at the call rate, no server.
+FLOOR_PAGE = """<!doctype html><html><body style="margin:0;background:#06122a;color:#fff;
+font:64px sans-serif"><div style="height:120px">Yihao</div>
+<div id="n" style="contain:strict;width:320px;height:90px">A001</div><script>
+let n = 0; setInterval(() => { document.getElementById('n').textContent = 'A' + (++n); }, %d);
+</script></body></html>"""
+
+
+def floor(pages: int, changes_per_s: float, seconds: float) -> float:
+    """Chromium's cores for `pages` bare 1920×1080 pages, each changing one small number
+    `changes_per_s` times a second: what no hall page can cost less than here."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for _ in range(pages):
+                context = browser.new_context(viewport={"width": 1920, "height": 1080})
+                context.new_page().set_content(FLOOR_PAGE % round(1000 / changes_per_s))
+            time.sleep(2)
+            return cores_over(seconds)
+        finally:
+            browser.close()
+
+
 def main() -> None:
     from bench.deploy import DEFAULT_MODE, Deployment, Setup
     from bench.parts import FULL, browser_row, issue_tickets, paced_calls, sign_in
@@ -132,7 +159,18 @@ def main() -> None:
     parser.add_argument("--calls-per-s", type=float, default=FULL.calls_per_s)
     parser.add_argument("--seconds", type=float, default=FULL.screen_seconds)
     parser.add_argument("--still", action="store_true", help="every CSS animation off")
+    parser.add_argument(
+        "--floor", action="store_true", help="bare pages changing one number: Chromium's floor"
+    )
     args = parser.parse_args()
+    if args.floor:
+        cores = floor(args.pages, args.calls_per_s, args.seconds)
+        per_change = 1000 * cores / (args.pages * args.calls_per_s)
+        print(
+            f"{args.pages} bare pages, one number changed {args.calls_per_s:g} times a second "
+            f"each: Chromium {cores:.2f} cores ({per_change:.2f} ms a page's change)"
+        )
+        return
     with Deployment(Setup("sqlite", 1, DEFAULT_MODE)) as deployment:
         issue_tickets(deployment.urls, round(args.calls_per_s * args.seconds) + 10)
         clerks = sign_in(deployment, 6)

@@ -204,6 +204,11 @@ def test_a_call_redraws_its_own_card_and_a_new_count_its_own_row(
     # The called ticket's line lost one: that row's count changed, the table kept its rows.
     assert len({write["row"] for write in writes if write["row"]}) == 1
     assert not any(write["rows_changed"] for write in writes)
+    # The call flashes the card and the banner on a timer, with no CSS animation running
+    # (Blink restyles an animated node every frame), and the flash ends by itself.
+    hall.wait_for_selector("#cards .card[data-counter='8'][data-lit]", state="attached")
+    assert hall.evaluate("document.getAnimations().length") == 0
+    hall.wait_for_selector("[data-lit]", state="detached", timeout=10_000)
     act(live_server, token, 8, "start")
     act(live_server, token, 8, "finish")
     assert page_errors == []

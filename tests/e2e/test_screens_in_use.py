@@ -8,6 +8,8 @@ so a call there must play the server's recorded clips, in order."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.conftest import PageErrors, screenshot, wait_until
@@ -89,6 +91,11 @@ def expected_clips(server: LiveServer, speech: str) -> list[str]:
 
 
 # -- hall screen -----------------------------------------------------------------------
+def notice_animation(page: Any) -> str:
+    name: str = page.evaluate("getComputedStyle(document.getElementById('notice')).animationName")
+    return name
+
+
 def test_a_notice_saved_by_the_admin_reaches_an_open_hall_screen(
     live_server: LiveServer, new_page: NewPage, page_errors: PageErrors
 ) -> None:
@@ -100,6 +107,24 @@ def test_a_notice_saved_by_the_admin_reaches_an_open_hall_screen(
     assert response.status_code == 200, response.text
     wait_until(hall, "text => document.getElementById('notice').textContent === text", arg=notice)
     assert hall.is_visible("#notice-bar")
+    # It fits the bar: it stands still (a scroll is redrawn 60 times a second for nothing).
+    assert notice_animation(hall) == "none"
+    # One too long for the bar scrolls, and keeps scrolling after the window narrows.
+    long_notice = "，".join([notice] * 6)
+    response = live_server.post("/api/v1/settings/notice", {"notice": long_notice}, token=admin)
+    assert response.status_code == 200, response.text
+    wait_until(
+        hall, "text => document.getElementById('notice').textContent === text", arg=long_notice
+    )
+    assert notice_animation(hall) == "marquee"
+    hall.set_viewport_size({"width": 1366, "height": 768})
+    assert notice_animation(hall) == "marquee"
+    # Back to a short one on a wide screen: still again.
+    hall.set_viewport_size(HALL_SCREEN)
+    response = live_server.post("/api/v1/settings/notice", {"notice": notice}, token=admin)
+    assert response.status_code == 200, response.text
+    wait_until(hall, "text => document.getElementById('notice').textContent === text", arg=notice)
+    assert notice_animation(hall) == "none"
     # An empty notice takes the bar away, still without a reload.
     live_server.post("/api/v1/settings/notice", {"notice": ""}, token=admin)
     hall.wait_for_selector("#notice-bar", state="hidden")

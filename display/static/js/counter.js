@@ -8,7 +8,7 @@
   var t = Y.t;
   var config = Y.config;
   var number = config.counter;
-  var FLASH_MS = 6000;
+  var FLASHES = 5;  // a call lights the number five times
   var THANKS_MS = 4000;
   var REASONS_MS = 30000;       // a low rating without a reason chosen is sent anyway
   var DEFAULT_WINDOW_MS = 120000;
@@ -44,7 +44,6 @@
     call: null
   };
   var rating = { open: false, timer: null, reasonsTimer: null, chosen: null, sending: false };
-  var flashTimer = null;
   var thanksTimer = null;
 
   var announcer = window.YihaoAnnouncer.forScreen(config.sound, nodes.soundButton);
@@ -84,9 +83,7 @@
   }
 
   function flash() {
-    Y.restartFlash(nodes.serving);
-    clearTimeout(flashTimer);
-    flashTimer = setTimeout(function () { Y.stopFlash(nodes.serving); }, FLASH_MS);
+    Y.restartFlash(nodes.serving, FLASHES);
   }
 
   /* -- 好差评 ------------------------------------------------------------------------------ */

@@ -7,7 +7,8 @@
   var Y = window.Yihao;
   var t = Y.t;
   var config = Y.config;
-  var FLASH_MS = 8000;
+  var CARD_FLASHES = 6;  // a called counter's card lights six times
+  var BANNER_FLASHES = 4;
   var BANNER_MS = 12000;
   var RECENT = 10;
 
@@ -32,7 +33,6 @@
   var state = { counters: {}, calls: {}, recent: [], queues: [] };
   var cardNodes = {};
   var cardParts = {};  // counter -> its card's number, place, name and badge nodes
-  var flashTimers = {};
   var bannerTimer = null;
 
   var announcer = window.YihaoAnnouncer.forScreen(config.sound, nodes.soundButton);
@@ -140,10 +140,7 @@
 
   function flashCard(counterNumber) {
     var card = cardNodes[counterNumber];
-    if (!card) return;
-    Y.restartFlash(card);
-    clearTimeout(flashTimers[counterNumber]);
-    flashTimers[counterNumber] = setTimeout(function () { Y.stopFlash(card); }, FLASH_MS);
+    if (card) Y.restartFlash(card, CARD_FLASHES);
   }
 
   /* -- recent calls, lines, notice ----------------------------------------------------- */
@@ -213,12 +210,26 @@
   }
 
   function renderNotice(text) {
-    nodes.notice.textContent = text || '';
-    nodes.noticeBar.hidden = !text;
-    // Scroll at a steady reading speed whatever the notice's length.
-    var seconds = Math.max(15, Math.round((text || '').length * 0.45));
-    nodes.notice.style.animationDuration = seconds + 's';
+    setText(nodes.notice, text || '');
+    setHidden(nodes.noticeBar, !text);
+    fitNotice();
   }
+
+  /* A notice that fits the bar stands still, where it reads best; a longer one scrolls, at
+   * a steady reading speed whatever its length. A scroll is drawn anew every frame, sixty a
+   * second: with Chromium's software rendering 0.03 of a core a screen, for as long as the
+   * page is open (docs/PERFORMANCE.md, run M). Measured when the notice or the window
+   * changes: a forced layout then, never on a call. */
+  function fitNotice() {
+    nodes.notice.classList.add('still');
+    var fits = nodes.notice.offsetWidth <= nodes.notice.parentNode.clientWidth;
+    if (fits) return;
+    var seconds = Math.max(15, Math.round(nodes.notice.textContent.length * 0.45));
+    nodes.notice.style.animationDuration = seconds + 's';
+    nodes.notice.classList.remove('still');
+  }
+
+  window.addEventListener('resize', fitNotice);
 
   /* -- today's hours in the header ------------------------------------------------------ */
   function dayOf(date) {
@@ -274,7 +285,7 @@
     setBadge(nodes.bannerBadge, call);
     nodes.banner.setAttribute('data-number', call.number);
     nodes.banner.setAttribute('data-active', 'true');
-    Y.restartFlash(nodes.banner);
+    Y.restartFlash(nodes.banner, BANNER_FLASHES);
     clearTimeout(bannerTimer);
     bannerTimer = setTimeout(idleBanner, BANNER_MS);
   }
