@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 
 from tests.conftest import Staff
 
@@ -129,6 +130,21 @@ def test_ticket_namespace_follows_one_ticket(
     assert [(name, payload["waiting_ahead"]) for name, payload in moved] == [("ticket", 0)]
     flush(app)
     assert received(phone, "/ticket") == []  # nothing new, nothing sent
+    # A quiet site's phones cost no transaction: the tick's one read of every seq tells.
+    statements: list[str] = []
+    engine = app.extensions["yihao"].engine
+
+    def listener(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(engine, "before_cursor_execute", listener)
+    publisher = app.extensions["yihao"].publisher
+    publisher.flush()
+    ticked = len(statements)
+    publisher.push_positions()
+    event.remove(engine, "before_cursor_execute", listener)
+    assert ticked > 0
+    assert len(statements) == ticked
     clerk.counter(1, "finish")
     clerk.counter(1, "call-next")
     called = [payload for name, payload in received(phone, "/ticket") if name == "ticket"]
