@@ -179,10 +179,10 @@ class WatchedQueue:
         return super()._publish(data)  # type: ignore[misc]
 
     def _publish_all(self, messages: list[Any]) -> None:
+        # Through `_publish` (nothing is gathering now): a give-up marks the queue down and
+        # the rest are not tried.
         for data in messages:
-            if self.queue_down:
-                return
-            super()._publish(data)  # type: ignore[misc]
+            self._publish(data)
 
 
 class WatchedRedis(WatchedQueue):
@@ -197,7 +197,7 @@ class WatchedRedis(WatchedQueue):
 
     LISTEN_RETRY_S = 1.0
     # python-socketio's RedisManager's own, which this mixin comes before in the MRO (the
-    # shape `library_problems` checks).
+    # shape `pipeline_problems` checks).
     connected: bool
     redis: Any
     channel: str
