@@ -30,7 +30,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 import engineio.socket
@@ -62,6 +62,11 @@ class DirectFanout(socketio.Manager):
         # sid -> the broadcasts (engine.io sid, packet, text) waiting for its snapshot
         self.held: dict[str, list[tuple[str, Any, str]]] = {}
         self.lock = threading.RLock()
+
+    def publishing_together(self) -> AbstractContextManager[None]:
+        """A block whose emits reach the other processes together (`WatchedQueue`); with
+        no message queue there is nothing to send on."""
+        return nullcontext()
 
     def hold(self, sid: str) -> None:
         """Keep broadcasts to `sid` back until `release` (or `forget_hold`)."""
@@ -157,9 +162,6 @@ class WatchedQueue:
 
     @contextmanager
     def publishing_together(self) -> Iterator[None]:
-        if getattr(self._gathering, "messages", None) is not None:
-            yield  # already gathering: the outer block sends
-            return
         gathered: list[Any] = []
         self._gathering.messages = gathered
         try:
@@ -196,6 +198,7 @@ class WatchedRedis(WatchedQueue):
     or, finding Redis back, resends the snapshots the lost message was part of."""
 
     LISTEN_RETRY_S = 1.0
+    pipelined = True  # False when `pipeline_problems` found the library moved (fanout_manager)
     # python-socketio's RedisManager's own, which this mixin comes before in the MRO (the
     # shape `pipeline_problems` checks).
     connected: bool
@@ -213,8 +216,8 @@ class WatchedRedis(WatchedQueue):
         """The messages in one pipeline: one round trip to Redis instead of one a message,
         each still its own PUBLISH, in order, on one connection. Two tries, as the
         library's `_publish`; after the second the queue is marked down. If the library's
-        attributes moved (`pipeline_problems`), one by one through its own `_publish`."""
-        if pipeline_problems(self):
+        attributes moved (not `pipelined`), one by one through its own `_publish`."""
+        if not self.pipelined:
             super()._publish_all(messages)
             return
         for attempt in range(2):
@@ -248,7 +251,7 @@ class WatchedRedis(WatchedQueue):
 def pipeline_problems(manager: Any) -> list[str]:
     """What `WatchedRedis._publish_all` needs of python-socketio's RedisManager that is not
     there (empty: all is). Not public API: a library upgrade that moves it sends each
-    message on its own again, start-up logs the list once, and
+    message on its own again (`fanout_manager` checks once), start-up logs the list, and
     tests/integration/test_fanout.py fails on it."""
     problems = [
         f"RedisManager has no {name!r}"
@@ -284,6 +287,7 @@ def fanout_manager(url: str | None, channel: str) -> DirectFanout:
     manager: DirectFanout = combined(url, channel=channel, write_only=False, **options)
     if watched is WatchedRedis and (problems := pipeline_problems(manager)):
         log.error("a commit's messages go to Redis one by one: %s", "; ".join(problems))
+        manager.pipelined = False  # type: ignore[attr-defined]
     return manager
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from queue_server.protocol import (
@@ -91,8 +90,7 @@ class Publisher:
         """The commit's messages, to this process's clients at once and to the other
         processes together: one round trip to Redis for the lot (fanout.py `WatchedRedis`)."""
         emit = self.socketio.emit
-        together = getattr(self.socketio.server.manager, "publishing_together", nullcontext)
-        with together():
+        with self.socketio.server.manager.publishing_together():
             for event in uow.happenings:
                 for message in messages(event, uow.seq):
                     emit(

@@ -31,8 +31,7 @@
   };
 
   var state = { counters: {}, calls: {}, recent: [], queues: [] };
-  var cardNodes = {};
-  var cardParts = {};  // counter -> its card's number, place, name and badge nodes
+  var cards = {};  // counter -> its card: {node, number, place, name, badge}
   var bannerTimer = null;
 
   var announcer = window.YihaoAnnouncer.forScreen(config.sound, nodes.soundButton);
@@ -79,20 +78,18 @@
   }
 
   function makeCard(counter) {
-    var card = Y.element('article', 'card');
-    card.setAttribute('data-counter', String(counter.counter));
-    var parts = {
+    var card = {
+      node: Y.element('article', 'card'),
       number: Y.element('div', 'card-number'),
       place: Y.element('div', 'card-place'),
       name: Y.element('div', 'card-name'),
       badge: Y.element('span', 'badge')
     };
-    parts.badge.hidden = true;
-    card.appendChild(parts.number);
-    card.appendChild(parts.place);
-    card.appendChild(parts.name);
-    card.appendChild(parts.badge);
-    cardParts[counter.counter] = parts;
+    card.node.setAttribute('data-counter', String(counter.counter));
+    card.badge.hidden = true;
+    [card.number, card.place, card.name, card.badge].forEach(function (part) {
+      card.node.appendChild(part);
+    });
     return card;
   }
 
@@ -101,33 +98,28 @@
     var wanted = {};
     counters.forEach(function (counter, index) {
       wanted[counter.counter] = true;
-      var card = cardNodes[counter.counter];
-      if (!card) {
-        card = cardNodes[counter.counter] = makeCard(counter);
+      var card = cards[counter.counter] || (cards[counter.counter] = makeCard(counter));
+      if (nodes.cards.children[index] !== card.node) {
+        nodes.cards.insertBefore(card.node, nodes.cards.children[index] || null);
       }
-      if (nodes.cards.children[index] !== card) {
-        nodes.cards.insertBefore(card, nodes.cards.children[index] || null);
-      }
-      var parts = cardParts[counter.counter];
       var call = state.calls[counter.counter];
       var current = counter.state === 'open' ? counter.current : null;
       // Every card is written on every call, but only what differs reaches the page: one
       // rewritten text would lay out and repaint its card again (docs/screens.md).
-      setAttr(card, 'data-state', counter.state);
-      setAttr(card, 'data-number', current || '');
+      setAttr(card.node, 'data-state', counter.state);
+      setAttr(card.node, 'data-number', current || '');
       // A counter with no one at it says so in words (空闲 / 暂停服务), never a bare bar.
-      setText(parts.number, counter.state === 'paused' ? t('hall.paused') : (current || t('hall.free')));
-      setText(parts.place, Y.place(counter.counter, counter.location));
-      setText(parts.name, current ? '' : (Y.name('counters', counter.counter, counter.counter_name) || ''));
-      setHidden(parts.name, Boolean(current));
-      setBadge(parts.badge, current && call && call.number === current ? call : null);
-      if (card.classList.contains('idle') !== !current) card.classList.toggle('idle', !current);
+      setText(card.number, counter.state === 'paused' ? t('hall.paused') : (current || t('hall.free')));
+      setText(card.place, Y.place(counter.counter, counter.location));
+      setText(card.name, current ? '' : (Y.name('counters', counter.counter, counter.counter_name) || ''));
+      setHidden(card.name, Boolean(current));
+      setBadge(card.badge, current && call && call.number === current ? call : null);
+      card.node.classList.toggle('idle', !current);  // forced: no change, no write
     });
-    Object.keys(cardNodes).forEach(function (number) {
+    Object.keys(cards).forEach(function (number) {
       if (!wanted[number]) {
-        cardNodes[number].remove();
-        delete cardNodes[number];
-        delete cardParts[number];
+        cards[number].node.remove();
+        delete cards[number];
       }
     });
     var count = counters.length;
@@ -139,8 +131,8 @@
   }
 
   function flashCard(counterNumber) {
-    var card = cardNodes[counterNumber];
-    if (card) Y.restartFlash(card, CARD_FLASHES);
+    var card = cards[counterNumber];
+    if (card) Y.restartFlash(card.node, CARD_FLASHES);
   }
 
   /* -- recent calls, lines, notice ----------------------------------------------------- */

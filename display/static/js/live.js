@@ -92,7 +92,7 @@
    * even in steps, had Blink restyle the flashing nodes at every frame, sixty a second, as
    * long as it ran: at a busy hall, all the time (docs/PERFORMANCE.md, run M). */
   var FLASH_HALF_MS = 500;
-  var flashes = [];  // {node, half: halves shown so far, halves: in all, since: last change}
+  var flashes = [];  // {node, half: halves shown so far, halves: in all, litAt: its start}
   var flashTimer = null;
 
   function setLit(node, lit) {
@@ -104,9 +104,8 @@
     var now = Date.now();
     flashes = flashes.filter(function (flash) {
       // Lit just before this tick: it keeps the light a whole tick more, never a glimpse.
-      if (flash.half === 0 && now - flash.since < FLASH_HALF_MS / 2) return true;
+      if (flash.half === 0 && now - flash.litAt < FLASH_HALF_MS / 2) return true;
       flash.half += 1;
-      flash.since = now;
       var going = flash.half < flash.halves;
       setLit(flash.node, going && flash.half % 2 === 0);
       return going;
@@ -120,7 +119,7 @@
   /* Start a node's flash again from its first light (a new call at the same counter). */
   function restartFlash(node, times) {
     stopFlash(node);
-    flashes.push({ node: node, half: 0, halves: 2 * times, since: Date.now() });
+    flashes.push({ node: node, half: 0, halves: 2 * times, litAt: Date.now() });
     setLit(node, true);
     if (flashTimer === null) flashTimer = setInterval(flashTick, FLASH_HALF_MS);
   }
