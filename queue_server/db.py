@@ -83,6 +83,9 @@ def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
+    from queue_server import green_postgres
+
+    green_postgres.install_if_gevent()
     engine = create_engine(url, pool_size=10, max_overflow=20)
     _ping_idle_connections(engine)
     return engine
