@@ -2,9 +2,11 @@
 
 Under gevent psycopg avoids its C wait (it would block the hub) and falls back to
 `wait_poll`, which goes through gevent's emulation of `select.poll`: a poll object, a
-watcher set, a result object and a timeout for every statement. `wait_on_the_hub` waits
-with `gevent.socket.wait_read` / `wait_write` instead, one watcher a wait, for less CPU a
-request (docs/PERFORMANCE.md, run N).
+watcher set, a result object and a timeout for every statement. `wait_on_the_hub` starts
+one watcher a wait instead, for less CPU a request (docs/PERFORMANCE.md, run N). Like
+gevent's `poll`, it gives the watcher the loop's highest priority: a request already
+talking to the database goes on before the hub reads new requests and socket frames, so
+work started is finished first.
 
 psycopg calls `psycopg.waiting.wait` through the module at every wait (`Connection.wait`),
 so replacing that function is the seam; tests/integration/test_green_postgres.py fails if
@@ -15,9 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg.waiting
-from psycopg.waiting import READY_NONE, READY_R, READY_W, WAIT_R, WAIT_W
+from psycopg.waiting import READY_NONE, READY_R, READY_W, WAIT_R, WAIT_RW, WAIT_W
 
 _library_wait = psycopg.waiting.wait
+
+# psycopg's waits as the event bits of gevent's loop (libev's and libuv's READ 1, WRITE 2).
+_LOOP_EVENTS = {WAIT_R: 1, WAIT_W: 2, WAIT_RW: 3}
 
 
 def wait_on_the_hub(
@@ -29,31 +34,41 @@ def wait_on_the_hub(
     close paths) keeps the library's own function."""
     if timeout is not None:
         return _library_wait(gen, fileno, interval, timeout)
-    from gevent.monkey import get_original
-    from gevent.socket import wait_read, wait_readwrite, wait_write
+    from gevent import get_hub
 
+    hub = get_hub()
+    loop = hub.loop
     ready: int
     try:
         waiting_for = next(gen)
         while True:
+            watcher = loop.io(fileno, _LOOP_EVENTS[waiting_for], True, loop.MAXPRI)
+            try:
+                hub.wait(watcher)
+            finally:
+                watcher.close()
             if waiting_for == WAIT_R:
-                wait_read(fileno)
                 ready = READY_R
             elif waiting_for == WAIT_W:
-                wait_write(fileno)
                 ready = READY_W
             else:  # both: a query bigger than the socket's buffer, sent while answers come
-                wait_readwrite(fileno)
-                select_now = get_original("select", "select")
-                readable, writable, _ = select_now([fileno], [fileno], [], 0)
-                ready = READY_NONE
-                if readable:
-                    ready |= READY_R
-                if writable:
-                    ready |= READY_W
+                ready = _ready_now(fileno)
             waiting_for = gen.send(ready)
     except StopIteration as done:
         return done.value
+
+
+def _ready_now(fileno: int) -> int:
+    from gevent.monkey import get_original
+
+    select_now = get_original("select", "select")
+    readable, writable, _ = select_now([fileno], [fileno], [], 0)
+    ready: int = READY_NONE
+    if readable:
+        ready |= READY_R
+    if writable:
+        ready |= READY_W
+    return ready
 
 
 def install_if_gevent() -> bool:
