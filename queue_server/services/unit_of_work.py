@@ -144,51 +144,48 @@ class UnitOfWork:
         """Number the events from the site's sequence row last, so its lock is held briefly
         and seq order is commit order. `seq` is then the last one: what the hall events told
         after the commit reflect."""
-        if self.events and self.session.get_bind().dialect.name == "postgresql":
-            self.session.flush()
-            self.seq = self._number_and_insert_events()
-        elif self.events:
+        if self.events:
             self.session.flush()
             connection = self.session.connection()
-            last = connection.execute(
-                ADVANCE_EVENT_SEQ, {"site": self.site.code, "count": len(self.events)}
-            ).scalar_one()
-            first = last - len(self.events) + 1
-            for offset, event in enumerate(self.events):
-                event["seq"] = first + offset
-            # A plain INSERT: the log is append-only and nothing reads these rows back here.
-            connection.execute(INSERT_EVENTS, self.events)
-            self.seq = last
+            if connection.dialect.name == "postgresql":
+                self.seq = connection.execute(
+                    NUMBER_AND_INSERT_EVENTS, self._events_as_arrays()
+                ).scalar_one()
+                self._number_events(self.seq)
+            else:
+                self.seq = connection.execute(
+                    ADVANCE_EVENT_SEQ, {"site": self.site.code, "count": len(self.events)}
+                ).scalar_one()
+                self._number_events(self.seq)
+                # A plain INSERT: the log is append-only and nothing reads these rows back.
+                connection.execute(INSERT_EVENTS, self.events)
         elif self.happenings:
             self.seq = self.session.connection().scalar(EVENT_SEQ, {"site": self.site.code}) or 0
         self.session.commit()
 
-    def _number_and_insert_events(self) -> int:
-        events = self.events
-        last: int = (
-            self.session.connection()
-            .execute(
-                NUMBER_AND_INSERT_EVENTS,
-                {
-                    "site": self.site.code,
-                    "count": len(events),
-                    "at": self.now,
-                    "actor": self.actor,
-                    "kinds": [event["kind"] for event in events],
-                    "ticket_ids": [event["ticket_id"] for event in events],
-                    "step_ids": [event["step_id"] for event in events],
-                    "counter_numbers": [event["counter_number"] for event in events],
-                    "from_states": [event["from_state"] for event in events],
-                    "to_states": [event["to_state"] for event in events],
-                    "details": [json.dumps(event["detail"]) for event in events],
-                },
-            )
-            .scalar_one()
-        )
-        first = last - len(events) + 1
-        for offset, event in enumerate(events):
+    def _number_events(self, last: int) -> None:
+        first = last - len(self.events) + 1
+        for offset, event in enumerate(self.events):
             event["seq"] = first + offset
-        return last
+
+    def _events_as_arrays(self) -> dict[str, Any]:
+        """`NUMBER_AND_INSERT_EVENTS`'s parameters: a column an array. Every row of a unit
+        of work has its site, time and actor (`record`), so those are given once."""
+        events = self.events
+        return {
+            "site": self.site.code,
+            "count": len(events),
+            "at": self.now,
+            "actor": self.actor,
+            "kinds": [event["kind"] for event in events],
+            "ticket_ids": [event["ticket_id"] for event in events],
+            "step_ids": [event["step_id"] for event in events],
+            "counter_numbers": [event["counter_number"] for event in events],
+            "from_states": [event["from_state"] for event in events],
+            "to_states": [event["to_state"] for event in events],
+            # As SQLAlchemy's JSON type writes it (its default serializer is json.dumps).
+            "details": [json.dumps(event["detail"]) for event in events],
+        }
 
 
 def run_in_transaction(
