@@ -17,9 +17,12 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg.waiting
+from gevent import get_hub
+from gevent.monkey import get_original, is_module_patched
 from psycopg.waiting import READY_NONE, READY_R, READY_W, WAIT_R, WAIT_RW, WAIT_W
 
 _library_wait = psycopg.waiting.wait
+_select_now = get_original("select", "select")  # the real one, whether patched or not
 
 # psycopg's waits as the event bits of gevent's loop (libev's and libuv's READ 1, WRITE 2).
 _LOOP_EVENTS = {WAIT_R: 1, WAIT_W: 2, WAIT_RW: 3}
@@ -34,8 +37,6 @@ def wait_on_the_hub(
     close paths) keeps the library's own function."""
     if timeout is not None:
         return _library_wait(gen, fileno, interval, timeout)
-    from gevent import get_hub
-
     hub = get_hub()
     loop = hub.loop
     ready: int
@@ -59,10 +60,7 @@ def wait_on_the_hub(
 
 
 def _ready_now(fileno: int) -> int:
-    from gevent.monkey import get_original
-
-    select_now = get_original("select", "select")
-    readable, writable, _ = select_now([fileno], [fileno], [], 0)
+    readable, writable, _ = _select_now([fileno], [fileno], [], 0)
     ready: int = READY_NONE
     if readable:
         ready |= READY_R
@@ -74,10 +72,6 @@ def _ready_now(fileno: int) -> int:
 def install_if_gevent() -> bool:
     """Use `wait_on_the_hub` when gevent has patched `select` (run.py's default mode):
     True if it is in use."""
-    try:
-        from gevent.monkey import is_module_patched
-    except ImportError:
-        return False
     if not is_module_patched("select"):
         return False
     psycopg.waiting.wait = wait_on_the_hub
