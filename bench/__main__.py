@@ -75,6 +75,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="servers on core 0, the bench's clients (and Chromium) on core 1 (taskset-like)",
     )
+    parser.add_argument(
+        "--city-load",
+        type=float,
+        help="the city part's calls and tickets a second as a share of the issue's load "
+        "(default 1: 40 calls/s, 100 tickets/s), e.g. 0.5 to see its latency with the "
+        "servers below their cores",
+    )
     return parser.parse_args(argv)
 
 
@@ -186,6 +193,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.screens:
         levels = tuple(sorted(int(level) for level in args.screens.split(",")))
         sizes = dataclasses.replace(sizes, screens=levels)
+    if args.city_load is not None:
+        if args.city_load <= 0:
+            raise SystemExit("--city-load must be above 0")
+        sizes = dataclasses.replace(
+            sizes,
+            city_calls_per_s=sizes.city_calls_per_s * args.city_load,
+            city_issue_per_s=sizes.city_issue_per_s * args.city_load,
+        )
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
     results = [

@@ -529,6 +529,9 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
         f"({ms(percentile(list(last.values()), 0.99))}); {len(sent)} calls, "
         f"{expected - len(latencies)} of {expected} missed"
     )
+    cells["city: load offered"] = (
+        f"{sizes.city_calls_per_s:g} calls/s, {sizes.city_issue_per_s:g} tickets/s"
+    )
     cells["city: deliveries to the wrong site"] = str(wrong)
     cells["city: server processes' CPU during the load"] = f"{cores:.2f} core (2 processes)"
     cells["city: tickets/s issued (target, p99 ms)"] = (
