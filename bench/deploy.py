@@ -142,15 +142,16 @@ class Deployment:
     def cpu_seconds(self) -> float:
         """CPU time the server processes have used so far (all their threads), and their
         children's (each server's estimator runs in a child process of its own)."""
-        total = 0.0
+        return sum(self.cpu_seconds_split())
+
+    def cpu_seconds_split(self) -> tuple[float, float]:
+        """`cpu_seconds` as (the servers' own, their child processes')."""
+        own = children = 0.0
         for server in self.servers:
             assert server.process is not None
-            for pid in (server.process.pid, *child_pids(server.process.pid)):
-                try:
-                    total += cpu_seconds_of(Path(f"/proc/{pid}/stat").read_text())
-                except OSError:
-                    pass  # a child gone meanwhile
-        return total
+            own += _cpu_seconds_of_pid(server.process.pid)
+            children += sum(_cpu_seconds_of_pid(pid) for pid in child_pids(server.process.pid))
+        return own, children
 
     def profile(self, seconds: float) -> list[subprocess.Popen[bytes]]:
         """With `YIHAO_BENCH_PROFILE=<dir>` set, py-spy samples each server for `seconds`
@@ -197,3 +198,10 @@ class Deployment:
             for server in self.servers
             if server.log_path.exists()
         )
+
+
+def _cpu_seconds_of_pid(pid: int) -> float:
+    try:
+        return cpu_seconds_of(Path(f"/proc/{pid}/stat").read_text())
+    except OSError:
+        return 0.0  # a child gone meanwhile

@@ -492,7 +492,7 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
                     )
                 )
             )
-            cpu_before, started = deployment.cpu_seconds(), time.perf_counter()
+            cpu_before, started = deployment.cpu_seconds_split(), time.perf_counter()
             samplers = deployment.profile(sizes.city_seconds)
             issuer.start()
             sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
@@ -500,7 +500,8 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
             for sampler in samplers:
                 sampler.wait()
             time.sleep(2)
-            cores = (deployment.cpu_seconds() - cpu_before) / (time.perf_counter() - started)
+            cpu_after, took = deployment.cpu_seconds_split(), time.perf_counter() - started
+            own, estimators = ((a - b) / took for a, b in zip(cpu_after, cpu_before, strict=True))
             seen = screens.collect()
             phones_seen = phones_fleet.collect()
         finally:
@@ -533,7 +534,10 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
         f"{sizes.city_calls_per_s:g} calls/s, {sizes.city_issue_per_s:g} tickets/s"
     )
     cells["city: deliveries to the wrong site"] = str(wrong)
-    cells["city: server processes' CPU during the load"] = f"{cores:.2f} core (2 processes)"
+    cells["city: server processes' CPU during the load"] = (
+        f"{own + estimators:.2f} core (2 processes: {own:.2f} their own, "
+        f"{estimators:.2f} their estimators' child processes)"
+    )
     cells["city: tickets/s issued (target, p99 ms)"] = (
         f"{len(issued) / load.get('seconds', 1):.0f} ({sizes.city_issue_per_s:.0f}, "
         f"{ms(percentile([row[2] for row in issued], 0.99))})"
