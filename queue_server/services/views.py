@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache, cached_property
 from typing import Any, NamedTuple
@@ -185,6 +185,18 @@ def line_heads_statement(lines: int, for_counter: bool) -> Any:
     return union_all(*parts)
 
 
+# Every waiting step of a site, cut at a limit (`HallState.load_lines_within`): built once.
+SITE_WAITING = (
+    select(*WAITING_COLUMNS)
+    .where(
+        Step.site_code == bindparam("site"),
+        Step.business_day == bindparam("day"),
+        STEP_IS_WAITING,
+    )
+    .limit(bindparam("limit"))
+)
+
+
 class Ahead(NamedTuple):
     """Of one line, how many are called before a step: `constant` + Σ sign × the COUNT of
     that kind (`counts`: (sign, kind) pairs)."""
@@ -220,9 +232,31 @@ class HallState:
                 Step.queue_code.in_(missing),
             )
         ).all()
-        lines: dict[str, list[WaitingStep]] = {code: [] for code in missing}
+        self._keep_lines(missing, rows)
+
+    def load_lines_within(self, rows: int) -> bool:
+        """Every line of the site loaded whole if at most `rows` steps wait in all (one
+        statement, cut at `rows` + 1): whether they now are. For a few tickets' places, a
+        short hall's lines cost less than a COUNT statement a ticket."""
+        codes = [queue.code for queue in self.site.queues]
+        if all(code in self._lines for code in codes):
+            return True
+        self.uow.session.flush()  # a Core statement does not autoflush
+        found = (
+            self.uow.session.connection()
+            .execute(SITE_WAITING, {"site": self.site.code, "day": self.today, "limit": rows + 1})
+            .all()
+        )
+        if len(found) > rows:
+            return False
+        self._keep_lines(codes, found)
+        return True
+
+    def _keep_lines(self, codes: list[str], rows: Sequence[Any]) -> None:
+        """The waiting `rows` of the lines `codes` (all of them) as each line in call order."""
+        lines: dict[str, list[WaitingStep]] = {code: [] for code in codes}
         for row in rows:
-            lines[row.queue_code].append(waiting_step(row))
+            lines.setdefault(row.queue_code, []).append(waiting_step(row))
         for code, steps in lines.items():
             self._lines[code] = line_order(steps, self.now)
 
@@ -626,6 +660,11 @@ def reduced_ticket(view: Mapping[str, Any]) -> dict[str, Any]:
 # From this many tickets on, reading every line once (a position is then a lookup) costs
 # less than two COUNTs for each ticket.
 WHOLE_LINES_FROM = 20
+# A site with up to this many waiting a ticket asked about has its lines loaded whole: about
+# what one COUNT statement of a place costs, in rows read and put in call order, by database
+# (`python -m bench.positions_cost`: 10 places, the crossing near 110 waiting on SQLite, 250
+# on PostgreSQL).
+ROWS_PER_COUNT = {"sqlite": 10, "postgresql": 25}
 IN_CHUNK = 500
 
 
@@ -637,6 +676,9 @@ def ticket_views(
     phones took ≈1 s a round one by one)."""
     if len(ticket_ids) >= WHOLE_LINES_FROM:
         state.waiting_by_queue  # noqa: B018 - loads every line once
+    else:
+        dialect = uow.session.get_bind().dialect.name
+        state.load_lines_within(len(ticket_ids) * ROWS_PER_COUNT.get(dialect, 0))
     views: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ticket_ids), IN_CHUNK):
         chunk = ticket_ids[start : start + IN_CHUNK]

@@ -13,6 +13,7 @@ from sqlalchemy import event, select
 
 from queue_server.domain.dispatch import CounterPlan, calls_before, line_order
 from queue_server.models import Counter, Step, Ticket
+from queue_server.services import views
 from queue_server.services.unit_of_work import UnitOfWork
 from queue_server.services.views import HallState, business_day
 from tests.conftest import START
@@ -183,3 +184,42 @@ def test_sql_position_across_lines_matches_the_counters_call_order(
     assert len(rows) == 50
     assert all(expected == looked_up == counted for expected, looked_up, counted in rows)
     assert any(expected != 0 for expected, _, _ in rows)
+
+
+@pytest.mark.parametrize("asked", [1, 3, 6])
+def test_a_few_tickets_of_a_short_hall_read_its_lines_whole_and_get_the_counted_places(
+    app: Flask, asked: int
+) -> None:
+    """`ticket_views` of a few tickets: where at most `ROWS_PER_COUNT` a ticket wait, every
+    line is read in one statement and no place is counted; beyond, each place is counted.
+    Either way each view's place is the one counted in SQL (counters 1 and 7 open, two
+    lines; 50 waiting, so both ways are taken on each database)."""
+    fill_line(app, 20, 25, "A")
+    fill_line(app, 21, 25, "B")
+    open_counters(app, (1, 7))
+    yihao = app.extensions["yihao"]
+    site = yihao.hall.config.default_site
+    per_count = views.ROWS_PER_COUNT[yihao.engine.dialect.name]
+    statements: list[str] = []
+    event.listen(yihao.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    def look(uow: UnitOfWork) -> tuple[list[int], list[int], int, bool]:
+        waiting = [step for code in ("A", "B") for step in HallState(uow).line(code)]
+        chosen = waiting[-asked:]  # the back of the lines: every count matters
+        rows = uow.session.execute(
+            select(Step.id, Step.ticket_id).where(Step.id.in_([s.step_id for s in chosen]))
+        )
+        ticket_of = {step_id: ticket_id for step_id, ticket_id in rows}
+        ids = [ticket_of[step.step_id] for step in chosen]
+        # A fresh look for each: nothing loaded, so each place is counted in SQL.
+        counted = [HallState(uow).position(step.step_id, step.queue) for step in chosen]
+        statements.clear()
+        found = views.ticket_views(uow, ids, HallState(uow))
+        counts = len([text for text in statements if "count(" in text])
+        places = [found[ticket_id]["waiting_ahead"] for ticket_id in ids]
+        return counted, places, counts, asked * per_count >= len(waiting)
+
+    counted, places, counts, whole = yihao.read(site, look)
+    assert places == counted
+    assert any(place != 0 for place in places)
+    assert counts == (0 if whole else asked)
