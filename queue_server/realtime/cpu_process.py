@@ -38,9 +38,6 @@ log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("!I")  # the length of the pickle that follows
 PURE_MODULES = ("queue_server.domain.", "queue_server.simulation.")  # what may run there
-# The child's niceness: on a busy core the server's requests and pushes come first, and the
-# estimates (recomputed each tick anyway) take what is left.
-CHILD_NICENESS = 10
 PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding queue_server/
 
 
@@ -148,5 +145,4 @@ if __name__ == "__main__":
     # Ctrl+C in the server's terminal reaches the whole process group: the server stops,
     # closes the pipe, and that ends the child (no traceback of its own).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    os.nice(CHILD_NICENESS)
     serve(sys.stdin.buffer, sys.stdout.buffer)

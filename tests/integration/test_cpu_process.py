@@ -18,7 +18,7 @@ from flask import Flask
 
 from queue_server.domain.lifecycle import Action, LifecycleError, ticket_after
 from queue_server.manager import whatif
-from queue_server.realtime.cpu_process import CHILD_NICENESS, CpuProcess
+from queue_server.realtime.cpu_process import CpuProcess
 from queue_server.services.estimates import Board, compute_board
 from tests.conftest import FakeClock, Staff
 from tests.integration.test_whatif import record_a_day
@@ -95,15 +95,6 @@ def test_a_dead_child_is_replaced(cpu: CpuProcess) -> None:
     assert cpu(ticket_after, "waiting", Action.CALL) == expected
     [second] = children_running(os.getpid())
     assert second != first
-
-
-def test_the_child_yields_the_core_to_its_server(cpu: CpuProcess) -> None:
-    """The estimates take what the requests and pushes leave: the child runs
-    `CHILD_NICENESS` steps nicer than its server (field 19 of /proc/<pid>/stat)."""
-    assert cpu(ticket_after, "waiting", Action.CALL) == ticket_after("waiting", Action.CALL)
-    [child] = children_running(os.getpid())
-    niceness = int(Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[16])
-    assert niceness == os.getpriority(os.PRIO_PROCESS, 0) + CHILD_NICENESS
 
 
 def test_run_py_as_it_comes_makes_its_boards_in_a_child(tmp_path: Path) -> None:
