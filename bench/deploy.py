@@ -92,6 +92,16 @@ def cpu_seconds_of(stat: str) -> float:
     return (int(utime) + int(stime)) / os.sysconf("SC_CLK_TCK")
 
 
+CPU_PARTS = (
+    "servers",
+    "estimators",
+    "PostgreSQL",
+    "Redis",
+    "the bench's clients",
+    "the rest",
+)
+
+
 @dataclass
 class Deployment:
     """`with Deployment(setup) as deployment:` — fresh database, N `run.py` processes."""
@@ -142,16 +152,56 @@ class Deployment:
     def cpu_seconds(self) -> float:
         """CPU time the server processes have used so far (all their threads), and their
         children's (each server's estimator runs in a child process of its own)."""
-        return sum(self.cpu_seconds_split())
-
-    def cpu_seconds_split(self) -> tuple[float, float]:
-        """`cpu_seconds` as (the servers' own, their child processes')."""
-        own = children = 0.0
+        total = 0.0
         for server in self.servers:
             assert server.process is not None
-            own += _cpu_seconds_of_pid(server.process.pid)
-            children += sum(_cpu_seconds_of_pid(pid) for pid in child_pids(server.process.pid))
-        return own, children
+            for pid in (server.process.pid, *child_pids(server.process.pid)):
+                total += _cpu_seconds_of_pid(pid)
+        return total
+
+    def cpu_by_part(self) -> dict[str, float]:
+        """CPU seconds used so far by each part of the machine (Linux /proc): the servers,
+        their child processes (the estimators), PostgreSQL, Redis, this bench and its
+        client processes, and the rest; "machine" is every core's busy time. Two readings'
+        difference over the seconds between them is each part's share of the cores."""
+        servers = {server.process.pid for server in self.servers if server.process is not None}
+        processes: dict[int, tuple[str, int, float]] = {}  # pid -> (name, parent, seconds)
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue  # gone meanwhile
+            name = stat[stat.index("(") + 1 : stat.rindex(")")]
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            processes[int(entry.name)] = (name, parent, cpu_seconds_of(stat))
+        bench = os.getpid()
+        parts = dict.fromkeys(CPU_PARTS, 0.0)
+        for pid, (name, parent, seconds) in processes.items():
+            ancestors = []
+            ancestor = parent
+            while ancestor in processes and len(ancestors) < 32:
+                ancestors.append(ancestor)
+                ancestor = processes[ancestor][1]
+            if pid in servers:
+                part = "servers"
+            elif servers & set(ancestors):
+                part = "estimators"
+            elif name == "postgres":
+                part = "PostgreSQL"
+            elif name.startswith("redis-server"):
+                part = "Redis"
+            elif pid == bench or bench in ancestors:
+                part = "the bench's clients"
+            else:
+                part = "the rest"
+            parts[part] += seconds
+        with open("/proc/stat") as totals:
+            fields = [int(value) for value in totals.readline().split()[1:]]
+        idle = fields[3] + fields[4]  # idle, iowait
+        parts["machine"] = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+        return parts
 
     def profile(self, seconds: float) -> list[subprocess.Popen[bytes]]:
         """With `YIHAO_BENCH_PROFILE=<dir>` set, py-spy samples each server for `seconds`

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 from bench.browsers import HallBrowsers
 from bench.city import clerk_name, line_prefix, site_code, write_city_hall
-from bench.deploy import Deployment, Setup
+from bench.deploy import CPU_PARTS, Deployment, Setup
 from bench.http_clients import Http, issue_tickets, percentile, run_clerks, run_load
 from bench.socket_clients import Fleet
 
@@ -492,7 +493,7 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
                     )
                 )
             )
-            cpu_before, started = deployment.cpu_seconds_split(), time.perf_counter()
+            cpu_before, started = deployment.cpu_by_part(), time.perf_counter()
             samplers = deployment.profile(sizes.city_seconds)
             issuer.start()
             sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
@@ -500,8 +501,8 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
             for sampler in samplers:
                 sampler.wait()
             time.sleep(2)
-            cpu_after, took = deployment.cpu_seconds_split(), time.perf_counter() - started
-            own, estimators = ((a - b) / took for a, b in zip(cpu_after, cpu_before, strict=True))
+            cpu_after, took = deployment.cpu_by_part(), time.perf_counter() - started
+            cores = {part: (cpu_after[part] - cpu_before[part]) / took for part in cpu_after}
             seen = screens.collect()
             phones_seen = phones_fleet.collect()
         finally:
@@ -535,8 +536,13 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
     )
     cells["city: deliveries to the wrong site"] = str(wrong)
     cells["city: server processes' CPU during the load"] = (
-        f"{own + estimators:.2f} core (2 processes: {own:.2f} their own, "
-        f"{estimators:.2f} their estimators' child processes)"
+        f"{cores['servers'] + cores['estimators']:.2f} core (2 processes: "
+        f"{cores['servers']:.2f} their own, {cores['estimators']:.2f} their estimators' "
+        "child processes)"
+    )
+    cells["city: the machine's cores during the load"] = (
+        ", ".join(f"{part} {cores[part]:.2f}" for part in CPU_PARTS)
+        + f"; busy {cores['machine']:.2f} of {os.cpu_count()}"
     )
     cells["city: tickets/s issued (target, p99 ms)"] = (
         f"{len(issued) / load.get('seconds', 1):.0f} ({sizes.city_issue_per_s:.0f}, "
