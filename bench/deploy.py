@@ -159,11 +159,11 @@ class Deployment:
                 total += _cpu_seconds_of_pid(pid)
         return total
 
-    def cpu_by_part(self) -> dict[str, float]:
-        """CPU seconds used so far by each part of the machine (Linux /proc): the servers,
-        their child processes (the estimators), PostgreSQL, Redis, this bench and its
-        client processes, and the rest; "machine" is every core's busy time. Two readings'
-        difference over the seconds between them is each part's share of the cores."""
+    def cpu_by_process(self) -> dict[int, tuple[str, float]]:
+        """Every process's part of the machine and CPU seconds so far (Linux /proc): the
+        servers, their child processes (the estimators), PostgreSQL, Redis, this bench and
+        its client processes, the rest; pid 0 is every core's busy time ("machine").
+        `cores_by_part` turns two readings into each part's share of the cores."""
         servers = {server.process.pid for server in self.servers if server.process is not None}
         processes: dict[int, tuple[str, int, float]] = {}  # pid -> (name, parent, seconds)
         for entry in Path("/proc").iterdir():
@@ -177,7 +177,7 @@ class Deployment:
             parent = int(stat.rsplit(")", 1)[1].split()[1])
             processes[int(entry.name)] = (name, parent, cpu_seconds_of(stat))
         bench = os.getpid()
-        parts = dict.fromkeys(CPU_PARTS, 0.0)
+        found: dict[int, tuple[str, float]] = {}
         for pid, (name, parent, seconds) in processes.items():
             ancestors = []
             ancestor = parent
@@ -196,12 +196,12 @@ class Deployment:
                 part = "the bench's clients"
             else:
                 part = "the rest"
-            parts[part] += seconds
+            found[pid] = (part, seconds)
         with open("/proc/stat") as totals:
             fields = [int(value) for value in totals.readline().split()[1:]]
         idle = fields[3] + fields[4]  # idle, iowait
-        parts["machine"] = (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-        return parts
+        found[0] = ("machine", (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK"))
+        return found
 
     def profile(self, seconds: float) -> list[subprocess.Popen[bytes]]:
         """With `YIHAO_BENCH_PROFILE=<dir>` set, py-spy samples each server for `seconds`
@@ -255,3 +255,16 @@ def _cpu_seconds_of_pid(pid: int) -> float:
         return cpu_seconds_of(Path(f"/proc/{pid}/stat").read_text())
     except OSError:
         return 0.0  # a child gone meanwhile
+
+
+def cores_by_part(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], seconds: float
+) -> dict[str, float]:
+    """Each part's share of the cores between two `cpu_by_process` readings: a process
+    started between them counts from zero; one that ended counts nothing (a database
+    connection closed meanwhile loses its last part)."""
+    cores = dict.fromkeys((*CPU_PARTS, "machine"), 0.0)
+    for pid, (part, used) in after.items():
+        earlier = before.get(pid)
+        cores[part] += (used - (earlier[1] if earlier is not None else 0.0)) / seconds
+    return cores

@@ -14,7 +14,7 @@ from typing import Any
 
 from bench.browsers import HallBrowsers
 from bench.city import clerk_name, line_prefix, site_code, write_city_hall
-from bench.deploy import CPU_PARTS, Deployment, Setup
+from bench.deploy import CPU_PARTS, Deployment, Setup, cores_by_part
 from bench.http_clients import Http, issue_tickets, percentile, run_clerks, run_load
 from bench.socket_clients import Fleet
 
@@ -158,7 +158,13 @@ def part_calls(setup: Setup, sizes: Sizes) -> Cells:
 
 # -- call → screen ----------------------------------------------------------------------------
 def _caller(
-    url: str, counter: int, token: str, times: list[float], sent: dict[str, float], wall: Any
+    url: str,
+    counter: int,
+    token: str,
+    times: list[float],
+    sent: dict[str, float],
+    wall: Any,
+    took: list[float],
 ) -> None:
     client = Http(url, token)
     holding = False
@@ -169,6 +175,7 @@ def _caller(
             client.request("POST", f"/api/v1/counters/{counter}/finish")
         started, started_wall = time.perf_counter(), time.time()
         status, body = client.request("POST", f"/api/v1/counters/{counter}/call-next")
+        took.append((time.perf_counter() - started) * 1000)
         assert status == 200, (status, body)
         ticket = body.get("ticket")
         holding = ticket is not None
@@ -184,10 +191,12 @@ def paced_calls(
     calls_per_s: float,
     seconds: float,
     wall: dict[str, float] | None = None,
+    took: list[float] | None = None,
 ) -> dict[str, float]:
     """Calls at `calls_per_s` in all, round robin over the clerks (one thread per clerk, so a
     slow call does not hold back the others). Returns number → when its call-next was sent
-    (perf_counter); `wall` gets the same moments as epoch seconds (for browsers' stamps)."""
+    (perf_counter); `wall` gets the same moments as epoch seconds (for browsers' stamps),
+    `took` each call-next's round trip in ms (the request alone, before any screen)."""
     total = round(calls_per_s * seconds)
     start = time.perf_counter() + 0.2
     schedules: list[list[float]] = [[] for _ in clerks]
@@ -196,7 +205,14 @@ def paced_calls(
     sent: dict[str, float] = {}
     workers = [
         threading.Thread(
-            target=_caller, args=(*clerk, schedules[index], sent, {} if wall is None else wall)
+            target=_caller,
+            args=(
+                *clerk,
+                schedules[index],
+                sent,
+                {} if wall is None else wall,
+                [] if took is None else took,
+            ),
         )
         for index, clerk in enumerate(clerks)
     ]
@@ -493,16 +509,18 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
                     )
                 )
             )
-            cpu_before, started = deployment.cpu_by_part(), time.perf_counter()
+            cpu_before, started = deployment.cpu_by_process(), time.perf_counter()
             samplers = deployment.profile(sizes.city_seconds)
             issuer.start()
-            sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall)
+            took: list[float] = []
+            sent = paced_calls(clerks, sizes.city_calls_per_s, sizes.city_seconds, wall, took)
             issuer.join()
             for sampler in samplers:
                 sampler.wait()
             time.sleep(2)
-            cpu_after, took = deployment.cpu_by_part(), time.perf_counter() - started
-            cores = {part: (cpu_after[part] - cpu_before[part]) / took for part in cpu_after}
+            cores = cores_by_part(
+                cpu_before, deployment.cpu_by_process(), time.perf_counter() - started
+            )
             seen = screens.collect()
             phones_seen = phones_fleet.collect()
         finally:
@@ -530,6 +548,9 @@ def part_city(setup: Setup, sizes: Sizes) -> Cells:
         f"{ms(percentile(latencies, 0.5))} / {ms(percentile(latencies, 0.99))} "
         f"({ms(percentile(list(last.values()), 0.99))}); {len(sent)} calls, "
         f"{expected - len(latencies)} of {expected} missed"
+    )
+    cells["city: call-next requests alone p50/p99 ms"] = (
+        f"{ms(percentile(took, 0.5))} / {ms(percentile(took, 0.99))}"
     )
     cells["city: load offered"] = (
         f"{sizes.city_calls_per_s:g} calls/s, {sizes.city_issue_per_s:g} tickets/s"

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from queue_server.protocol import (
@@ -70,6 +72,22 @@ SITE_PUSHES = {
 }
 
 
+# The loop rests at least this many times as long as its last round worked (boards, line
+# counts, phones' places), so on a busy deployment it takes at most half of its process's
+# time and the requests, whose calls the hall waits for, get the rest. Without a rest its
+# rounds ran back to back on a city's deployment, where every site changes every few
+# seconds: any saving in a round went into more rounds, not to the requests
+# (docs/PERFORMANCE.md, run O).
+REST_PER_WORK = 1.0
+
+
+def rest_after(worked_s: float, interval_s: float) -> float:
+    """How long the loop sleeps after a round that worked `worked_s` (wall time, its waits
+    on the database and on the estimator included): the interval, or longer after a long
+    round."""
+    return max(interval_s, worked_s * REST_PER_WORK)
+
+
 class Publisher:
     def __init__(self, socketio: SocketIO, yihao: Yihao) -> None:
         self.socketio = socketio
@@ -84,6 +102,7 @@ class Publisher:
         self._running = False
         self._task: Any = None  # the background loop (a thread or a greenlet)
         self._cpu: CpuProcess | None = None  # where the estimator runs under gevent
+        self._clock: Callable[[], float] = time.monotonic  # the loop's rests (a test's own)
 
     # -- immediate -------------------------------------------------------------------
     def after_commit(self, uow: UnitOfWork) -> None:
@@ -222,14 +241,16 @@ class Publisher:
             self._cpu = None
 
     def _loop(self) -> None:
-        since_positions = 0.0
+        rest = self.publish_interval_s
+        positions_due = self._clock() + self.position_interval_s
         while self._running:
-            self.socketio.sleep(self.publish_interval_s)
-            since_positions += self.publish_interval_s
+            self.socketio.sleep(rest)
+            started = self._clock()
             try:
                 self.flush()
-                if since_positions >= self.position_interval_s:
-                    since_positions = 0.0
+                if (now := self._clock()) >= positions_due:
+                    positions_due = now + self.position_interval_s
                     self.push_positions()
             except Exception:
                 log.exception("live update failed; will try again")
+            rest = rest_after(self._clock() - started, self.publish_interval_s)

@@ -337,3 +337,41 @@ def test_a_push_reads_only_what_this_processs_clients_of_the_site_look_at(
     assert [name for name, _ in received(board, "/manager")].count("stats") == 1
     assert [name for name, _ in received(screen, "/display")].count("queues") == 1
     assert alone < with_screen < with_board, (alone, with_screen, with_board)
+
+
+def test_the_loop_rests_as_long_as_its_last_round_worked(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background loop's rounds (boards, line counts, places) take at most half of the
+    process: after a round that took longer than the interval it sleeps as long as it
+    worked, and the phones' places come round by the clock, not by a count of rounds."""
+    from queue_server.realtime.publisher import REST_PER_WORK
+
+    publisher = app.extensions["yihao"].publisher
+    interval, worked = publisher.publish_interval_s, [0.01, 0.9, 0.9, 0.01, 0.01]
+    now = [100.0]
+    sleeps: list[float] = []
+    places: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+        if len(sleeps) > len(worked):
+            publisher._running = False
+
+    def round_of_work() -> None:
+        now[0] += worked[len(sleeps) - 1]
+
+    monkeypatch.setattr(publisher, "_clock", lambda: now[0])
+    monkeypatch.setattr(publisher.socketio, "sleep", sleep)
+    monkeypatch.setattr(publisher, "flush", round_of_work)
+    monkeypatch.setattr(publisher, "push_positions", lambda: places.append(now[0]))
+    publisher._running = True
+    publisher._loop()
+    assert sleeps == pytest.approx(
+        [interval, interval, 0.9 * REST_PER_WORK, 0.9 * REST_PER_WORK, interval, interval]
+    )
+    # Due once position_interval_s has passed since the last, whatever the rounds between.
+    gaps = [later - earlier for earlier, later in zip(places, places[1:], strict=False)]
+    assert len(places) >= 2
+    assert all(gap >= publisher.position_interval_s for gap in gaps)
