@@ -77,15 +77,18 @@ SITE_PUSHES = {
 # time and the requests, whose calls the hall waits for, get the rest. Without a rest its
 # rounds ran back to back on a city's deployment, where every site changes every few
 # seconds: any saving in a round went into more rounds, not to the requests
-# (docs/PERFORMANCE.md, run O).
+# (docs/PERFORMANCE.md, run O). The rest is capped, so a round swollen by a burst (a
+# city's screens all connecting at once) never leaves the screens and phones without an
+# update for long.
 REST_PER_WORK = 1.0
+MAX_REST_S = 2.0
 
 
 def rest_after(worked_s: float, interval_s: float) -> float:
     """How long the loop sleeps after a round that worked `worked_s` (wall time, its waits
-    on the database and on the estimator included): the interval, or longer after a long
-    round."""
-    return max(interval_s, worked_s * REST_PER_WORK)
+    on the database and on the estimator included): the interval, or as long as the round
+    worked, up to `MAX_REST_S`."""
+    return max(interval_s, min(worked_s * REST_PER_WORK, MAX_REST_S))
 
 
 class Publisher:
