@@ -234,23 +234,21 @@ class HallState:
         ).all()
         self._keep_lines(missing, rows)
 
-    def load_lines_within(self, rows: int) -> bool:
+    def load_lines_within(self, rows: int) -> None:
         """Every line of the site loaded whole if at most `rows` steps wait in all (one
-        statement, cut at `rows` + 1): whether they now are. For a few tickets' places, a
-        short hall's lines cost less than a COUNT statement a ticket."""
+        statement, cut at `rows` + 1); else nothing kept, and places are counted. For a few
+        tickets' places, a short hall's lines cost less than a COUNT statement a ticket."""
         codes = [queue.code for queue in self.site.queues]
         if all(code in self._lines for code in codes):
-            return True
+            return
         self.uow.session.flush()  # a Core statement does not autoflush
         found = (
             self.uow.session.connection()
             .execute(SITE_WAITING, {"site": self.site.code, "day": self.today, "limit": rows + 1})
             .all()
         )
-        if len(found) > rows:
-            return False
-        self._keep_lines(codes, found)
-        return True
+        if len(found) <= rows:
+            self._keep_lines(codes, found)
 
     def _keep_lines(self, codes: list[str], rows: Sequence[Any]) -> None:
         """The waiting `rows` of the lines `codes` (all of them) as each line in call order."""
