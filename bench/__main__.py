@@ -78,9 +78,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--city-load",
         type=float,
-        help="the city part's calls and tickets a second as a share of the issue's load "
-        "(default 1: 40 calls/s, 100 tickets/s), e.g. 0.5 to see its latency with the "
-        "servers below their cores",
+        help="the city part's calls and tickets a second as a share of its own (default 1: "
+        "40 calls/s, 100 tickets/s), e.g. 0.5 to see its latency with the servers below "
+        "their cores",
     )
     return parser.parse_args(argv)
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.deploy import POSTGRES_URL
-from bench.request_cost import Hall
+from bench.request_cost import Hall, chosen_databases
 from queue_server.services import views
 from queue_server.services.unit_of_work import UnitOfWork
 
@@ -81,16 +79,12 @@ def main(argv: list[str] | None = None) -> int:
         "| lines loaded whole: CPU ms (statements) |"
     )
     print("|---|---|---|---|")
-    for label, url in (("SQLite", None), ("PostgreSQL", POSTGRES_URL)):
-        if args.db not in (label.lower(), "all"):
-            continue
-        with tempfile.TemporaryDirectory(prefix="yihao-positions-") as folder:
-            database = url or f"sqlite:///{folder}/bench.sqlite3"
-            for level, counted, whole in measure(database, Path(folder), args.phones, args.rounds):
-                print(
-                    f"| {label} | {level} | {counted['cpu_ms']:.2f} ({counted['statements']:.0f}) "
-                    f"| {whole['cpu_ms']:.2f} ({whole['statements']:.0f}) |"
-                )
+    for label, database, folder in chosen_databases(args.db):
+        for level, counted, whole in measure(database, folder, args.phones, args.rounds):
+            print(
+                f"| {label} | {level} | {counted['cpu_ms']:.2f} ({counted['statements']:.0f}) "
+                f"| {whole['cpu_ms']:.2f} ({whole['statements']:.0f}) |"
+            )
     return 0
 
 

@@ -14,7 +14,7 @@ import argparse
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -124,27 +124,29 @@ def measure_database(url: str, requests: int, waiting: int) -> dict[str, dict[st
         return figures
 
 
+def chosen_databases(choice: str) -> Iterator[tuple[str, str, Path]]:
+    """(label, URL, a scratch folder) of each database `--db` names (sqlite, postgres, all):
+    SQLite as a new file in the folder, PostgreSQL the bench's database."""
+    for label, name, url in (("SQLite", "sqlite", None), ("PostgreSQL", "postgres", POSTGRES_URL)):
+        if choice in (name, "all"):
+            with tempfile.TemporaryDirectory(prefix="yihao-bench-db-") as folder:
+                yield label, url or f"sqlite:///{folder}/bench.sqlite3", Path(folder)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.request_cost", description=__doc__)
     parser.add_argument("--db", choices=("sqlite", "postgres", "all"), default="all")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--waiting", type=int, default=200)
     args = parser.parse_args(argv)
-    urls = []
-    if args.db in ("sqlite", "all"):
-        urls.append(("SQLite", None))
-    if args.db in ("postgres", "all"):
-        urls.append(("PostgreSQL", POSTGRES_URL))
     print("| request | database | CPU ms (median) | wall ms (median) | statements |")
     print("|---|---|---|---|---|")
-    for label, url in urls:
-        with tempfile.TemporaryDirectory(prefix="yihao-request-db-") as folder:
-            database = url or f"sqlite:///{folder}/bench.sqlite3"
-            for name, row in measure_database(database, args.requests, args.waiting).items():
-                print(
-                    f"| {name} | {label} | {row['cpu_ms']:.2f} | {row['wall_ms']:.2f} "
-                    f"| {row['statements']:.1f} |"
-                )
+    for label, database, _ in chosen_databases(args.db):
+        for name, row in measure_database(database, args.requests, args.waiting).items():
+            print(
+                f"| {name} | {label} | {row['cpu_ms']:.2f} | {row['wall_ms']:.2f} "
+                f"| {row['statements']:.1f} |"
+            )
     return 0
 
 

@@ -247,9 +247,11 @@ WAITING_COLUMNS = (
     Step.reason,
     Step.reserved_counter,
 )
-WAITING = select(*WAITING_COLUMNS, Step.services).where(
+# Today's waiting steps of a site (`site`, `day`); the estimator also reads their businesses.
+SITE_WAITING_STEPS = select(*WAITING_COLUMNS).where(
     Step.site_code == bindparam("site"), Step.business_day == bindparam("day"), STEP_IS_WAITING
 )
+WAITING = SITE_WAITING_STEPS.add_columns(Step.services)
 
 
 def waiting_step(row: Any) -> WaitingStep:

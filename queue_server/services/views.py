@@ -27,6 +27,7 @@ from queue_server.models import STEP_IS_WAITING, Counter, Event, Step, Ticket
 from queue_server.services.estimates import (
     COUNTER_STATES,
     EVENT_SEQ,
+    SITE_WAITING_STEPS,
     WAITING_COLUMNS,
     Board,
     waiting_step,
@@ -185,16 +186,8 @@ def line_heads_statement(lines: int, for_counter: bool) -> Any:
     return union_all(*parts)
 
 
-# Every waiting step of a site, cut at a limit (`HallState.load_lines_within`): built once.
-SITE_WAITING = (
-    select(*WAITING_COLUMNS)
-    .where(
-        Step.site_code == bindparam("site"),
-        Step.business_day == bindparam("day"),
-        STEP_IS_WAITING,
-    )
-    .limit(bindparam("limit"))
-)
+# Every waiting step of a site, cut at a limit (`HallState.load_lines_within`).
+SITE_WAITING_WITHIN = SITE_WAITING_STEPS.limit(bindparam("limit"))
 
 
 class Ahead(NamedTuple):
@@ -225,12 +218,8 @@ class HallState:
         if not missing:
             return
         rows = self.uow.session.execute(
-            select(*WAITING_COLUMNS).where(
-                Step.site_code == self.site.code,
-                Step.business_day == self.today,
-                STEP_IS_WAITING,
-                Step.queue_code.in_(missing),
-            )
+            SITE_WAITING_STEPS.where(Step.queue_code.in_(missing)),
+            {"site": self.site.code, "day": self.today},
         ).all()
         self._keep_lines(missing, rows)
 
@@ -244,7 +233,10 @@ class HallState:
         self.uow.session.flush()  # a Core statement does not autoflush
         found = (
             self.uow.session.connection()
-            .execute(SITE_WAITING, {"site": self.site.code, "day": self.today, "limit": rows + 1})
+            .execute(
+                SITE_WAITING_WITHIN,
+                {"site": self.site.code, "day": self.today, "limit": rows + 1},
+            )
             .all()
         )
         if len(found) <= rows:
@@ -300,11 +292,6 @@ class HallState:
         """One line's waiting steps in call order."""
         self._load_lines([queue])
         return self._lines[queue]
-
-    @property
-    def waiting_by_queue(self) -> dict[str, list[WaitingStep]]:
-        self._load_lines([queue.code for queue in self.site.queues])
-        return self._lines
 
     @cached_property
     def counters(self) -> list[Counter]:
@@ -655,13 +642,11 @@ def reduced_ticket(view: Mapping[str, Any]) -> dict[str, Any]:
     return {key: view.get(key) for key in REDUCED_TICKET_KEYS}
 
 
-# From this many tickets on, reading every line once (a position is then a lookup) costs
-# less than two COUNTs for each ticket.
-WHOLE_LINES_FROM = 20
-# A site with up to this many waiting a ticket asked about has its lines loaded whole: about
-# what one COUNT statement of a place costs, in rows read and put in call order, by database
-# (`python -m bench.positions_cost`: 10 places, the crossing near 110 waiting on SQLite, 250
-# on PostgreSQL).
+# A site with up to this many waiting a ticket asked about has its lines read whole (a place
+# is then a lookup) rather than each place counted: about what one COUNT statement of a
+# place costs, in rows read and put in call order, by database (`python -m
+# bench.positions_cost`: 10 places, the crossing near 110 waiting on SQLite, 250 on
+# PostgreSQL).
 ROWS_PER_COUNT = {"sqlite": 10, "postgresql": 25}
 IN_CHUNK = 500
 
@@ -671,12 +656,10 @@ def ticket_views(
 ) -> dict[str, dict[str, Any]]:
     """The views of many tickets of this site from one look at it: tickets and steps read
     a chunk at a time, not one ticket at a time (the phones' position updates: 2,000
-    phones took ≈1 s a round one by one)."""
-    if len(ticket_ids) >= WHOLE_LINES_FROM:
-        state.waiting_by_queue  # noqa: B018 - loads every line once
-    else:
-        dialect = uow.session.get_bind().dialect.name
-        state.load_lines_within(len(ticket_ids) * ROWS_PER_COUNT.get(dialect, 0))
+    phones took ≈1 s a round one by one); the site's lines read whole when few enough wait
+    for the tickets asked (`ROWS_PER_COUNT`), else each place counted."""
+    dialect = uow.session.get_bind().dialect.name
+    state.load_lines_within(len(ticket_ids) * ROWS_PER_COUNT.get(dialect, 0))
     views: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ticket_ids), IN_CHUNK):
         chunk = ticket_ids[start : start + IN_CHUNK]
